@@ -1,0 +1,354 @@
+"""Pydantic v2 models: what comes in (strict, extra fields refused), what is stored, what goes out.
+
+Stored models carry UTC datetimes; `*_out()` helpers render them in the owning zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from chalicelib import errors, timeutil
+
+
+class InModel(BaseModel):
+    """Base for request bodies: unknown fields are an error, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Stored(BaseModel):
+    """Base for what the store returns."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _lower_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def _no_control(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t" or c == "\x7f" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower_email)]
+Zone = Annotated[str, AfterValidator(timeutil.check_zone)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control)]
+ShortText = Annotated[str, StringConstraints(max_length=280), AfterValidator(_no_control)]
+LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control)]
+
+
+def _https(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+HttpsUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_https)]
+
+# ---------------------------------------------------------------- groups
+
+
+class GroupIn(InModel):
+    name: Name
+    timezone: Zone
+    sender_name: Name
+    reply_to: Email | None = None
+
+
+class GroupPatch(InModel):
+    name: Name | None = None
+    timezone: Zone | None = None
+    sender_name: Name | None = None
+    reply_to: Email | None = None
+
+
+class Group(Stored):
+    group_id: str
+    name: str
+    timezone: str
+    sender_name: str
+    reply_to: str | None = None
+    created_at: datetime
+
+    def out(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["created_at"] = timeutil.in_zone(self.created_at, self.timezone).isoformat()
+        return data
+
+
+class ApiKey(Stored):
+    key_id: str
+    group_id: str
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- members and lunch preferences
+
+Goal = Literal["find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers"]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS = ("breakfast", "lunch", "coffee", "after_work")
+SLOTS = frozenset(f"{d}-{p}" for d in DAYS for p in PARTS)
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_no_control)]
+
+
+def _slot(value: str) -> str:
+    if value not in SLOTS:
+        raise ValueError("must be a weekday and part of day such as 'tue-lunch'")
+    return value
+
+
+Slot = Annotated[str, AfterValidator(_slot)]
+
+
+class LunchPrefsPatch(InModel):
+    """Lunch preferences as a member (or organizer) sends them; omitted fields stay as they are."""
+
+    opted_in: bool | None = None
+    skip_next: bool | None = None
+    city: Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control)] | None = None
+    virtual: bool | None = None
+    interests: Annotated[list[Tag], Field(max_length=20)] | None = None
+    goals: Annotated[list[Goal], Field(max_length=7)] | None = None
+    offers: ShortText | None = None
+    asks: ShortText | None = None
+    availability: Annotated[list[Slot], Field(max_length=28)] | None = None
+
+    @field_validator("interests")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return sorted({" ".join(t.lower().split()) for t in value if t.strip()})
+
+
+class LunchPrefs(Stored):
+    opted_in: bool = False
+    skip_next: bool = False
+    paused: bool = False
+    city: str | None = None
+    virtual: bool = False
+    interests: list[str] = Field(default_factory=list)
+    goals: list[str] = Field(default_factory=list)
+    offers: str = ""
+    asks: str = ""
+    availability: list[str] = Field(default_factory=list)
+
+    def merged(self, patch: LunchPrefsPatch) -> LunchPrefs:
+        changes = patch.model_dump(exclude_none=True)
+        if "goals" in changes:
+            changes["goals"] = sorted(set(changes["goals"]))
+        if "availability" in changes:
+            changes["availability"] = sorted(set(changes["availability"]))
+        if changes.get("opted_in"):
+            changes["paused"] = False
+        return self.model_copy(update=changes)
+
+
+class MemberIn(InModel):
+    email: Email
+    name: Name
+    headline: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] = ""
+    lunch: LunchPrefsPatch | None = None
+
+
+class MembersIn(InModel):
+    members: Annotated[list[MemberIn], Field(min_length=1, max_length=500)]
+
+
+class MemberPatch(InModel):
+    name: Name | None = None
+    headline: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
+    subscribed: bool | None = None
+    lunch: LunchPrefsPatch | None = None
+
+
+class Member(Stored):
+    member_id: str
+    group_id: str
+    email: str
+    name: str
+    headline: str = ""
+    subscribed: bool = True
+    bounced: bool = False
+    lunch: LunchPrefs = Field(default_factory=LunchPrefs)
+    created_at: datetime
+    updated_at: datetime
+
+    def out(self, zone_name: str) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["created_at"] = timeutil.in_zone(self.created_at, zone_name).isoformat()
+        data["updated_at"] = timeutil.in_zone(self.updated_at, zone_name).isoformat()
+        return data
+
+
+# ---------------------------------------------------------------- meetups
+
+
+class Venue(InModel):
+    name: Name
+    address: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_control)]
+
+
+class MeetupIn(InModel):
+    """A meetup as created, and as checked again after every PATCH (merged with what is stored)."""
+
+    title: Name
+    description: LongText = ""
+    starts_at: datetime
+    ends_at: datetime
+    timezone: Zone
+    venue: Venue | None = None
+    online_url: HttpsUrl | None = None
+    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    waitlist: bool = True
+    guests_allowed: Annotated[int, Field(ge=0, le=5)] = 0
+    rsvp_closes_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _times_and_place(self) -> MeetupIn:
+        self.starts_at = timeutil.as_utc(self.starts_at, self.timezone)
+        self.ends_at = timeutil.as_utc(self.ends_at, self.timezone)
+        if self.rsvp_closes_at is not None:
+            self.rsvp_closes_at = timeutil.as_utc(self.rsvp_closes_at, self.timezone)
+        # Raised as InvalidInput (not ValueError) so the answer names the field.
+        if self.ends_at <= self.starts_at:
+            raise errors.InvalidInput("must be after starts_at", field="ends_at")
+        if self.rsvp_closes_at is not None and self.rsvp_closes_at > self.starts_at:
+            raise errors.InvalidInput("must not be after starts_at", field="rsvp_closes_at")
+        if self.venue is None and self.online_url is None:
+            raise errors.InvalidInput("give a venue (name, address) or an online_url", field="venue")
+        return self
+
+
+class MeetupPatch(InModel):
+    title: Name | None = None
+    description: LongText | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timezone: Zone | None = None
+    venue: Venue | None = None
+    online_url: HttpsUrl | None = None
+    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    waitlist: bool | None = None
+    guests_allowed: Annotated[int, Field(ge=0, le=5)] | None = None
+    rsvp_closes_at: datetime | None = None
+
+
+MeetupStatus = Literal["scheduled", "cancelled"]
+
+
+class Meetup(Stored):
+    meetup_id: str
+    group_id: str
+    title: str
+    description: str = ""
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue: dict[str, str] | None = None
+    online_url: str | None = None
+    capacity: int | None = None
+    waitlist: bool = True
+    guests_allowed: int = 0
+    rsvp_closes_at: datetime
+    status: MeetupStatus = "scheduled"
+    going_seats: int = 0
+    waitlist_count: int = 0
+    sequence: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.going_seats)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status == "scheduled" and now < self.rsvp_closes_at
+
+    @property
+    def place(self) -> str:
+        if self.venue:
+            return f"{self.venue['name']}, {self.venue['address']}"
+        return self.online_url or ""
+
+    def out(self) -> dict[str, Any]:
+        tz = self.timezone
+        data = self.model_dump(mode="json", exclude={"going_seats"})
+        for name in ("starts_at", "ends_at", "rsvp_closes_at", "created_at", "updated_at"):
+            data[name] = timeutil.in_zone(getattr(self, name), tz).isoformat()
+        data["going_count"] = self.going_seats
+        data["seats_left"] = self.seats_left
+        return data
+
+
+# ---------------------------------------------------------------- RSVPs
+
+RsvpStatus = Literal["going", "waitlisted", "not_going"]
+
+
+class RsvpAnswer(InModel):
+    status: Literal["going", "not_going"]
+    guests: Annotated[int, Field(ge=0, le=5)] = 0
+
+
+class Rsvp(Stored):
+    meetup_id: str
+    member_id: str
+    group_id: str
+    status: RsvpStatus
+    guests: int = 0
+    answered_at: datetime
+    waitlisted_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def seats(self) -> int:
+        return 1 + self.guests
+
+
+# ---------------------------------------------------------------- lunch programme
+
+Cadence = Literal["weekly", "biweekly", "monthly"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class LunchProgramIn(InModel):
+    enabled: bool = True
+    cadence: Cadence = "biweekly"
+    weekday: Weekday = "tue"
+    local_hour: Annotated[int, Field(ge=0, le=23)] = 10
+    repeat_window: Annotated[int, Field(ge=1, le=1000)] | None = None
+    odd_rule: Literal["trio", "sit_out"] = "trio"
+
+
+class LunchProgram(Stored):
+    group_id: str
+    enabled: bool = True
+    cadence: Cadence = "biweekly"
+    weekday: Weekday = "tue"
+    local_hour: int = 10
+    repeat_window: int | None = None
+    odd_rule: Literal["trio", "sit_out"] = "trio"
+    last_round_date: str | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,51 @@
+"""Members of a group: add (one or up to 500), list, read, change, erase."""
+
+from __future__ import annotations
+
+from chalicelib import deps, errors, ids
+from chalicelib.models import LunchPrefs, Member, MemberIn, MemberPatch
+
+
+def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], list[Member]]:
+    """Create the members whose email is new to the group; answer (created, existed)."""
+    now = deps.now()
+    members = [
+        Member(member_id=ids.new_id("mem"), group_id=group_id, email=m.email, name=m.name,
+               headline=m.headline,
+               lunch=LunchPrefs().merged(m.lunch) if m.lunch else LunchPrefs(),
+               created_at=now, updated_at=now)
+        for m in incoming
+    ]
+    return deps.store().members.create_many(group_id, members)
+
+
+def list_members(group_id: str, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
+    return deps.store().members.list(group_id, limit=limit, cursor=cursor)
+
+
+def get_member(group_id: str, member_id: str) -> Member:
+    return deps.store().members.require(group_id, member_id)
+
+
+def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
+    changes = patch.model_dump(exclude_unset=True, exclude={"lunch"})
+    for required in ("name", "headline", "subscribed"):
+        if required in changes and changes[required] is None:
+            raise errors.InvalidInput("cannot be null", field=required)
+    now = deps.now()
+
+    def edit(member: Member) -> Member:
+        updated = member.model_copy(update=changes)
+        if patch.lunch is not None:
+            updated = updated.model_copy(update={"lunch": member.lunch.merged(patch.lunch)})
+        if updated != member:
+            updated = updated.model_copy(update={"updated_at": now})
+        return updated
+
+    return deps.store().members.change(group_id, member_id, edit)
+
+
+def erase_member(group_id: str, member_id: str) -> None:
+    """Erase the person's personal data (GDPR): their member item and email guard go."""
+    if deps.store().members.delete(group_id, member_id) is None:
+        raise errors.NotFound("no such member in this group", field="member_id")

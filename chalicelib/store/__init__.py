@@ -1,0 +1,34 @@
+"""The one place that knows DynamoDB. `Store` groups one repository per aggregate.
+
+Key formats live in `keys`, the table schema in `schema`, wire details in `core`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from chalicelib.store.core import Db
+from chalicelib.store.groups import GroupRepo
+from chalicelib.store.meetups import MeetupRepo
+from chalicelib.store.members import MemberRepo
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str, cursor_secret: str) -> None:
+        self.db = Db(client, table_name, cursor_secret)
+
+    @cached_property
+    def groups(self) -> GroupRepo:
+        return GroupRepo(self.db)
+
+    @cached_property
+    def members(self) -> MemberRepo:
+        return MemberRepo(self.db)
+
+    @cached_property
+    def meetups(self) -> MeetupRepo:
+        return MeetupRepo(self.db)
+
+
+__all__ = ["Store", "Db"]

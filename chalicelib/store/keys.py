@@ -1,0 +1,105 @@
+"""Every key format of the table, and nothing else. No other module spells `GROUP#...`.
+
+Access patterns (which request reads what):
+
+| item | PK | SK | GSI1PK / GSI1SK | served request |
+| --- | --- | --- | --- | --- |
+| group | GROUP#g | GROUP | GROUPS / created#g | GET group; CLI list-groups (Query GSI1) |
+| API key | APIKEY#k | APIKEY | GROUP#g#KEYS / k | every organizer request (GetItem by key id) |
+| member | GROUP#g | MEMBER#m | GROUP#g#LUNCH / m (only while opted in) | member pages, list members (Query PK, begins_with MEMBER#), lunch participants (Query GSI1) |
+| email guard | GROUP#g | EMAIL#sha256(email) | — | unique email per group (conditional put in the member's transaction) |
+| meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
+
+Later features add their rows here (RSVPs under MEETUP#t, the outbox, lunch rounds).
+Queries only: no request path Scans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from chalicelib import timeutil
+from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
+
+Key = dict[str, str]
+
+
+def _k(pk: str, sk: str) -> Key:
+    return {PK: pk, SK: sk}
+
+
+# ---- groups and keys
+
+
+def group_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}"
+
+
+def group(group_id: str) -> Key:
+    return _k(group_pk(group_id), "GROUP")
+
+
+GROUPS_INDEX = "GROUPS"
+
+
+def group_index(group_id: str, created_at: datetime) -> Key:
+    return {GSI1PK: GROUPS_INDEX, GSI1SK: f"{timeutil.to_store(created_at)}#{group_id}"}
+
+
+def api_key(key_id: str) -> Key:
+    return _k(f"APIKEY#{key_id}", "APIKEY")
+
+
+def api_key_index(group_id: str, key_id: str) -> Key:
+    return {GSI1PK: f"{group_pk(group_id)}#KEYS", GSI1SK: key_id}
+
+
+def api_keys_of(group_id: str) -> str:
+    return f"{group_pk(group_id)}#KEYS"
+
+
+# ---- members
+
+
+MEMBER_PREFIX = "MEMBER#"
+
+
+def member(group_id: str, member_id: str) -> Key:
+    return _k(group_pk(group_id), f"{MEMBER_PREFIX}{member_id}")
+
+
+def email_guard(group_id: str, email: str) -> Key:
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    return _k(group_pk(group_id), f"EMAIL#{digest}")
+
+
+def lunch_participants(group_id: str) -> str:
+    return f"{group_pk(group_id)}#LUNCH"
+
+
+def lunch_index(group_id: str, member_id: str) -> Key:
+    return {GSI1PK: lunch_participants(group_id), GSI1SK: member_id}
+
+
+# ---- meetups
+
+
+MEETUP_PREFIX = "MEETUP#"
+
+
+def meetup(group_id: str, meetup_id: str) -> Key:
+    return _k(group_pk(group_id), f"{MEETUP_PREFIX}{meetup_id}")
+
+
+def meetups_of(group_id: str) -> str:
+    return f"{group_pk(group_id)}#MEETUPS"
+
+
+def meetup_index(group_id: str, meetup_id: str, ends_at: datetime) -> Key:
+    return {GSI1PK: meetups_of(group_id), GSI1SK: f"{timeutil.to_store(ends_at)}#{meetup_id}"}
+
+
+def time_bound(at: datetime) -> str:
+    """A GSI1SK bound for meetups ending at `at` (ids sort after '#')."""
+    return timeutil.to_store(at)

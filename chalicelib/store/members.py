@@ -1,0 +1,142 @@
+"""Members: unique email per group (a guard item in the same transaction), the lunch index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.models import Member
+from chalicelib.store import keys
+from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.schema import GSI1PK, GSI1SK
+
+_MAX_TRIES = 5
+
+
+def _item(member: Member) -> Item:
+    item: Item = {**keys.member(member.group_id, member.member_id), "type": "member",
+                  **member.model_dump()}
+    lunch = member.lunch
+    if member.subscribed and not member.bounced and lunch.opted_in and not lunch.paused:
+        item.update(keys.lunch_index(member.group_id, member.member_id))
+    return item
+
+
+def _member(item: Item) -> Member:
+    return Member.model_validate({k: v for k, v in item.items() if k not in (GSI1PK, GSI1SK)})
+
+
+class MemberRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create_many(self, group_id: str, members: Sequence[Member]) -> tuple[list[Member], list[Member]]:
+        """Create members whose email is new to the group; answer (created, existed).
+
+        Existing emails are found with one BatchGetItem per 100 guards; new members go in
+        transactions of 50 (member + guard each). A guard that appears meanwhile cancels its
+        transaction, which is retried without that member: the answer stays exact under races.
+        """
+        by_email: dict[str, Member] = {}
+        for m in members:
+            by_email.setdefault(m.email, m)
+        guards = self.db.get_many([keys.email_guard(group_id, e) for e in by_email])
+        existing_ids = {g["email_hash"]: g["member_id"] for g in guards}
+        existed_ids: dict[str, str] = {}
+        pending: list[Member] = []
+        for email, m in by_email.items():
+            digest = keys.email_guard(group_id, email)["SK"].removeprefix("EMAIL#")
+            if digest in existing_ids:
+                existed_ids[email] = existing_ids[digest]
+            else:
+                pending.append(m)
+        created: list[Member] = []
+        for start in range(0, len(pending), 50):
+            chunk = pending[start:start + 50]
+            for _ in range(_MAX_TRIES):
+                if not chunk:
+                    break
+                try:
+                    self.db.transact(self._create_actions(chunk))
+                except TransactionCancelled as cancelled:
+                    taken = {chunk[i // 2].email for i in range(0, len(cancelled.reasons), 2)
+                             if cancelled.failed(i + 1)}
+                    for m in chunk:
+                        if m.email in taken:
+                            old = cancelled.olds[2 * chunk.index(m) + 1] or {}
+                            existed_ids[m.email] = str(old.get("member_id", ""))
+                    chunk = [m for m in chunk if m.email not in taken]
+                    continue
+                created.extend(chunk)
+                break
+            else:
+                raise errors.Unavailable("The service is busy; try again in a moment.")
+        existed = self.get_many(group_id, [mid for mid in existed_ids.values() if mid])
+        return created, existed
+
+    @staticmethod
+    def _create_actions(chunk: Sequence[Member]) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
+        for m in chunk:
+            guard = keys.email_guard(m.group_id, m.email)
+            actions.append({"Put": {"Item": _item(m), "ConditionExpression": "attribute_not_exists(PK)"}})
+            actions.append({"Put": {
+                "Item": {**guard, "type": "email_guard", "member_id": m.member_id,
+                         "email_hash": guard["SK"].removeprefix("EMAIL#")},
+                "ConditionExpression": "attribute_not_exists(PK)"}})
+        return actions
+
+    def get(self, group_id: str, member_id: str, *, consistent: bool = True) -> Member | None:
+        item = self.db.get(keys.member(group_id, member_id), consistent=consistent)
+        return _member(item) if item else None
+
+    def require(self, group_id: str, member_id: str) -> Member:
+        member = self.get(group_id, member_id)
+        if member is None:
+            raise errors.NotFound("no such member in this group", field="member_id")
+        return member
+
+    def get_many(self, group_id: str, member_ids: Sequence[str]) -> list[Member]:
+        items = self.db.get_many([keys.member(group_id, mid) for mid in member_ids])
+        return [_member(i) for i in items]
+
+    def list(self, group_id: str, *, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
+        page = self.db.query_page(partition=keys.group_pk(group_id), prefix=keys.MEMBER_PREFIX,
+                                  limit=limit, cursor=cursor)
+        return [_member(i) for i in page.items], page.next_cursor
+
+    def all(self, group_id: str) -> Iterator[Member]:
+        for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.MEMBER_PREFIX):
+            yield _member(item)
+
+    def lunch_participants(self, group_id: str) -> Iterator[Member]:
+        """Subscribed, opted-in, unpaused members (a sparse GSI; eventually consistent)."""
+        for item in self.db.query_all(partition=keys.lunch_participants(group_id), index=True):
+            yield _member(item)
+
+    def change(self, group_id: str, member_id: str, edit: Callable[[Member], Member]) -> Member:
+        """Read, apply `edit`, write back if nobody wrote in between (retried a few times)."""
+        for _ in range(_MAX_TRIES):
+            current = self.require(group_id, member_id)
+            updated = edit(current)
+            if updated == current:
+                return current
+            try:
+                self.db.put(_item(updated), condition="updated_at = :seen",
+                            values={":seen": current.updated_at})
+            except ConditionFailed:
+                continue
+            return updated
+        raise errors.Unavailable("The member changed too often at once; try again.")
+
+    def delete(self, group_id: str, member_id: str) -> Member | None:
+        """Remove the member item and the email guard (the guard holds only a hash)."""
+        member = self.get(group_id, member_id)
+        if member is None:
+            return None
+        self.db.transact([
+            {"Delete": {"Key": keys.member(group_id, member_id)}},
+            {"Delete": {"Key": keys.email_guard(group_id, member.email)}},
+        ])
+        return member
