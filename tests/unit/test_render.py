@@ -1,0 +1,399 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.mail.render import (
+    AVAILABILITY,
+    TEMPLATES_DIR,
+    format_when,
+    page_csp,
+    page_headers,
+    render_email,
+    render_page,
+    slot_label,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+EVIL = "<script>alert('x')</script> & Tea"
+ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Tea"
+
+MEETUP: dict[str, Any] = {
+    "title": "Product people lunch",
+    "description": "Bring one question.\n\nAnd one intro you can make.",
+    "starts_at": datetime(2026, 3, 26, 12, 30, tzinfo=BERLIN),
+    "ends_at": datetime(2026, 3, 26, 14, 0, tzinfo=BERLIN),
+    "timezone": "Europe/Berlin",
+    "place": "Café Zürich, Hauptstraße 1, Berlin",
+    "online_url": None,
+}
+WHEN = "Thursday 26 March 2026, 12:30–14:00 CET (UTC+01:00)"
+COMMON: dict[str, Any] = {
+    "group_name": "Berlin Product Lunch",
+    "member_name": "Zoë",
+    "unsubscribe_url": "https://lunch.example/unsubscribe/tok",
+}
+PARTNERS = [{"name": "Ada Obi", "headline": "Head of Product at Fernweh"}]
+REASONS = ["You both care about climate tech", "Ada is hiring, you're looking"]
+
+PAGES: dict[str, dict[str, Any]] = {
+    "rsvp": {
+        "group_name": "Berlin Product Lunch",
+        "member_name": "Zoë",
+        "meetup": MEETUP,
+        "state": "open",
+        "seats_left": 4,
+        "waitlist": True,
+        "status": "going",
+        "guests": 1,
+        "guests_allowed": 2,
+        "rsvp_url": "https://lunch.example/rsvp/tok",
+        "closes_at": datetime(2026, 3, 25, 18, 0, tzinfo=UTC),
+        "flash": "Saved: you're going.",
+    },
+    "error": {
+        "status_code": 410,
+        "title": "This link has expired",
+        "message": "RSVP links stop working after the meetup.",
+        "hint": "Use the link in the newest email from the group.",
+    },
+    "unsubscribe": {"group_name": "Berlin Product Lunch", "done": False},
+    "lunch": {
+        "group_name": "Berlin Product Lunch",
+        "member_name": "Zoë",
+        "prefs": {
+            "opted_in": True,
+            "skip_next": False,
+            "virtual": False,
+            "city": "Berlin",
+            "interests": ["product", "climate tech"],
+            "goals": ["hiring", "give_intros"],
+            "offers": "Intros to PMs",
+            "asks": "A designer to hire",
+            "availability": ["tue:lunch", "thu:coffee"],
+        },
+    },
+    "pairing": {
+        "group_name": "Berlin Product Lunch",
+        "member_name": "Zoë",
+        "partners": PARTNERS,
+        "reasons": REASONS,
+        "suggested_slot": "tue:lunch",
+        "response": "pending",
+        "blocked": False,
+        "feedback_open": True,
+        "feedback": {"met": True, "rating": 4, "note": "Great chat"},
+    },
+}
+
+EMAILS: dict[str, dict[str, Any]] = {
+    "rsvp_invite": {
+        **COMMON,
+        "meetup": MEETUP,
+        "rsvp_url": "https://l.ex/rsvp/t",
+        "guests_allowed": 1,
+    },
+    "rsvp_confirmation": {
+        **COMMON,
+        "meetup": MEETUP,
+        "status": "going",
+        "guests": 0,
+        "rsvp_url": "https://l.ex/rsvp/t",
+    },
+    "rsvp_promoted": {
+        **COMMON,
+        "meetup": MEETUP,
+        "guests": 1,
+        "rsvp_url": "https://l.ex/rsvp/t",
+    },
+    "meetup_updated": {
+        **COMMON,
+        "meetup": MEETUP,
+        "changes": ["Time: was Wednesday 25 March, 12:30"],
+        "rsvp_url": "https://l.ex/rsvp/t",
+    },
+    "meetup_cancelled": {**COMMON, "meetup": MEETUP, "reason": "The venue flooded."},
+    "meetup_reminder": {
+        **COMMON,
+        "meetup": MEETUP,
+        "guests": 0,
+        "rsvp_url": "https://l.ex/rsvp/t",
+    },
+    "lunch_invite": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
+    "lunch_intro": {
+        **COMMON,
+        "partners": PARTNERS,
+        "reasons": REASONS,
+        "suggested_slot": "tue:lunch",
+        "pairing_url": "https://l.ex/pairing/t",
+    },
+    "lunch_followup": {
+        **COMMON,
+        "partners": PARTNERS,
+        "pairing_url": "https://l.ex/pairing/t",
+    },
+    "lunch_paused": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
+}
+MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
+
+
+def style_of(page: str) -> str:
+    styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
+    assert len(styles) == 1
+    return str(styles[0])
+
+
+def test_every_page_and_email_template_is_covered() -> None:
+    pages = {p.stem for p in (TEMPLATES_DIR / "pages").glob("*.html")} - {"base"}
+    assert pages == set(PAGES)
+    emails = {
+        p.name.removesuffix(".subject.txt")
+        for p in (TEMPLATES_DIR / "email").glob("*.subject.txt")
+    }
+    assert emails == set(EMAILS)
+    for name in emails:
+        for suffix in (".txt", ".html"):
+            assert (TEMPLATES_DIR / "email" / f"{name}{suffix}").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_every_page_renders_plain_accessible_html(name: str) -> None:
+    html = render_page(name, **PAGES[name])
+    assert html.startswith("<!doctype html>")
+    assert '<html lang="en">' in html
+    assert 'name="viewport"' in html
+    assert "<script" not in html.lower()
+    assert " style=" not in html  # the CSP allows only the hashed <style> block
+    assert "&amp;lt;" not in html  # nothing escaped twice
+    # every visible control sits inside a <label> or is named by <label for=...>
+    ids_labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    for match in re.finditer(r"<(input|select|textarea)\b([^>]*)>", html):
+        attrs = match.group(2)
+        if 'type="hidden"' in attrs:
+            continue
+        control_id = re.search(r'\bid="([^"]+)"', attrs)
+        inside_label = html.rfind("<label", 0, match.start()) > html.rfind(
+            "</label>", 0, match.start()
+        )
+        assert inside_label or (control_id and control_id.group(1) in ids_labelled), (
+            attrs
+        )
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_served_style_matches_the_csp_hash(name: str) -> None:
+    style = style_of(render_page(name, **PAGES[name]))
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode()
+    csp = page_csp()
+    assert f"style-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp
+    assert "script-src" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "form-action 'self'" in csp
+    assert page_headers()["Content-Security-Policy"] == csp
+
+
+def test_rsvp_page_shows_time_place_status_form_and_calendar_link() -> None:
+    html = render_page("rsvp", **PAGES["rsvp"])
+    assert WHEN in html
+    assert "Café Zürich, Hauptstraße 1, Berlin" in html
+    assert "4 left" in html
+    assert "you're going with 1 guest." in html
+    assert 'name="answer" value="going" required checked' in html
+    assert '<option value="1" selected>1</option>' in html
+    assert '<option value="2">2</option>' in html
+    assert 'href="https://lunch.example/rsvp/tok/meetup.ics"' in html
+    assert "Saved: you&#39;re going." in html
+    assert "Answers close Wednesday 25 March 2026, 19:00 CET (UTC+01:00)" in html
+
+
+@pytest.mark.parametrize("state", ["closed", "cancelled"])
+def test_closed_and_cancelled_meetups_show_no_form(state: str) -> None:
+    html = render_page("rsvp", **{**PAGES["rsvp"], "state": state})
+    assert "<form" not in html
+    assert ("cancelled" if state == "cancelled" else "closed") in html
+
+
+def test_rsvp_page_without_guests_or_place() -> None:
+    online = {**MEETUP, "place": None, "online_url": "https://meet.example/abc"}
+    html = render_page(
+        "rsvp",
+        **{
+            **PAGES["rsvp"],
+            "meetup": online,
+            "guests_allowed": 0,
+            "status": "none",
+            "seats_left": None,
+        },
+    )
+    assert "<select" not in html
+    assert 'href="https://meet.example/abc"' in html
+    assert " checked" not in html
+
+
+def test_unsubscribe_page_posts_one_click_and_shows_done() -> None:
+    html = render_page("unsubscribe", **PAGES["unsubscribe"])
+    assert '<form method="post">' in html
+    assert 'name="List-Unsubscribe" value="One-Click"' in html
+    done = render_page("unsubscribe", group_name="Berlin Product Lunch", done=True)
+    assert "You're unsubscribed" in done and "<form" not in done
+
+
+def test_lunch_page_offers_every_goal_and_slot() -> None:
+    html = render_page("lunch", **PAGES["lunch"])
+    for label in (
+        "Find a job",
+        "Hiring",
+        "Mentor someone",
+        "Be mentored",
+        "Give intros",
+        "Learn",
+        "Meet peers",
+    ):
+        assert label in html
+    values = set(re.findall(r'name="availability" value="([^"]+)"', html))
+    assert values == AVAILABILITY
+    assert 'value="tue:lunch" checked' in html
+    assert 'value="mon:lunch">' in html
+    assert 'value="hiring" checked' in html
+    assert 'value="product, climate tech"' in html
+
+
+def test_pairing_page_shows_partner_reasons_slot_and_feedback() -> None:
+    html = render_page("pairing", **PAGES["pairing"])
+    assert "You're meeting Ada Obi" in html
+    assert "Head of Product at Fernweh" in html
+    assert "<li>You both care about climate tech</li>" in html
+    assert "Tuesday, lunch" in html
+    for action in ("confirm", "decline", "block", "feedback"):
+        assert f'name="action" value="{action}"' in html
+    assert 'name="rating" value="4" checked' in html
+    assert ">Great chat</textarea>" in html
+
+
+def test_error_page() -> None:
+    html = render_page("error", **PAGES["error"])
+    assert "This link has expired" in html and "Error 410" in html
+
+
+def test_a_script_title_is_escaped_in_pages() -> None:
+    html = render_page("rsvp", **{**PAGES["rsvp"], "meetup": {**MEETUP, "title": EVIL}})
+    assert "<script>" not in html
+    assert ESCAPED in html
+    html = render_page("error", **{**PAGES["error"], "title": EVIL})
+    assert "<script>" not in html and ESCAPED in html
+
+
+def test_a_script_title_is_escaped_in_html_email_but_plain_in_text() -> None:
+    context = {**EMAILS["rsvp_invite"], "meetup": {**MEETUP, "title": EVIL}}
+    subject, text, html = render_email("rsvp_invite", **context)
+    assert "<script>" not in html
+    assert ESCAPED in html
+    assert EVIL in text
+    assert "&lt;" not in text and "&amp;" not in text
+    assert subject.startswith(f"You're invited: {EVIL}")
+
+
+@pytest.mark.parametrize("name", sorted(EMAILS))
+def test_every_email_renders_with_footer(name: str) -> None:
+    subject, text, html = render_email(name, **EMAILS[name])
+    assert (
+        subject
+        and "\n" not in subject
+        and "\r" not in subject
+        and subject == subject.strip()
+    )
+    assert "{{" not in text + html and "{%" not in text + html
+    assert "https://lunch.example/unsubscribe/tok" in text
+    assert 'href="https://lunch.example/unsubscribe/tok"' in html
+    assert "Berlin Product Lunch" in text and "Berlin Product Lunch" in html
+    assert "Zoë" in text and "Zoë" in html
+    assert "\n\n\n\n" not in text
+
+
+@pytest.mark.parametrize("name", MEETUP_EMAILS)
+def test_meetup_emails_state_time_and_place(name: str) -> None:
+    _, text, html = render_email(name, **EMAILS[name])
+    for body in (text, html):
+        assert WHEN in body
+        assert "Café Zürich, Hauptstraße 1, Berlin" in body
+
+
+def test_invite_links_to_going_and_cant_go() -> None:
+    _, text, html = render_email("rsvp_invite", **EMAILS["rsvp_invite"])
+    for body in (text, html):
+        assert "https://l.ex/rsvp/t?answer=going" in body
+        assert "https://l.ex/rsvp/t?answer=not_going" in body
+
+
+@pytest.mark.parametrize(
+    ("status", "phrase"),
+    [
+        ("going", "calendar invitation is attached"),
+        ("waitlisted", "no calendar entry until then"),
+        ("not_going", "can't make it"),
+    ],
+)
+def test_confirmation_variants(status: str, phrase: str) -> None:
+    _, text, html = render_email(
+        "rsvp_confirmation", **{**EMAILS["rsvp_confirmation"], "status": status}
+    )
+    assert phrase in text
+    assert phrase in html
+
+
+def test_intro_names_a_trio_and_links_every_action() -> None:
+    partners = [*PARTNERS, {"name": "Bo Lind", "headline": None}]
+    subject, text, html = render_email(
+        "lunch_intro", **{**EMAILS["lunch_intro"], "partners": partners}
+    )
+    assert subject == "Meet Ada Obi and Bo Lind: your Berlin Product Lunch lunch"
+    for body in (text, html):
+        assert "Head of Product at Fernweh" in body
+        assert "Ada is hiring" in body
+        assert "Tuesday, lunch" in body
+        for action in ("confirm", "decline", "block"):
+            assert f"https://l.ex/pairing/t?do={action}" in body
+
+
+def test_missing_context_is_an_error() -> None:
+    from jinja2 import UndefinedError
+
+    context = dict(EMAILS["rsvp_invite"])
+    del context["rsvp_url"]
+    with pytest.raises(UndefinedError):
+        render_email("rsvp_invite", **context)
+
+
+def test_when_across_midnight_and_zones() -> None:
+    late = format_when(
+        datetime(2026, 10, 24, 22, 0, tzinfo=BERLIN),
+        datetime(2026, 10, 25, 4, 0, tzinfo=BERLIN),
+        "Europe/Berlin",
+    )
+    assert late == (
+        "Saturday 24 October 2026, 22:00 CEST (UTC+02:00) – Sunday 25 October 2026, 04:00 CET (UTC+01:00)"
+    )
+    kolkata = format_when(
+        datetime(2026, 3, 26, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 26, 8, 0, tzinfo=UTC),
+        "Asia/Kolkata",
+    )
+    assert kolkata == "Thursday 26 March 2026, 12:30–13:30 IST (UTC+05:30)"
+    assert slot_label("sun:after_work") == "Sunday, after work"
+    assert slot_label("Friday breakfast") == "Friday breakfast"
+
+
+def test_templates_live_inside_chalicelib() -> None:
+    # Chalice packages chalicelib/ whole, so the templates ship with the Lambda.
+    assert (
+        TEMPLATES_DIR
+        == Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
+    )
