@@ -281,6 +281,10 @@ def test_pairing_page_shows_partner_reasons_slot_and_feedback() -> None:
 def test_error_page() -> None:
     html = render_page("error", **PAGES["error"])
     assert "This link has expired" in html and "Error 410" in html
+    # a link too broken to name its group still gets a tidy page
+    html = render_page("error", **PAGES["error"], group_name=None)
+    assert "None" not in html
+    assert "<title>This link has expired · Powerlunch</title>" in html
 
 
 def test_a_script_title_is_escaped_in_pages() -> None:
