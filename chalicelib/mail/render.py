@@ -48,9 +48,9 @@ SLOTS: Final[tuple[tuple[str, str], ...]] = (
     ("coffee", "Coffee"),
     ("after_work", "After work"),
 )
-# Availability checkbox values are "<weekday>:<slot>", e.g. "tue:lunch".
+# Availability checkbox values are "<weekday>-<slot>", e.g. "tue-lunch" (as in models.SLOTS).
 AVAILABILITY: Final[frozenset[str]] = frozenset(
-    f"{d}:{s}" for d, _ in WEEKDAYS for s, _ in SLOTS
+    f"{d}-{s}" for d, _ in WEEKDAYS for s, _ in SLOTS
 )
 
 _MONTHS: Final = (
@@ -112,8 +112,8 @@ def format_when(starts_at: datetime, ends_at: datetime, tz: str) -> str:
 
 
 def slot_label(value: str) -> str:
-    """'tue:lunch' -> 'Tuesday, lunch'; anything else is shown as given."""
-    day, _, slot = value.partition(":")
+    """'tue-lunch' -> 'Tuesday, lunch'; anything else is shown as given."""
+    day, _, slot = value.partition("-")
     days, slots = dict(WEEKDAYS), dict(SLOTS)
     if day in days and slot in slots:
         return f"{days[day]}, {slots[slot].lower()}"

@@ -77,7 +77,7 @@ PAGES: dict[str, dict[str, Any]] = {
             "goals": ["hiring", "give_intros"],
             "offers": "Intros to PMs",
             "asks": "A designer to hire",
-            "availability": ["tue:lunch", "thu:coffee"],
+            "availability": ["tue-lunch", "thu-coffee"],
         },
     },
     "pairing": {
@@ -85,7 +85,7 @@ PAGES: dict[str, dict[str, Any]] = {
         "member_name": "Zoë",
         "partners": PARTNERS,
         "reasons": REASONS,
-        "suggested_slot": "tue:lunch",
+        "suggested_slot": "tue-lunch",
         "response": "pending",
         "blocked": False,
         "feedback_open": True,
@@ -131,7 +131,7 @@ EMAILS: dict[str, dict[str, Any]] = {
         **COMMON,
         "partners": PARTNERS,
         "reasons": REASONS,
-        "suggested_slot": "tue:lunch",
+        "suggested_slot": "tue-lunch",
         "pairing_url": "https://l.ex/pairing/t",
     },
     "lunch_followup": {
@@ -260,8 +260,8 @@ def test_lunch_page_offers_every_goal_and_slot() -> None:
         assert label in html
     values = set(re.findall(r'name="availability" value="([^"]+)"', html))
     assert values == AVAILABILITY
-    assert 'value="tue:lunch" checked' in html
-    assert 'value="mon:lunch">' in html
+    assert 'value="tue-lunch" checked' in html
+    assert 'value="mon-lunch">' in html
     assert 'value="hiring" checked' in html
     assert 'value="product, climate tech"' in html
 
@@ -391,7 +391,7 @@ def test_when_across_midnight_and_zones() -> None:
         "Asia/Kolkata",
     )
     assert kolkata == "Thursday 26 March 2026, 12:30–13:30 IST (UTC+05:30)"
-    assert slot_label("sun:after_work") == "Sunday, after work"
+    assert slot_label("sun-after_work") == "Sunday, after work"
     assert slot_label("Friday breakfast") == "Friday breakfast"
 
 
