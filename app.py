@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from chalice import Chalice
+from typing import Any
 
-from chalicelib.routes import http, organizer
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, SQSEvent
+
+from chalicelib import deps
+from chalicelib.routes import http, organizer, unsubscribe_pages
 
 app = Chalice(app_name="powerlunch")
 app.register_middleware(http.rewrite_chalice_errors, "http")
 app.register_blueprint(organizer.bp)
+app.register_blueprint(unsubscribe_pages.bp)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")
+def hourly(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.services import schedules
+
+    return schedules.run_hourly(deps.now())
+
+
+@app.on_sqs_message(queue="powerlunch-mail", batch_size=10, name="mail_worker")
+def mail_worker(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.services import outbox
+
+    return outbox.handle_records(outbox.MAIL_QUEUE, list(event))

@@ -12,6 +12,7 @@ from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
+from chalicelib.store.outbox import OutboxRepo
 
 
 class Store:
@@ -29,6 +30,10 @@ class Store:
     @cached_property
     def meetups(self) -> MeetupRepo:
         return MeetupRepo(self.db)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.db)
 
 
 __all__ = ["Store", "Db"]

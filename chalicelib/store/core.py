@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -63,6 +63,8 @@ def _python(value: Any) -> Any:
         return [_python(v) for v in value]
     if isinstance(value, set):
         return sorted(_python(v) for v in value)
+    if isinstance(value, Binary):
+        return bytes(value.value)
     return value
 
 

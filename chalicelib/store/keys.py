@@ -103,3 +103,30 @@ def meetup_index(group_id: str, meetup_id: str, ends_at: datetime) -> Key:
 def time_bound(at: datetime) -> str:
     """A GSI1SK bound for meetups ending at `at` (ids sort after '#')."""
     return timeutil.to_store(at)
+
+
+# ---- outbox (mail): one partition per recipient, so erasing a member is one Query.
+# | mail | MAILTO#g#m | MAIL#sha256(dedupe)[:32] | OUTBOX#PENDING / created#g#m#id (until sent) |
+
+
+def mail_id(dedupe_key: str) -> str:
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
+
+
+def mailbox(group_id: str, member_id: str) -> str:
+    return f"MAILTO#{group_id}#{member_id}"
+
+
+MAIL_PREFIX = "MAIL#"
+
+
+def mail(group_id: str, member_id: str, mail_id: str) -> Key:
+    return _k(mailbox(group_id, member_id), f"{MAIL_PREFIX}{mail_id}")
+
+
+PENDING_MAIL = "OUTBOX#PENDING"
+
+
+def pending_mail_index(group_id: str, member_id: str, mail_id: str, created_at: datetime) -> Key:
+    return {GSI1PK: PENDING_MAIL,
+            GSI1SK: f"{timeutil.to_store(created_at)}#{group_id}#{member_id}#{mail_id}"}

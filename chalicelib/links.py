@@ -1,0 +1,61 @@
+"""Member links: the one place that decides each link's purpose, resource and lifetime."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+
+from chalicelib import deps, errors
+from chalicelib.tokens import Claims, Purpose, Signer, TokenExpired, TokenInvalid
+
+RSVP_GRACE = timedelta(days=7)         # an RSVP link lives until a week after the meetup ends
+UNSUBSCRIBE_LIFETIME = timedelta(days=400)
+LUNCH_LIFETIME = timedelta(days=60)
+PAIRING_LIFETIME = timedelta(days=30)
+
+
+@functools.cache
+def _signer(secret: str) -> Signer:
+    return Signer(secret)
+
+
+def signer() -> Signer:
+    return _signer(deps.signing_secret())
+
+
+def _url(path: str, purpose: Purpose, *, group_id: str, member_id: str, resource_id: str,
+         expires_at: datetime) -> str:
+    token = signer().make(purpose, group_id=group_id, member_id=member_id,
+                          resource_id=resource_id, expires_at=expires_at)
+    return f"{deps.settings().base_url}/{path}/{token}"
+
+
+def rsvp_url(group_id: str, meetup_id: str, member_id: str, meetup_ends_at: datetime) -> str:
+    return _url("rsvp", "rsvp", group_id=group_id, member_id=member_id, resource_id=meetup_id,
+                expires_at=meetup_ends_at + RSVP_GRACE)
+
+
+def unsubscribe_url(group_id: str, member_id: str) -> str:
+    return _url("unsubscribe", "unsubscribe", group_id=group_id, member_id=member_id,
+                resource_id=group_id, expires_at=deps.now() + UNSUBSCRIBE_LIFETIME)
+
+
+def lunch_url(group_id: str, member_id: str) -> str:
+    return _url("lunch", "lunch", group_id=group_id, member_id=member_id, resource_id=group_id,
+                expires_at=deps.now() + LUNCH_LIFETIME)
+
+
+def pairing_url(group_id: str, pair_id: str, member_id: str) -> str:
+    return _url("pairing", "pairing", group_id=group_id, member_id=member_id, resource_id=pair_id,
+                expires_at=deps.now() + PAIRING_LIFETIME)
+
+
+def read(purpose: Purpose, token: str) -> Claims:
+    """The claims of a member link; Forbidden (403 page) when tampered or made for another
+    purpose, Gone (410 page) when expired."""
+    try:
+        return signer().read(purpose, token, now=deps.now())
+    except TokenExpired:
+        raise errors.Gone("This link has expired.") from None
+    except TokenInvalid:
+        raise errors.Forbidden("This link is not valid.") from None

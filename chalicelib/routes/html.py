@@ -1,0 +1,108 @@
+"""Plumbing for member pages: HTML answers, form bodies, error pages, page headers.
+
+Pages are server-rendered, work without JavaScript, and carry a strict CSP: no script at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice import Response
+from chalice.app import Request
+from pydantic import ValidationError
+
+from chalicelib import errors
+from chalicelib.routes.http import raw_body
+
+FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
+
+_ERROR_COPY = {
+    403: ("This link doesn't work",
+          "It may have been cut short or changed when it was copied.",
+          "Open the link straight from the email we sent you, or ask the organizer to send it again."),
+    404: ("We couldn't find that", "It may have been removed.",
+          "Ask the organizer for a new link."),
+    410: ("This link has expired", "Links in our emails only work for a while, to keep your answers safe.",
+          "Look for a newer email from the group, or reply to any of its emails to ask for a new link."),
+}
+
+
+def page_headers() -> dict[str, str]:
+    from chalicelib.mail.render import page_headers as headers
+
+    return {**headers(), "X-Frame-Options": "DENY"}
+
+
+def html_response(html: str, status: int = 200) -> Response:
+    return Response(body=html, status_code=status, headers=page_headers())
+
+
+def render(name: str, status: int = 200, **context: Any) -> Response:
+    from chalicelib.mail.render import render_page
+
+    return html_response(render_page(name, **context), status)
+
+
+def error_page(status: int, message: str | None = None) -> Response:
+    title, default_message, hint = _ERROR_COPY.get(status, (
+        "Something's not right", message or "We couldn't do that.", "Please try again."))
+    return render("error", status, status_code=status, title=title,
+                  message=default_message if status in _ERROR_COPY else (message or default_message),
+                  hint=hint, group_name=None)
+
+
+def page(func: Callable[..., Response]) -> Callable[..., Response]:
+    """Wrap a member page view: bad links and bad forms become HTML error pages."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return func(*args, **kwargs)
+        except (errors.Forbidden, errors.Gone, errors.NotFound) as exc:
+            return error_page(exc.status)
+        except errors.InvalidInput as exc:
+            return error_page(400, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return error_page(400, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        except errors.PowerlunchError as exc:
+            return error_page(exc.status, exc.message)
+
+    return wrapper
+
+
+def parse_form(request: Request) -> dict[str, list[str]]:
+    """A urlencoded (or simple multipart) form body as name -> values."""
+    body = raw_body(request)
+    content_type = (request.headers.get("content-type") or "").lower()
+    if content_type.startswith("multipart/form-data"):
+        return _multipart(body, content_type)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.InvalidInput("is not UTF-8 form data", field="body") from None
+    return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+
+
+def _multipart(body: bytes, content_type: str) -> dict[str, list[str]]:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    fields: dict[str, list[str]] = {}
+    if message.is_multipart():
+        for part in message.iter_parts():  # type: ignore[attr-defined]
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str):
+                payload = part.get_payload(decode=True) or b""
+                fields.setdefault(name, []).append(payload.decode("utf-8", "replace"))
+    return fields
+
+
+def first(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = form.get(name)
+    return values[0] if values else default

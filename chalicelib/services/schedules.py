@@ -1,0 +1,17 @@
+"""What the hourly schedule does: find due work and fan it out by id (never the work itself)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+
+def run_hourly(now: datetime) -> dict[str, int]:
+    """Each feature's due work; each step is idempotent, so a second run at once does nothing."""
+    from chalicelib.services import outbox
+
+    done: dict[str, int] = {}
+    done["mail_retried"] = outbox.retry_stuck(now)
+    return done

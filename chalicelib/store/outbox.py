@@ -1,0 +1,128 @@
+"""Recorded email: created once per dedupe key, claimed with a lease, marked sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chalicelib.store import keys
+from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.schema import GSI1PK, GSI1SK
+
+MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
+MAX_ATTEMPTS = 5
+
+
+class Mail(BaseModel):
+    mail_id: str
+    group_id: str
+    member_id: str
+    kind: str
+    dedupe_key: str
+    subject: str
+    text: str
+    html: str
+    calendar: bytes | None = None
+    calendar_method: str | None = None
+    status: MailStatus = "queued"
+    attempts: int = 0
+    created_at: datetime
+    sent_at: datetime | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
+
+
+def _item(mail: Mail) -> Item:
+    return {**keys.mail(mail.group_id, mail.member_id, mail.mail_id),
+            **keys.pending_mail_index(mail.group_id, mail.member_id, mail.mail_id, mail.created_at),
+            "type": "mail", **mail.model_dump()}
+
+
+def _mail(item: Item) -> Mail:
+    return Mail.model_validate({k: v for k, v in item.items() if k not in (GSI1PK, GSI1SK)})
+
+
+class OutboxRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def add_new(self, mails: Sequence[Mail]) -> list[Mail]:
+        """Record the mails whose dedupe key is new; answer those (the others existed)."""
+        existing = {i["mail_id"] for i in self.db.get_many(
+            [keys.mail(m.group_id, m.member_id, m.mail_id) for m in mails])}
+        pending = list({m.mail_id: m for m in mails if m.mail_id not in existing}.values())
+        added: list[Mail] = []
+        for start in range(0, len(pending), 100):
+            chunk = pending[start:start + 100]
+            for _ in range(5):
+                if not chunk:
+                    break
+                try:
+                    self.db.transact([{"Put": {"Item": _item(m),
+                                               "ConditionExpression": "attribute_not_exists(PK)"}}
+                                      for m in chunk])
+                except TransactionCancelled as cancelled:
+                    chunk = [m for i, m in enumerate(chunk) if not cancelled.failed(i)]
+                    continue
+                added.extend(chunk)
+                break
+        return added
+
+    def get(self, group_id: str, member_id: str, mail_id: str) -> Mail | None:
+        item = self.db.get(keys.mail(group_id, member_id, mail_id))
+        return _mail(item) if item else None
+
+    def claim(self, mail: Mail, now: datetime, lease_until: datetime) -> Mail | None:
+        """Take the mail for sending: queued, or sending with an expired lease. None if taken."""
+        try:
+            item = self.db.update(
+                keys.mail(mail.group_id, mail.member_id, mail.mail_id),
+                "SET #st = :sending, lease_until = :lease, attempts = attempts + :one",
+                condition="#st = :queued OR (#st = :sending AND lease_until < :now)",
+                names={"#st": "status"},
+                values={":sending": "sending", ":queued": "queued", ":lease": lease_until,
+                        ":one": 1, ":now": now})
+        except ConditionFailed:
+            return None
+        return _mail(item)
+
+    def finish(self, mail: Mail, status: MailStatus, at: datetime) -> None:
+        """Mark sent or suppressed and leave the pending index (guarded: only by its sender)."""
+        try:
+            self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id),
+                           "SET #st = :status, sent_at = :at REMOVE lease_until, #gpk, #gsk",
+                           condition="#st = :sending",
+                           names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK},
+                           values={":status": status, ":sending": "sending", ":at": at})
+        except ConditionFailed:
+            pass
+
+    def release(self, mail: Mail, error: str) -> Mail:
+        """Give a failed send back: queued for a retry, or dead after MAX_ATTEMPTS (kept, visible)."""
+        status = "dead" if mail.attempts >= MAX_ATTEMPTS else "queued"
+        expression = "SET #st = :status, last_error = :err REMOVE lease_until"
+        names = {"#st": "status"}
+        if status == "dead":
+            expression += ", #gpk, #gsk"
+            names.update({"#gpk": GSI1PK, "#gsk": GSI1SK})
+        item = self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id), expression,
+                              names=names, values={":status": status, ":err": error[:500]})
+        return _mail(item)
+
+    def pending(self, before: datetime) -> Iterator[Mail]:
+        """Mail still not sent that was recorded before `before` (the retry sweep)."""
+        bound = keys.time_bound(before)
+        page = self.db.query_page(partition=keys.PENDING_MAIL, index=True, upper=bound, limit=200)
+        for item in page.items:
+            yield _mail(item)
+
+    def of_member(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
+        return [k for k in self.db.query_all(partition=keys.mailbox(group_id, member_id))]
+
+    def erase_member(self, group_id: str, member_id: str) -> int:
+        """Delete every mail recorded for this member (their address and words are in it)."""
+        found = self.of_member(group_id, member_id)
+        return self.db.write_batch(deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in found])
