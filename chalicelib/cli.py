@@ -71,9 +71,10 @@ def run(argv: list[str]) -> dict[str, Any]:
         revoked = groups.revoke_key(args.key_id)
         return {"key_id": revoked.key_id, "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None}
     if args.command == "list-groups":
-        found, cursor = [], None
+        found: list[dict[str, str]] = []
+        cursor: str | None = None
         while True:
-            page, cursor = deps.store().groups.list(limit=200, cursor=cursor)
+            page, cursor = deps.store().groups.page(limit=200, cursor=cursor)
             found.extend({"group_id": g.group_id, "name": g.name, "timezone": g.timezone} for g in page)
             if cursor is None:
                 break

@@ -52,7 +52,9 @@ def dynamodb_client() -> Any:
     s = settings()
     kwargs: dict[str, Any] = {"region_name": s.region, "config": _boto_config()}
     if s.dynamodb_endpoint:
-        kwargs["endpoint_url"] = s.dynamodb_endpoint
+        # DynamoDB Local: any credentials do, and real ones are never sent to it.
+        kwargs.update(endpoint_url=s.dynamodb_endpoint, aws_access_key_id="local",
+                      aws_secret_access_key="local")  # noqa: S106
     return boto3.client("dynamodb", **kwargs)
 
 

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib import errors
@@ -30,7 +29,7 @@ _ERROR_COPY = {
 }
 
 
-def page_headers() -> dict[str, str]:
+def page_headers() -> dict[str, str | list[str]]:
     from chalicelib.mail.render import page_headers as headers
 
     return {**headers(), "X-Frame-Options": "DENY"}
@@ -98,8 +97,9 @@ def _multipart(body: bytes, content_type: str) -> dict[str, list[str]]:
         for part in message.iter_parts():  # type: ignore[attr-defined]
             name = part.get_param("name", header="content-disposition")
             if isinstance(name, str):
-                payload = part.get_payload(decode=True) or b""
-                fields.setdefault(name, []).append(payload.decode("utf-8", "replace"))
+                payload = part.get_payload(decode=True)
+                text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+                fields.setdefault(name, []).append(text)
     return fields
 
 

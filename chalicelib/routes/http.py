@@ -11,8 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import errors, ids
@@ -32,9 +31,9 @@ SECURITY_HEADERS = {
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     return Response(body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                    status_code=status,
-                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+                    status_code=status, headers=all_headers)
 
 
 def error_body(code: str, message: str, field: str | None = None,
@@ -78,6 +77,8 @@ def api(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def raw_body(request: Request) -> bytes:
     body = request.raw_body or b""
+    if isinstance(body, str):
+        body = body.encode()
     if len(body) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"the body is over {MAX_BODY_BYTES} bytes", field="body")
     return body

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib import errors
 from chalicelib.models import GroupPatch, MeetupIn, MeetupPatch, MemberIn, MemberPatch, MembersIn
-from chalicelib.routes.http import JSON_TYPES, api, json_response, page, page_params, parse_json, parse_model, path_id, query
+from chalicelib.routes.http import (
+    JSON_TYPES,
+    api,
+    json_response,
+    page,
+    page_params,
+    parse_json,
+    parse_model,
+    path_id,
+    query,
+)
 from chalicelib.services import groups, meetups, members
 
 bp = Blueprint(__name__)

@@ -3,7 +3,7 @@ RFC 8058 one-click POST a mail client sends with `List-Unsubscribe=One-Click`.""
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.routes.html import FORM_TYPES, page, render
 from chalicelib.services import subscriptions

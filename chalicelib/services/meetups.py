@@ -26,7 +26,7 @@ def get_meetup(group_id: str, meetup_id: str) -> Meetup:
 
 def list_meetups(group_id: str, *, upcoming: bool, limit: int,
                  cursor: str | None) -> tuple[list[Meetup], str | None]:
-    return deps.store().meetups.list(group_id, upcoming=upcoming, now=deps.now(), limit=limit,
+    return deps.store().meetups.page(group_id, upcoming=upcoming, now=deps.now(), limit=limit,
                                      cursor=cursor)
 
 

@@ -20,7 +20,7 @@ def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], 
 
 
 def list_members(group_id: str, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
-    return deps.store().members.list(group_id, limit=limit, cursor=cursor)
+    return deps.store().members.page(group_id, limit=limit, cursor=cursor)
 
 
 def get_member(group_id: str, member_id: str) -> Member:

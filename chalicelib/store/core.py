@@ -80,7 +80,8 @@ def deserialize(raw: dict[str, Any]) -> Item:
     return {k: _python(_deserializer.deserialize(v)) for k, v in raw.items()}
 
 
-def set_remove(changes: dict[str, Any], *, extra_sets: Sequence[str] = ()) -> tuple[str, dict[str, str], dict[str, Any]]:
+def set_remove(changes: dict[str, Any], *,
+               extra_sets: Sequence[str] = ()) -> tuple[str, dict[str, str], dict[str, Any]]:
     """An UpdateExpression that SETs each changed field (REMOVEs it when None), plus `extra_sets`."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}

@@ -46,7 +46,7 @@ class GroupRepo:
             raise errors.NotFound("no such group", field="group_id") from None
         return Group.model_validate(item)
 
-    def list(self, *, limit: int = 50, cursor: str | None = None) -> tuple[list[Group], str | None]:
+    def page(self, *, limit: int = 50, cursor: str | None = None) -> tuple[list[Group], str | None]:
         page: Page = self.db.query_page(partition=keys.GROUPS_INDEX, index=True, limit=limit,
                                         cursor=cursor)
         return [Group.model_validate(i) for i in page.items], page.next_cursor

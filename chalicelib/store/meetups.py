@@ -39,7 +39,7 @@ class MeetupRepo:
             raise errors.NotFound("no such meetup in this group", field="meetup_id")
         return meetup
 
-    def list(self, group_id: str, *, upcoming: bool, now: datetime, limit: int,
+    def page(self, group_id: str, *, upcoming: bool, now: datetime, limit: int,
              cursor: str | None) -> tuple[list[Meetup], str | None]:
         """Upcoming (not yet ended, soonest first) or past (most recent first): one Query."""
         bound = keys.time_bound(now)

@@ -101,7 +101,7 @@ class MemberRepo:
         items = self.db.get_many([keys.member(group_id, mid) for mid in member_ids])
         return [_member(i) for i in items]
 
-    def list(self, group_id: str, *, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
+    def page(self, group_id: str, *, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
         page = self.db.query_page(partition=keys.group_pk(group_id), prefix=keys.MEMBER_PREFIX,
                                   limit=limit, cursor=cursor)
         return [_member(i) for i in page.items], page.next_cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -91,14 +92,12 @@ class OutboxRepo:
 
     def finish(self, mail: Mail, status: MailStatus, at: datetime) -> None:
         """Mark sent or suppressed and leave the pending index (guarded: only by its sender)."""
-        try:
+        with contextlib.suppress(ConditionFailed):  # another sender finished it first
             self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id),
                            "SET #st = :status, sent_at = :at REMOVE lease_until, #gpk, #gsk",
                            condition="#st = :sending",
                            names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK},
                            values={":status": status, ":sending": "sending", ":at": at})
-        except ConditionFailed:
-            pass
 
     def release(self, mail: Mail, error: str) -> Mail:
         """Give a failed send back: queued for a retry, or dead after MAX_ATTEMPTS (kept, visible)."""
