@@ -12,6 +12,7 @@ from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
+from chalicelib.store.rsvps import RsvpRepo
 from chalicelib.store.outbox import OutboxRepo
 
 
@@ -30,6 +31,10 @@ class Store:
     @cached_property
     def meetups(self) -> MeetupRepo:
         return MeetupRepo(self.db)
+
+    @cached_property
+    def rsvps(self) -> RsvpRepo:
+        return RsvpRepo(self.db)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

@@ -9,6 +9,9 @@ Access patterns (which request reads what):
 | member | GROUP#g | MEMBER#m | GROUP#g#LUNCH / m (only while opted in) | member pages, list members (Query PK, begins_with MEMBER#), lunch participants (Query GSI1) |
 | email guard | GROUP#g | EMAIL#sha256(email) | — | unique email per group (conditional put in the member's transaction) |
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
+| RSVP | MEETUP#t | RSVP#m | MEETUP#t#status / answered#m | RSVP page and answer (BatchGet with the meetup), organizer list by status (Query GSI1), all RSVPs of a meetup (Query PK, begins_with RSVP#) |
+| waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
+| start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 
 Later features add their rows here (RSVPs under MEETUP#t, the outbox, lunch rounds).
 Queries only: no request path Scans.
@@ -17,7 +20,7 @@ Queries only: no request path Scans.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from chalicelib import timeutil
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
@@ -130,3 +133,44 @@ PENDING_MAIL = "OUTBOX#PENDING"
 def pending_mail_index(group_id: str, member_id: str, mail_id: str, created_at: datetime) -> Key:
     return {GSI1PK: PENDING_MAIL,
             GSI1SK: f"{timeutil.to_store(created_at)}#{group_id}#{member_id}#{mail_id}"}
+
+
+# ---- RSVPs (issue 3): one partition per meetup holds its RSVPs and its waitlist, so an
+# answer's transaction and the waitlist Query stay in one place. RSVP items hold ids and
+# numbers only (no name or email): listings join members with one BatchGetItem.
+
+
+def rsvps_of(meetup_id: str) -> str:
+    return f"{MEETUP_PREFIX}{meetup_id}"
+
+
+RSVP_PREFIX = "RSVP#"
+WAIT_PREFIX = "WAIT#"
+
+
+def rsvp(meetup_id: str, member_id: str) -> Key:
+    return _k(rsvps_of(meetup_id), f"{RSVP_PREFIX}{member_id}")
+
+
+def rsvps_with_status(meetup_id: str, status: str) -> str:
+    return f"{rsvps_of(meetup_id)}#{status}"
+
+
+def rsvp_index(meetup_id: str, status: str, answered_at: datetime, member_id: str) -> Key:
+    return {GSI1PK: rsvps_with_status(meetup_id, status),
+            GSI1SK: f"{timeutil.to_store(answered_at)}#{member_id}"}
+
+
+def waitlist_entry(meetup_id: str, waitlisted_at: datetime, member_id: str) -> Key:
+    """Sorts by the time the member joined the waitlist (ties by member id): promotion order."""
+    return _k(rsvps_of(meetup_id), f"{WAIT_PREFIX}{timeutil.to_store(waitlisted_at)}#{member_id}")
+
+
+def starts_on(day: date) -> str:
+    return f"STARTS#{day.isoformat()}"
+
+
+def meetup_start(group_id: str, meetup_id: str, starts_at: datetime) -> Key:
+    """The cross-group start index: one small item per meetup, under its UTC start day."""
+    utc = starts_at.astimezone(UTC)
+    return _k(starts_on(utc.date()), f"{timeutil.to_store(utc)}#{group_id}#{meetup_id}")
