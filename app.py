@@ -9,11 +9,14 @@ from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import deps
 from chalicelib.routes import http, organizer, unsubscribe_pages
+from chalicelib.routes import lunch_pages, organizer_lunch
 
 app = Chalice(app_name="powerlunch")
 app.register_middleware(http.rewrite_chalice_errors, "http")
 app.register_blueprint(organizer.bp)
 app.register_blueprint(unsubscribe_pages.bp)
+app.register_blueprint(organizer_lunch.bp)
+app.register_blueprint(lunch_pages.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")
@@ -28,3 +31,10 @@ def mail_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.services import outbox
 
     return outbox.handle_records(outbox.MAIL_QUEUE, list(event))
+
+
+@app.on_sqs_message(queue="powerlunch-pairing", batch_size=1, name="pairing_worker")
+def pairing_worker(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.services import outbox, pairing
+
+    return outbox.handle_records(pairing.PAIRING_QUEUE, list(event))

@@ -352,3 +352,85 @@ class LunchProgram(Stored):
     last_round_date: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+# ---------------------------------------------------------------- lunch rounds and pairs
+
+RoundStatus = Literal["started", "planned", "done"]
+PairResponse = Literal["confirmed", "declined"]
+
+
+class LunchInvitesIn(InModel):
+    """Whom to invite to set lunch preferences: the given members, or every subscribed one."""
+
+    member_ids: Annotated[list[Annotated[str, StringConstraints(max_length=40)]],
+                          Field(min_length=1, max_length=500)] | None = None
+
+
+class LunchRound(Stored):
+    round_id: str
+    group_id: str
+    local_date: str                     # the group's local date the round belongs to
+    trigger: Literal["schedule", "manual"] = "schedule"
+    status: RoundStatus = "started"
+    odd_rule: Literal["trio", "sit_out"] = "trio"
+    repeat_window: int | None = None
+    pair_count: int = 0
+    sat_out: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    total_score: float = 0.0
+    followups_sent: bool = False
+    created_at: datetime
+    planned_at: datetime | None = None
+    done_at: datetime | None = None
+
+    def out(self, zone_name: str) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"skipped"})
+        for name in ("created_at", "planned_at", "done_at"):
+            value = getattr(self, name)
+            data[name] = timeutil.in_zone(value, zone_name).isoformat() if value else None
+        return data
+
+
+class PairFeedback(Stored):
+    met: bool
+    rating: int | None = None
+    note: str = ""
+    at: datetime
+
+
+class LunchPair(Stored):
+    """One pair (or trio) of a round. `reasons` hold `{{member_id}}` placeholders, never names."""
+
+    pair_id: str
+    round_id: str
+    group_id: str
+    member_ids: list[str]
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+    slot: str | None = None
+    responses: dict[str, PairResponse] = Field(default_factory=dict)
+    feedback: dict[str, PairFeedback] = Field(default_factory=dict)
+    blocked_by: list[str] = Field(default_factory=list)
+    created_at: datetime
+
+    def answered_by(self, member_id: str) -> bool:
+        return (member_id in self.responses or member_id in self.feedback
+                or member_id in self.blocked_by)
+
+
+class PairFeedbackIn(InModel):
+    met: bool
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_control)] = ""
+
+
+class LunchRecord(Stored):
+    """Per member: whom they met in which round, their pairs, whom they blocked."""
+
+    member_id: str
+    met: list[str] = Field(default_factory=list)        # "<round_id>/<partner_id>"
+    pairs: list[str] = Field(default_factory=list)      # pair ids, time-sortable
+    blocked: list[str] = Field(default_factory=list)    # member ids
+    sat_out_round: str | None = None
+    paused_round: str | None = None

@@ -13,5 +13,12 @@ def run_hourly(now: datetime) -> dict[str, int]:
     from chalicelib.services import outbox
 
     done: dict[str, int] = {}
+    done["lunch_rounds_started"], done["lunch_followups_queued"] = _lunch(now)
     done["mail_retried"] = outbox.retry_stuck(now)
     return done
+
+
+def _lunch(now: datetime) -> tuple[int, int]:
+    from chalicelib.services import pairing
+
+    return pairing.start_due_rounds(now), pairing.send_followups(now)

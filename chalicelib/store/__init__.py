@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
+from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
 from chalicelib.store.rsvps import RsvpRepo
@@ -31,6 +32,10 @@ class Store:
     @cached_property
     def meetups(self) -> MeetupRepo:
         return MeetupRepo(self.db)
+
+    @cached_property
+    def lunch(self) -> LunchRepo:
+        return LunchRepo(self.db)
 
     @cached_property
     def rsvps(self) -> RsvpRepo:

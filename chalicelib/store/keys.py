@@ -9,6 +9,10 @@ Access patterns (which request reads what):
 | member | GROUP#g | MEMBER#m | GROUP#g#LUNCH / m (only while opted in) | member pages, list members (Query PK, begins_with MEMBER#), lunch participants (Query GSI1) |
 | email guard | GROUP#g | EMAIL#sha256(email) | — | unique email per group (conditional put in the member's transaction) |
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
+| lunch programme | GROUP#g | LUNCH#PROGRAM | LUNCH_PROGRAMS / g (only while enabled) | GET/PUT lunch-program; hourly due check (Query GSI1) |
+| lunch round | GROUP#g | LUNCH#ROUND#r | LUNCH_FOLLOWUPS / due_at#g#r (only from done until followed up) | round start (conditional put), round list/detail (Query PK, begins_with), follow-ups due (Query GSI1 by time) |
+| lunch pair | GROUP#g | LUNCH#PAIR#p (p = lpr_ + round body + hash) | — | pairing page (GetItem), a round's pairs (Query PK, begins_with LUNCH#PAIR#lpr_<round body>) |
+| lunch record | GROUP#g | LUNCH#MEMBER#m | — | one per member: partners met per round, pair ids, blocked ids, last sat-out round; matcher history (Query PK, begins_with) |
 | RSVP | MEETUP#t | RSVP#m | MEETUP#t#status / answered#m | RSVP page and answer (BatchGet with the meetup), organizer list by status (Query GSI1), all RSVPs of a meetup (Query PK, begins_with RSVP#) |
 | waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
@@ -174,3 +178,43 @@ def meetup_start(group_id: str, meetup_id: str, starts_at: datetime) -> Key:
     """The cross-group start index: one small item per meetup, under its UTC start day."""
     utc = starts_at.astimezone(UTC)
     return _k(starts_on(utc.date()), f"{timeutil.to_store(utc)}#{group_id}#{meetup_id}")
+
+
+# ---- lunch pairing (programme, rounds, pairs, per-member records)
+
+LUNCH_PROGRAMS = "LUNCH_PROGRAMS"
+LUNCH_FOLLOWUPS = "LUNCH_FOLLOWUPS"
+LUNCH_ROUND_PREFIX = "LUNCH#ROUND#"
+LUNCH_PAIR_PREFIX = "LUNCH#PAIR#"
+LUNCH_MEMBER_PREFIX = "LUNCH#MEMBER#"
+
+
+def lunch_program(group_id: str) -> Key:
+    return _k(group_pk(group_id), "LUNCH#PROGRAM")
+
+
+def lunch_program_index(group_id: str) -> Key:
+    """Sparse: set only while the programme is enabled, so the hourly Query reads only those."""
+    return {GSI1PK: LUNCH_PROGRAMS, GSI1SK: group_id}
+
+
+def lunch_round(group_id: str, round_id: str) -> Key:
+    return _k(group_pk(group_id), f"{LUNCH_ROUND_PREFIX}{round_id}")
+
+
+def lunch_followup_index(group_id: str, round_id: str, due_at: datetime) -> Key:
+    """Sparse: set when a round is done, removed once its follow-ups went out."""
+    return {GSI1PK: LUNCH_FOLLOWUPS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{round_id}"}
+
+
+def lunch_pair(group_id: str, pair_id: str) -> Key:
+    return _k(group_pk(group_id), f"{LUNCH_PAIR_PREFIX}{pair_id}")
+
+
+def lunch_pairs_of_round(pair_prefix: str) -> str:
+    """The SK prefix of one round's pairs (`pair_prefix` from the round id, see services.pairing)."""
+    return f"{LUNCH_PAIR_PREFIX}{pair_prefix}"
+
+
+def lunch_member(group_id: str, member_id: str) -> Key:
+    return _k(group_pk(group_id), f"{LUNCH_MEMBER_PREFIX}{member_id}")

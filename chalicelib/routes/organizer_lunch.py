@@ -1,0 +1,71 @@
+"""Organizer API for lunch pairing: the programme, invitations, rounds and stats (JSON)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.models import LunchInvitesIn, LunchProgramIn
+from chalicelib.routes.http import JSON_TYPES, api, json_response, page, page_params, parse_json, parse_model, path_id
+from chalicelib.services import groups, lunch, pairing
+
+bp = Blueprint(__name__)
+
+
+def organizer(group_id: str) -> str:
+    path_id(group_id, "grp", "group_id")
+    return groups.authenticate(bp.current_request.headers.get("authorization"), group_id)
+
+
+@bp.route("/groups/{group_id}/lunch-program", methods=["GET"])
+@api
+def get_program(group_id: str) -> Response:
+    gid = organizer(group_id)
+    return json_response(lunch.program_out(lunch.get_program(gid), groups.get_group(gid).timezone))
+
+
+@bp.route("/groups/{group_id}/lunch-program", methods=["PUT"], content_types=JSON_TYPES)
+@api
+def put_program(group_id: str) -> Response:
+    gid = organizer(group_id)
+    program, created = lunch.put_program(gid, parse_model(bp.current_request, LunchProgramIn))
+    return json_response(lunch.program_out(program, groups.get_group(gid).timezone), 201 if created else 200)
+
+
+@bp.route("/groups/{group_id}/lunch-program/invitations", methods=["POST"], content_types=JSON_TYPES)
+@api
+def invite(group_id: str) -> Response:
+    gid = organizer(group_id)
+    raw = bp.current_request.raw_body or b""
+    body = LunchInvitesIn.model_validate(parse_json(bp.current_request)) if raw.strip() else LunchInvitesIn()
+    return json_response(lunch.invite(gid, body.member_ids), 202)
+
+
+@bp.route("/groups/{group_id}/lunch-rounds", methods=["POST"], content_types=JSON_TYPES)
+@api
+def start_round(group_id: str) -> Response:
+    gid = organizer(group_id)
+    started = pairing.start_round_now(gid)
+    return json_response(started.out(groups.get_group(gid).timezone), 202)
+
+
+@bp.route("/groups/{group_id}/lunch-rounds", methods=["GET"])
+@api
+def list_rounds(group_id: str) -> Response:
+    gid = organizer(group_id)
+    limit, cursor = page_params(bp.current_request)
+    items, next_cursor = pairing.list_rounds(gid, limit, cursor)
+    tz = groups.get_group(gid).timezone
+    return json_response(page([r.out(tz) for r in items], next_cursor))
+
+
+@bp.route("/groups/{group_id}/lunch-rounds/{round_id}", methods=["GET"])
+@api
+def get_round(group_id: str, round_id: str) -> Response:
+    gid = organizer(group_id)
+    return json_response(pairing.round_detail(gid, path_id(round_id, "lrd", "round_id")))
+
+
+@bp.route("/groups/{group_id}/stats", methods=["GET"])
+@api
+def stats(group_id: str) -> Response:
+    return json_response(pairing.stats(organizer(group_id)))

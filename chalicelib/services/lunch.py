@@ -1,0 +1,175 @@
+"""The lunch programme of a group, members' lunch preferences (the /lunch page), invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib import deps, errors, links, timeutil
+from chalicelib.models import Group, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
+from chalicelib.services import outbox
+
+# ---------------------------------------------------------------- the programme
+
+
+def program_out(program: LunchProgram, zone_name: str) -> dict[str, Any]:
+    data = program.model_dump(mode="json")
+    data["created_at"] = timeutil.in_zone(program.created_at, zone_name).isoformat()
+    data["updated_at"] = timeutil.in_zone(program.updated_at, zone_name).isoformat()
+    data["timezone"] = zone_name
+    return data
+
+
+def get_program(group_id: str) -> LunchProgram:
+    program = deps.store().lunch.get_program(group_id)
+    if program is None:
+        raise errors.NotFound("this group has no lunch programme yet: PUT one to "
+                              f"/groups/{group_id}/lunch-program first", field="lunch_program")
+    return program
+
+
+def put_program(group_id: str, data: LunchProgramIn) -> tuple[LunchProgram, bool]:
+    """Create or replace the programme; answers (programme, created)."""
+    store = deps.store()
+    now = deps.now()
+    current = store.lunch.get_program(group_id)
+    program = LunchProgram(group_id=group_id, **data.model_dump(),
+                           last_round_date=current.last_round_date if current else None,
+                           created_at=current.created_at if current else now, updated_at=now)
+    store.lunch.put_program(program)
+    return program, current is None
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def invite(group_id: str, member_ids: list[str] | None) -> dict[str, int]:
+    """Email a `lunch_invite` with each member's own preferences link; once per member."""
+    store = deps.store()
+    group = store.groups.require(group_id)
+    get_program(group_id)
+    if member_ids is None:
+        members = [m for m in store.members.all(group_id) if m.subscribed and not m.bounced]
+    else:
+        found = {m.member_id: m for m in store.members.get_many(group_id, member_ids)}
+        missing = [mid for mid in member_ids if mid not in found]
+        if missing:
+            raise errors.InvalidInput(f"no such member in this group: {missing[0]}", field="member_ids")
+        members = [found[mid] for mid in dict.fromkeys(member_ids)]
+    batch = []
+    for member in members:
+        subject, text, html = outbox.render_email(
+            "lunch_invite", group, member,
+            preferences_url=links.lunch_url(group_id, member.member_id))
+        batch.append((member, outbox.Email(kind="lunch_invite",
+                                           dedupe_key=f"lunch_invite:{group_id}:{member.member_id}",
+                                           subject=subject, text=text, html=html)))
+    queued = outbox.queue_many(group, batch)
+    return {"members": len(members), "queued": queued, "already_invited": len(members) - queued}
+
+
+# ---------------------------------------------------------------- the preferences page
+
+
+@dataclass(frozen=True)
+class PrefsView:
+    group: Group
+    member: Member
+
+    def context(self, prefs: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"group_name": self.group.sender_name, "member_name": self.member.name,
+                "prefs": prefs if prefs is not None else self.member.lunch.model_dump()}
+
+
+def _view(token: str) -> PrefsView:
+    claims = links.read("lunch", token)
+    store = deps.store()
+    group = store.groups.get(claims.group_id)
+    member = store.members.get(claims.group_id, claims.member_id) if group else None
+    if group is None or member is None:
+        raise errors.NotFound("no such member")
+    return PrefsView(group, member)
+
+
+def show_preferences(token: str) -> PrefsView:
+    """GET: the member's preferences; changes nothing."""
+    return _view(token)
+
+
+def form_prefs(form: dict[str, list[str]]) -> dict[str, Any]:
+    """What the member posted, in the page's shape (to show it again when it is not valid)."""
+    def one(name: str) -> str:
+        values = form.get(name)
+        return values[0].strip() if values else ""
+
+    return {
+        "opted_in": one("opt_in") == "in",
+        "skip_next": one("skip_next") in ("1", "on", "yes"),
+        "virtual": one("mode") == "virtual",
+        "city": one("city") or None,
+        "interests": [t.strip() for t in one("interests").split(",") if t.strip()],
+        "goals": [g for g in form.get("goals", []) if g],
+        "offers": one("offers"),
+        "asks": one("asks"),
+        "availability": [a for a in form.get("availability", []) if a],
+        "paused": False,
+    }
+
+
+class PrefsInvalid(errors.InvalidInput):
+    """Raised when the preferences form does not validate; carries what was posted."""
+
+    def __init__(self, message: str, field: str, posted: dict[str, Any]) -> None:
+        super().__init__(message, field=field)
+        self.posted = posted
+
+
+_FIELD_LABELS = {"city": "City", "interests": "Interests", "goals": "Goals", "offers": "What you offer",
+                 "asks": "What would help", "availability": "Availability", "opted_in": "Take part",
+                 "virtual": "Where", "skip_next": "Skip the next round"}
+
+
+def save_preferences(token: str, form: dict[str, list[str]]) -> PrefsView:
+    """POST: validate the form through LunchPrefsPatch and save it (opting in again unpauses)."""
+    view = _view(token)
+    posted = form_prefs(form)
+    if form.get("opt_in", [""])[0] not in ("in", "out"):
+        raise PrefsInvalid("choose whether to take part", "opted_in", posted)
+    patch_data = {k: v for k, v in posted.items() if k != "paused"}
+    if not posted["virtual"] and not posted["city"] and posted["opted_in"]:
+        raise PrefsInvalid("give your city, or choose virtual", "city", posted)
+    try:
+        patch = LunchPrefsPatch.model_validate(patch_data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "form"
+        raise PrefsInvalid(first["msg"], field, posted) from None
+    now = deps.now()
+
+    def edit(member: Member) -> Member:
+        lunch = member.lunch.merged(patch)
+        if lunch == member.lunch:
+            return member
+        return member.model_copy(update={"lunch": lunch, "updated_at": now})
+
+    member = deps.store().members.change(view.group.group_id, view.member.member_id, edit)
+    return PrefsView(view.group, member)
+
+
+def field_label(field: str) -> str:
+    return _FIELD_LABELS.get(field, field)
+
+
+# ---------------------------------------------------------------- demo
+
+
+def seed_demo_programme(group_id: str) -> LunchProgram:
+    """For `make run`: a weekly programme (idempotent: an existing one is kept as it is)."""
+    existing = deps.store().lunch.get_program(group_id)
+    if existing is not None:
+        return existing
+    program, _ = put_program(group_id, LunchProgramIn(cadence="weekly", weekday="tue", local_hour=10,
+                                                      odd_rule="trio"))
+    return program

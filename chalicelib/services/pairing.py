@@ -1,0 +1,584 @@
+"""Lunch rounds: when one is due, starting it once, running it, intros, follow-ups, pausing, stats.
+
+A round goes started -> planned -> done, and every step can be rerun after a crash:
+- start: a conditional put of the round under an id derived from group + local date (the
+  schedule) or a fresh id (an organizer); the work goes to the pairing worker by id.
+- plan (status started): pairs already written by an earlier attempt are kept, the rest of
+  the participants are planned (seed from the round id) and written under deterministic
+  pair ids with conditional puts; then the round becomes `planned`.
+- finish (status planned): per-member records (set ADDs), skip_next cleared, one intro per
+  member through the outbox (dedupe key per round and member); then the round is `done`.
+A lease on the round keeps two workers (an SQS redelivery, two schedules) from planning at once.
+Reasons are stored with `{member_id}` placeholders and get first names when shown, so no
+name is stored on a pair and an erased member leaves none behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from chalicelib import deps, errors, ids, links, matching, timeutil
+from chalicelib.models import (
+    DAYS,
+    Group,
+    LunchPair,
+    LunchProgram,
+    LunchRecord,
+    LunchRound,
+    Member,
+    PairFeedbackIn,
+)
+from chalicelib.services import outbox
+from chalicelib.tokens import Claims
+
+log = logging.getLogger(__name__)
+
+PAIRING_QUEUE = "powerlunch-pairing"
+LEASE = timedelta(minutes=10)
+FOLLOWUP_AFTER = timedelta(days=7)
+FEEDBACK_OPENS_AFTER = timedelta(days=2)
+IGNORED_ROUNDS_TO_PAUSE = 3
+_EPOCH_MONDAY = date(1970, 1, 5)
+_B32 = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+# ---------------------------------------------------------------- due-ness (pure)
+
+
+@dataclass(frozen=True)
+class Due:
+    local_date: date
+    due_at: datetime  # aware UTC
+
+
+def due_round(program: LunchProgram, zone_name: str, now: datetime) -> Due | None:
+    """The round due at `now` for this programme, in the group's own zone, or None.
+
+    Due on the programme's weekday from `local_hour` (local wall time, so DST moves the UTC
+    instant, not the local hour) until the local day ends, so a missed hourly run or a
+    30-minute zone still starts it. Weekly: every such weekday; biweekly: weeks with an even
+    count since Monday 1970-01-05 (stateless, the same parity every year); monthly: the first
+    such weekday of the month. A programme saved after today's due time starts next time.
+    """
+    zone = timeutil.zone(zone_name)
+    local = now.astimezone(zone)
+    day = local.date()
+    if not program.enabled or day.weekday() != DAYS.index(program.weekday):
+        return None
+    if program.cadence == "biweekly" and ((day - _EPOCH_MONDAY).days // 7) % 2:
+        return None
+    if program.cadence == "monthly" and day.day > 7:
+        return None
+    due_at = datetime.combine(day, time(program.local_hour), tzinfo=zone).astimezone(UTC)
+    if now < due_at or program.updated_at > due_at:
+        return None
+    return Due(day, due_at)
+
+
+def _b32(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        out.append(_B32[rem])
+    return "".join(reversed(out))
+
+
+def _hash_int(text: str, bits: int) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big") >> (256 - bits)
+
+
+def scheduled_round_id(group_id: str, due: Due) -> str:
+    """The same group and local date give the same id (so the round is created once); it
+    sorts by time like every other id."""
+    ms = int(due.due_at.timestamp() * 1000)
+    return f"lrd_{_b32(ms, 10)}{_b32(_hash_int(f'{group_id}:{due.local_date}', 80), 16)}"
+
+
+def pair_prefix(round_id: str) -> str:
+    return "lpr_" + round_id.removeprefix("lrd_")
+
+
+def pair_id_for(round_id: str, member_ids: Sequence[str]) -> str:
+    key = round_id + ":" + ",".join(sorted(member_ids))
+    return pair_prefix(round_id) + _b32(_hash_int(key, 40), 8)
+
+
+def _round_of_pair(pair_id: str) -> str:
+    return "lrd_" + pair_id.removeprefix("lpr_")[:26]
+
+
+def seed_of(round_id: str) -> int:
+    return _hash_int(round_id, 63)
+
+
+# ---------------------------------------------------------------- starting rounds
+
+
+def _program(group_id: str) -> LunchProgram:
+    program = deps.store().lunch.get_program(group_id)
+    if program is None:
+        raise errors.NotFound("this group has no lunch programme yet: PUT one to "
+                              f"/groups/{group_id}/lunch-program first", field="lunch_program")
+    return program
+
+
+def _new_round(program: LunchProgram, round_id: str, local_date: date, trigger: str,
+               now: datetime) -> LunchRound:
+    return LunchRound(round_id=round_id, group_id=program.group_id, local_date=local_date.isoformat(),
+                      trigger=trigger, odd_rule=program.odd_rule,  # type: ignore[arg-type]
+                      repeat_window=program.repeat_window, created_at=now)
+
+
+def start_due_rounds(now: datetime) -> int:
+    """Hourly: start each due round once and hand it to the worker; answers rounds dispatched.
+
+    A round created earlier today that is not done yet (its worker died) is dispatched again.
+    """
+    store = deps.store()
+    dispatched = 0
+    for program in store.lunch.enabled_programs():
+        try:
+            group = store.groups.get(program.group_id)
+            if group is None:
+                continue
+            due = due_round(program, group.timezone, now)
+            if due is None:
+                continue
+            round_id = scheduled_round_id(group.group_id, due)
+            created = store.lunch.create_round(_new_round(program, round_id, due.local_date,
+                                                          "schedule", now))
+            if not created:
+                existing = store.lunch.get_round(group.group_id, round_id)
+                if existing is None or existing.status == "done":
+                    continue
+            outbox.dispatch_work(PAIRING_QUEUE, {"group_id": group.group_id, "round_id": round_id})
+            dispatched += 1
+        except Exception:
+            log.exception("lunch round for group %s failed to start", program.group_id)
+    return dispatched
+
+
+def start_round_now(group_id: str) -> LunchRound:
+    """An organizer's round, now, through the same worker as the schedule's."""
+    program = _program(group_id)
+    group = deps.store().groups.require(group_id)
+    now = deps.now()
+    round_id = ids.new_id("lrd", now_ms=int(now.timestamp() * 1000))
+    local_date = timeutil.in_zone(now, group.timezone).date()
+    deps.store().lunch.create_round(_new_round(program, round_id, local_date, "manual", now))
+    outbox.dispatch_work(PAIRING_QUEUE, {"group_id": group_id, "round_id": round_id})
+    return deps.store().lunch.require_round(group_id, round_id)
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def run_round_message(body: dict[str, Any]) -> None:
+    """The pairing worker's entry: a message carries ids only."""
+    group_id, round_id = body.get("group_id"), body.get("round_id")
+    if not isinstance(group_id, str) or not isinstance(round_id, str):
+        log.error("pairing message without ids: %r", body)
+        return
+    run_round(group_id, round_id)
+
+
+def run_round(group_id: str, round_id: str) -> LunchRound | None:
+    """Plan and finish a round; safe to rerun at any point (see the module docstring)."""
+    store = deps.store()
+    now = deps.now()
+    lunch_round = store.lunch.get_round(group_id, round_id)
+    if lunch_round is None or lunch_round.status == "done":
+        return lunch_round
+    if not store.lunch.lease_round(group_id, round_id, now, now + LEASE):
+        return lunch_round  # another worker has it, or it just finished
+    try:
+        group = store.groups.require(group_id)
+        if lunch_round.status == "started":
+            lunch_round = _plan(lunch_round, now)
+        _finish(group, lunch_round, now)
+    except BaseException:
+        store.lunch.release_round(group_id, round_id)
+        raise
+    return store.lunch.get_round(group_id, round_id)
+
+
+def placeholder(member_id: str) -> str:
+    return "{" + member_id + "}"
+
+
+def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
+                          ) -> tuple[list[matching.Profile], matching.History]:
+    store = deps.store()
+    records = store.lunch.all_records(group_id)
+    order = [r.round_id for r in store.lunch.all_rounds(group_id)
+             if r.round_id != current_round and r.status != "started"]
+    position = {rid: i for i, rid in enumerate(order)}
+    last_round = order[-1] if order else None
+    recent: dict[frozenset[str], int] = {}
+    blocked: set[frozenset[str]] = set()
+    for member_id, record in records.items():
+        for entry in record.met:
+            rid, _, partner = entry.partition("/")
+            if rid not in position:
+                continue
+            ago = len(order) - position[rid]
+            key = frozenset((member_id, partner))
+            recent[key] = min(ago, recent.get(key, ago))
+        blocked.update(frozenset((member_id, other)) for other in record.blocked)
+    profiles = []
+    for m in members:
+        record = records.get(m.member_id) or LunchRecord(member_id=m.member_id)
+        met = [entry.partition("/") for entry in record.met]
+        p = m.lunch
+        profiles.append(matching.Profile(
+            member_id=m.member_id, name=placeholder(m.member_id), headline=m.headline,
+            city=" ".join(p.city.lower().split()) if p.city else None, virtual=p.virtual,
+            interests=frozenset(p.interests), goals=frozenset(p.goals), offers=p.offers,
+            asks=p.asks, availability=frozenset(p.availability),
+            rounds_joined=len({rid for rid, _, _ in met}), connections=len({x for _, _, x in met}),
+            sat_out_last=last_round is not None and record.sat_out_round == last_round))
+    return profiles, matching.History(recent_pairs=recent, blocked=frozenset(blocked))
+
+
+def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
+    store = deps.store()
+    group_id, round_id = lunch_round.group_id, lunch_round.round_id
+    participants = sorted(store.members.lunch_participants(group_id), key=lambda m: m.member_id)
+    skipped = [m.member_id for m in participants if m.lunch.skip_next]
+    # Pairs an earlier attempt wrote stay as they are; only the rest is planned now.
+    earlier = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    taken = {mid for pair in earlier for mid in pair.member_ids}
+    eligible = [m for m in participants if not m.lunch.skip_next and m.member_id not in taken]
+    profiles, history = _profiles_and_history(group_id, eligible, round_id)
+    odd_rule = "sit_out" if any(len(p.member_ids) > 2 for p in earlier) else lunch_round.odd_rule
+    plan = matching.plan_round(profiles, history, odd_rule=odd_rule,  # type: ignore[arg-type]
+                               repeat_window=lunch_round.repeat_window, seed=seed_of(round_id))
+    for planned in plan.pairs:
+        store.lunch.put_pair(LunchPair(
+            pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
+            member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
+            slot=planned.slot, created_at=now))
+    total = sum(p.score for p in earlier) + plan.total_score
+    return store.lunch.mark_planned(group_id, round_id, pair_count=len(earlier) + len(plan.pairs),
+                                    sat_out=plan.sat_out, skipped=skipped, total_score=total, at=now)
+
+
+def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
+    store = deps.store()
+    group_id, round_id = group.group_id, lunch_round.round_id
+    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    everyone = {mid for p in pairs for mid in p.member_ids}
+    members = {m.member_id: m for m in store.members.get_many(group_id, sorted(everyone))}
+    for pair in pairs:
+        for mid in pair.member_ids:
+            store.lunch.record_round(group_id, mid, round_id=round_id, pair_id=pair.pair_id,
+                                     partners=[o for o in pair.member_ids if o != mid])
+    for mid in lunch_round.sat_out:
+        store.lunch.record_sat_out(group_id, mid, round_id)
+    for mid in lunch_round.skipped:
+        _clear_skip(group_id, mid, now)
+    batch = []
+    for pair in pairs:
+        for mid in pair.member_ids:
+            member = members.get(mid)
+            if member is not None:
+                batch.append((member, _intro(group, member, pair, members)))
+    outbox.queue_many(group, batch)
+    store.lunch.mark_done(group_id, round_id, at=now, followup_at=now + FOLLOWUP_AFTER)
+
+
+def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
+    def edit(member: Member) -> Member:
+        if not member.lunch.skip_next:
+            return member
+        return member.model_copy(update={"lunch": member.lunch.model_copy(update={"skip_next": False}),
+                                         "updated_at": now})
+
+    try:
+        deps.store().members.change(group_id, member_id, edit)
+    except errors.NotFound:
+        pass
+
+
+# ---------------------------------------------------------------- what members see
+
+
+def first_name(member: Member | None) -> str:
+    if member is None:
+        return "a former member"
+    parts = member.name.split()
+    return parts[0] if parts else member.name
+
+
+def reasons_in_words(pair: LunchPair, members: dict[str, Member]) -> list[str]:
+    out = []
+    for reason in pair.reasons:
+        for mid in pair.member_ids:
+            reason = reason.replace(placeholder(mid), first_name(members.get(mid)))
+        out.append(reason)
+    return out
+
+
+def _partners(pair: LunchPair, member_id: str, members: dict[str, Member]) -> list[dict[str, Any]]:
+    return [{"name": members[o].name if o in members else "A former member",
+             "headline": members[o].headline if o in members else None}
+            for o in pair.member_ids if o != member_id]
+
+
+def _intro(group: Group, member: Member, pair: LunchPair, members: dict[str, Member]) -> outbox.Email:
+    url = links.pairing_url(group.group_id, pair.pair_id, member.member_id)
+    subject, text, html = outbox.render_email(
+        "lunch_intro", group, member, partners=_partners(pair, member.member_id, members),
+        reasons=reasons_in_words(pair, members), suggested_slot=pair.slot, pairing_url=url)
+    return outbox.Email(kind="lunch_intro", dedupe_key=f"lunch_intro:{pair.round_id}:{member.member_id}",
+                        subject=subject, text=text, html=html)
+
+
+# ---------------------------------------------------------------- follow-ups and pausing
+
+
+def send_followups(now: datetime) -> int:
+    """Hourly: a follow-up to everyone paired in rounds done a week ago, then pause members who
+    ignored their last three pairings. Idempotent (dedupe keys, then the round is marked)."""
+    sent = 0
+    for group_id, round_id in list(deps.store().lunch.followups_due(now)):
+        try:
+            sent += _follow_up(group_id, round_id, now)
+        except Exception:
+            log.exception("follow-ups for round %s failed", round_id)
+    return sent
+
+
+def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
+    store = deps.store()
+    group = store.groups.require(group_id)
+    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    everyone = sorted({mid for p in pairs for mid in p.member_ids})
+    members = {m.member_id: m for m in store.members.get_many(group_id, everyone)}
+    batch = []
+    for pair in pairs:
+        for mid in pair.member_ids:
+            member = members.get(mid)
+            if member is None:
+                continue
+            subject, text, html = outbox.render_email(
+                "lunch_followup", group, member, partners=_partners(pair, mid, members),
+                pairing_url=links.pairing_url(group_id, pair.pair_id, mid))
+            batch.append((member, outbox.Email(kind="lunch_followup",
+                                               dedupe_key=f"lunch_followup:{round_id}:{mid}",
+                                               subject=subject, text=text, html=html)))
+    sent = outbox.queue_many(group, batch)
+    _pause_ignorers(group, round_id, [members[m] for m in everyone if m in members], now)
+    store.lunch.mark_followed_up(group_id, round_id)
+    return sent
+
+
+def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now: datetime) -> None:
+    """Pause whoever left their last three pairings (since any earlier pause) unanswered."""
+    store = deps.store()
+    records = store.lunch.all_records(group.group_id)
+    recent: dict[str, list[str]] = {}
+    for member in members:
+        record = records.get(member.member_id)
+        if record is None:
+            continue
+        since = record.paused_round.removeprefix("lrd_") if record.paused_round else ""
+        mine = sorted(p for p in record.pairs if _round_of_pair(p).removeprefix("lrd_") > since)
+        if len(mine) >= IGNORED_ROUNDS_TO_PAUSE:
+            recent[member.member_id] = mine[-IGNORED_ROUNDS_TO_PAUSE:]
+    if not recent:
+        return
+    wanted = sorted({p for ps in recent.values() for p in ps})
+    pairs = {p.pair_id: p for p in store.lunch.get_pairs(group.group_id, wanted)}
+    batch = []
+    for member in members:
+        mine = recent.get(member.member_id)
+        if not mine or any(pid not in pairs or pairs[pid].answered_by(member.member_id) for pid in mine):
+            continue
+        if not member.lunch.opted_in or member.lunch.paused:
+            continue
+        paused = _pause(group.group_id, member.member_id, now)
+        store.lunch.record_paused(group.group_id, member.member_id, round_id)
+        subject, text, html = outbox.render_email(
+            "lunch_paused", group, paused,
+            preferences_url=links.lunch_url(group.group_id, member.member_id))
+        batch.append((paused, outbox.Email(kind="lunch_paused",
+                                           dedupe_key=f"lunch_paused:{round_id}:{member.member_id}",
+                                           subject=subject, text=text, html=html)))
+    outbox.queue_many(group, batch)
+
+
+def _pause(group_id: str, member_id: str, now: datetime) -> Member:
+    def edit(member: Member) -> Member:
+        if member.lunch.paused:
+            return member
+        return member.model_copy(update={"lunch": member.lunch.model_copy(update={"paused": True}),
+                                         "updated_at": now})
+
+    return deps.store().members.change(group_id, member_id, edit)
+
+
+# ---------------------------------------------------------------- the pairing page
+
+
+@dataclass(frozen=True)
+class PairingView:
+    group: Group
+    member: Member
+    pair: LunchPair
+    members: dict[str, Member]
+
+    def context(self, now: datetime) -> dict[str, Any]:
+        me = self.member.member_id
+        response = self.pair.responses.get(me, "pending")
+        feedback = self.pair.feedback.get(me)
+        return {
+            "group_name": self.group.sender_name, "member_name": self.member.name,
+            "partners": _partners(self.pair, me, self.members),
+            "reasons": reasons_in_words(self.pair, self.members),
+            "suggested_slot": self.pair.slot, "response": response,
+            "blocked": me in self.pair.blocked_by,
+            "feedback_open": response == "confirmed" or feedback is not None
+            or now >= self.pair.created_at + FEEDBACK_OPENS_AFTER,
+            "feedback": ({"met": feedback.met, "rating": feedback.rating, "note": feedback.note}
+                         if feedback else None),
+        }
+
+
+def _view(claims: Claims, pair: LunchPair | None = None) -> PairingView:
+    store = deps.store()
+    group = store.groups.get(claims.group_id)
+    pair = pair or store.lunch.get_pair(claims.group_id, claims.resource_id)
+    if group is None or pair is None or claims.member_id not in pair.member_ids:
+        raise errors.NotFound("no such pairing")
+    members = {m.member_id: m for m in store.members.get_many(group.group_id, pair.member_ids)}
+    if claims.member_id not in members:
+        raise errors.NotFound("no such member")
+    return PairingView(group, members[claims.member_id], pair, members)
+
+
+def show_pairing(token: str) -> PairingView:
+    """GET: what the pairing page shows; changes nothing."""
+    return _view(links.read("pairing", token))
+
+
+def answer_pairing(token: str, action: str, feedback: PairFeedbackIn | None = None) -> PairingView:
+    """POST: confirm, decline, block or give feedback; the same answer twice changes nothing."""
+    claims = links.read("pairing", token)
+    view = _view(claims)
+    store, me = deps.store().lunch, claims.member_id
+    if action in ("confirm", "decline"):
+        wanted = "confirmed" if action == "confirm" else "declined"
+        if view.pair.responses.get(me) == wanted or me in view.pair.blocked_by:
+            return view
+        pair = store.respond(claims.group_id, view.pair.pair_id, me, wanted)
+    elif action == "block":
+        others = [m for m in view.pair.member_ids if m != me]
+        pair = store.block(claims.group_id, view.pair.pair_id, me, others)
+    elif action == "feedback":
+        if feedback is None:
+            raise errors.InvalidInput("say whether you met", field="met")
+        pair = store.give_feedback(claims.group_id, view.pair.pair_id, me, feedback, deps.now())
+    else:
+        raise errors.InvalidInput("must be confirm, decline, block or feedback", field="action")
+    return _view(claims, pair)
+
+
+# ---------------------------------------------------------------- organizer views
+
+
+def list_rounds(group_id: str, limit: int, cursor: str | None) -> tuple[list[LunchRound], str | None]:
+    return deps.store().lunch.list_rounds(group_id, limit=limit, cursor=cursor)
+
+
+def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
+    """A round with its pairs (member ids, names, score, reasons in words, slot) and sit-outs."""
+    store = deps.store()
+    group = store.groups.require(group_id)
+    lunch_round = store.lunch.require_round(group_id, round_id)
+    pairs = sorted(store.lunch.pairs_of_round(group_id, pair_prefix(round_id)), key=lambda p: p.member_ids)
+    wanted = sorted({m for p in pairs for m in p.member_ids} | set(lunch_round.sat_out))
+    members = {m.member_id: m for m in store.members.get_many(group_id, wanted)}
+    out = lunch_round.out(group.timezone)
+    out["pairs"] = [{
+        "pair_id": p.pair_id, "member_ids": p.member_ids,
+        "names": [members[m].name if m in members else None for m in p.member_ids],
+        "score": p.score, "reasons": reasons_in_words(p, members), "slot": p.slot,
+        "responses": p.responses,
+    } for p in pairs]
+    out["sat_out"] = [{"member_id": m, "name": members[m].name if m in members else None}
+                      for m in lunch_round.sat_out]
+    return out
+
+
+def repeat_pairs(rounds: Sequence[LunchRound], records: Iterable[LunchRecord]) -> int:
+    """Pairs met again within the repeat window each round had (None = never again)."""
+    position = {r.round_id: i for i, r in enumerate(rounds)}
+    window = {r.round_id: r.repeat_window for r in rounds}
+    seen: dict[frozenset[str], list[str]] = {}
+    for record in records:
+        for entry in record.met:
+            rid, _, partner = entry.partition("/")
+            if rid in position:
+                key = frozenset((record.member_id, partner))
+                if rid not in seen.setdefault(key, []):
+                    seen[key].append(rid)
+    repeats = 0
+    for met_in in seen.values():
+        met_in.sort(key=lambda rid: position[rid])
+        for before, after in zip(met_in, met_in[1:], strict=False):
+            limit = window[after]
+            if limit is None or position[after] - position[before] <= limit:
+                repeats += 1
+    return repeats
+
+
+def stats(group_id: str) -> dict[str, Any]:
+    """Members, opt-ins, rounds, pairs, confirmed and met rates, average rating, repeat pairs."""
+    store = deps.store()
+    store.groups.require(group_id)
+    all_members = list(store.members.all(group_id))
+    rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
+    pairs = list(store.lunch.all_pairs(group_id))
+    intros = sum(len(p.member_ids) for p in pairs)
+    confirmed = sum(1 for p in pairs for v in p.responses.values() if v == "confirmed")
+    met = sum(1 for p in pairs if any(f.met for f in p.feedback.values()))
+    ratings = [f.rating for p in pairs for f in p.feedback.values() if f.rating is not None]
+    return {
+        "members": len(all_members),
+        "opted_in": sum(1 for m in all_members if m.lunch.opted_in),
+        "active_participants": sum(1 for m in all_members if m.subscribed and not m.bounced
+                                   and m.lunch.opted_in and not m.lunch.paused),
+        "paused": sum(1 for m in all_members if m.lunch.paused),
+        "rounds": len(rounds),
+        "pairs": len(pairs),
+        "intros": intros,
+        "confirmed_rate": round(confirmed / intros, 4) if intros else None,
+        "met_rate": round(met / len(pairs), 4) if pairs else None,
+        "average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "ratings": len(ratings),
+        "repeat_pairs": repeat_pairs(rounds, store.lunch.all_records(group_id).values()),
+    }
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def forget_member(group_id: str, member_id: str) -> None:
+    """Erasure: drop the member's answers and the reasons quoting their words from every pair
+    they were in, and their lunch record. Pairs keep the bare member id (it names no one once
+    the member item is gone)."""
+    store = deps.store().lunch
+    record = store.get_record(group_id, member_id)
+    for pair in store.get_pairs(group_id, record.pairs):
+        kept = [r for r in pair.reasons if placeholder(member_id) not in r]
+        store.scrub_pair(group_id, pair.pair_id, member_id, kept)
+    store.delete_record(group_id, member_id)
+
+
+outbox.register_worker(PAIRING_QUEUE, run_round_message)
