@@ -372,6 +372,7 @@ class LunchRound(Stored):
     group_id: str
     local_date: str                     # the group's local date the round belongs to
     trigger: Literal["schedule", "manual"] = "schedule"
+    seq: int = 0                        # the group's round number: orders rounds for history
     status: RoundStatus = "started"
     odd_rule: Literal["trio", "sit_out"] = "trio"
     repeat_window: int | None = None

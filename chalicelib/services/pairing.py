@@ -129,8 +129,9 @@ def _program(group_id: str) -> LunchProgram:
 
 def _new_round(program: LunchProgram, round_id: str, local_date: date, trigger: str,
                now: datetime) -> LunchRound:
+    seq = deps.store().lunch.next_round_seq(program.group_id)
     return LunchRound(round_id=round_id, group_id=program.group_id, local_date=local_date.isoformat(),
-                      trigger=trigger, odd_rule=program.odd_rule,  # type: ignore[arg-type]
+                      trigger=trigger, seq=seq, odd_rule=program.odd_rule,  # type: ignore[arg-type]
                       repeat_window=program.repeat_window, created_at=now)
 
 
@@ -150,12 +151,13 @@ def start_due_rounds(now: datetime) -> int:
             if due is None:
                 continue
             round_id = scheduled_round_id(group.group_id, due)
-            created = store.lunch.create_round(_new_round(program, round_id, due.local_date,
-                                                          "schedule", now))
-            if not created:
-                existing = store.lunch.get_round(group.group_id, round_id)
-                if existing is None or existing.status == "done":
-                    continue
+            existing = store.lunch.get_round(group.group_id, round_id)
+            if existing is None:
+                created = store.lunch.create_round(_new_round(program, round_id, due.local_date,
+                                                              "schedule", now))
+                existing = None if created else store.lunch.get_round(group.group_id, round_id)
+            if existing is not None and existing.status == "done":
+                continue
             outbox.dispatch_work(PAIRING_QUEUE, {"group_id": group.group_id, "round_id": round_id})
             dispatched += 1
         except Exception:
@@ -382,13 +384,15 @@ def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now:
     """Pause whoever left their last three pairings (since any earlier pause) unanswered."""
     store = deps.store()
     records = store.lunch.all_records(group.group_id)
+    order = {r.round_id: i for i, r in enumerate(store.lunch.all_rounds(group.group_id))}
     recent: dict[str, list[str]] = {}
     for member in members:
         record = records.get(member.member_id)
         if record is None:
             continue
-        since = record.paused_round.removeprefix("lrd_") if record.paused_round else ""
-        mine = sorted(p for p in record.pairs if _round_of_pair(p).removeprefix("lrd_") > since)
+        since = order.get(record.paused_round, -1) if record.paused_round else -1
+        mine = sorted((p for p in record.pairs if order.get(_round_of_pair(p), -1) > since),
+                      key=lambda p: order[_round_of_pair(p)])
         if len(mine) >= IGNORED_ROUNDS_TO_PAUSE:
             recent[member.member_id] = mine[-IGNORED_ROUNDS_TO_PAUSE:]
     if not recent:

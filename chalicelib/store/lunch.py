@@ -46,6 +46,12 @@ class LunchRepo:
         for item in self.db.query_all(partition=keys.LUNCH_PROGRAMS, index=True):
             yield LunchProgram.model_validate(_plain(item))
 
+    def next_round_seq(self, group_id: str) -> int:
+        """The group's next round number (gaps are harmless: it only orders rounds)."""
+        item = self.db.update(keys.lunch_program(group_id), "ADD round_seq :one",
+                              condition="attribute_exists(PK)", values={":one": 1})
+        return int(item["round_seq"])
+
     # ---- rounds
 
     def create_round(self, lunch_round: LunchRound) -> bool:
@@ -74,10 +80,11 @@ class LunchRepo:
         return [LunchRound.model_validate(_plain(i)) for i in page.items], page.next_cursor
 
     def all_rounds(self, group_id: str) -> list[LunchRound]:
-        """Oldest first (round ids sort by time)."""
-        return [LunchRound.model_validate(_plain(i)) for i in
-                self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_ROUND_PREFIX,
-                                  consistent=True)]
+        """Oldest first, by round number (ids sort by time only to the millisecond)."""
+        rounds = [LunchRound.model_validate(_plain(i)) for i in
+                  self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_ROUND_PREFIX,
+                                    consistent=True)]
+        return sorted(rounds, key=lambda r: (r.seq, r.round_id))
 
     def lease_round(self, group_id: str, round_id: str, now: datetime, until: datetime) -> bool:
         """Take the round for one worker; False when it is done or another worker holds it."""
