@@ -79,6 +79,12 @@ def _use_table(monkeypatch: pytest.MonkeyPatch, table: str, endpoint: str | None
         monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
     deps.reset()
     schema.create_table(deps.dynamodb_client(), table)
+    deps.dynamodb_client().meta.events.register("before-call.dynamodb.Scan", _refuse_scan)
+
+
+def _refuse_scan(**_: Any) -> None:
+    """No code path may Scan the table: every request is served by keys and Queries."""
+    raise AssertionError("the app issued a DynamoDB Scan")
 
 
 @pytest.fixture
