@@ -1,0 +1,293 @@
+"""Build the CloudFormation that `chalice package --merge-template` merges into Chalice's SAM template.
+
+Generated, not hand-written, because three things must stay equal to code that lives elsewhere:
+the table's key schema (chalicelib/store/schema.py), the routes of the API (app.py: every
+integration URI is rewritten, see `_break_base_url_cycle`) and the per-stage Lambda timeouts
+(.chalice/config.json: each queue's visibility timeout is 6x its consumer's timeout).
+
+    python -m infra.build_template --stage prod --out out/merge-template.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chalice.utils import to_cfn_resource_name  # noqa: E402
+
+from chalicelib.store import schema  # noqa: E402
+
+# The queues the app consumes, by the name app.py gives them, and their logical ids here.
+QUEUES = {"powerlunch-mail": "MailQueue", "powerlunch-pairing": "PairingQueue"}
+MAX_RECEIVE_COUNT = 5
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600  # a weekend outage of SES still gets delivered
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the maximum: time to look at what failed
+LOG_RETENTION_DAYS = 90
+# API Gateway throttling, per method (requests per second, burst). The member pages are public:
+# anyone holding a link (or guessing paths) reaches them, so they get the tighter bucket.
+API_THROTTLE = (50, 100)
+PUBLIC_PAGE_THROTTLE = (10, 20)
+API_HANDLER = "APIHandler"  # Chalice's fixed logical id for the REST handler
+
+
+def function_names(app: Any) -> dict[str, str]:
+    """Chalice function name -> logical id in the SAM template, for every function of the app."""
+    names = {"api_handler": API_HANDLER} if app.routes else {}
+    for source in app.event_sources:
+        names[source.name] = to_cfn_resource_name(source.name)
+    return names
+
+
+def stage_config(stage: str) -> dict[str, Any]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    if stage not in config["stages"]:
+        raise SystemExit(f"no stage {stage!r} in .chalice/config.json")
+    return dict(config["stages"][stage])
+
+
+def lambda_setting(stage: dict[str, Any], function: str, key: str, default: int) -> int:
+    return int(stage.get("lambda_functions", {}).get(function, {}).get(key, stage.get(key, default)))
+
+
+def table() -> dict[str, Any]:
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": schema.ATTRIBUTE_DEFINITIONS,
+            "KeySchema": schema.KEY_SCHEMA,
+            "GlobalSecondaryIndexes": schema.GLOBAL_SECONDARY_INDEXES,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
+        },
+    }
+
+
+def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
+    """A queue and its dead-letter queue. Visibility 6x the consumer's timeout, as AWS advises
+    for Lambda event sources: a batch still running is never handed to a second worker."""
+    dlq = logical_id.replace("Queue", "DeadLetterQueue")
+    return {
+        logical_id: {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "VisibilityTimeout": 6 * consumer_timeout,
+                "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                                  "maxReceiveCount": MAX_RECEIVE_COUNT},
+            },
+        },
+        dlq: {
+            "Type": "AWS::SQS::Queue",
+            # What failed five times is evidence: keep it if the stack goes.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"MessageRetentionPeriod": DLQ_RETENTION_SECONDS, "SqsManagedSseEnabled": True},
+        },
+        f"{dlq}Alarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": {"Fn::Sub": f"${{AWS::StackName}}: messages in ${{{dlq}.QueueName}} failed "
+                                                f"{MAX_RECEIVE_COUNT} times; look at them, fix, redrive"},
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
+                "OKActions": [{"Ref": "AlarmTopic"}],
+            },
+        },
+    }
+
+
+def _json_error(code: str, message_json: str) -> str:
+    """The app's error body as a response template; message_json is JSON (or a VTL value that is)."""
+    return '{"error": {"code": "%s", "message": %s, "field": null, "errors": []}}' % (code, message_json)
+
+
+def gateway_responses() -> dict[str, Any]:
+    """API Gateway's own answers (no route, throttled, its own failures) in the app's error shape.
+    An unknown path is MISSING_AUTHENTICATION_TOKEN, a 403, by default: answer what it is, 404."""
+    headers = {"Headers": {"Content-Type": "'application/json'"}}
+
+    def answer(status: int, code: str, message: str) -> dict[str, Any]:
+        return {"StatusCode": status, "ResponseParameters": headers,
+                "ResponseTemplates": {"application/json": _json_error(code, json.dumps(message))}}
+
+    return {
+        "MISSING_AUTHENTICATION_TOKEN": answer(404, "not_found", "no such path"),
+        "THROTTLED": answer(429, "throttled", "too many requests; try again in a moment"),
+        "DEFAULT_4XX": {"ResponseParameters": headers,
+                        "ResponseTemplates": {"application/json": _json_error("bad_request", "$context.error.messageString")}},
+        "DEFAULT_5XX": {"ResponseParameters": headers,
+                        "ResponseTemplates": {"application/json": _json_error("unavailable", json.dumps("try again later"))}},
+    }
+
+
+def method_settings(app: Any) -> list[dict[str, Any]]:
+    """Stage throttling: every method, then the member pages (not under /groups) tighter."""
+    rate, burst = API_THROTTLE
+    settings = [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}]
+    rate, burst = PUBLIC_PAGE_THROTTLE
+    for path, methods in sorted(app.routes.items()):
+        if path.startswith("/groups"):
+            continue
+        for method in sorted(methods):
+            settings.append({"ResourcePath": path.replace("/", "~1"), "HttpMethod": method,
+                             "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst})
+    return settings
+
+
+def _break_base_url_cycle(app: Any) -> dict[str, Any]:
+    """Links in emails need the API's URL, which names the RestAPI, whose integration URIs name
+    the handler function (`${APIHandler.Arn}`): passing the URL to that function is a cycle.
+    Naming the function (`<stack>-api`) lets the URIs be built from the name instead, so the
+    RestAPI no longer depends on the function and every function can get the URL."""
+    uri = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                      "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+                      "${AWS::StackName}-api/invocations"}
+    return {path: {method.lower(): {"x-amazon-apigateway-integration": {"uri": uri}} for method in methods}
+            for path, methods in app.routes.items()}
+
+
+def build(stage_name: str) -> dict[str, Any]:
+    from app import app
+
+    stage = stage_config(stage_name)
+    functions = function_names(app)
+    api_stage = stage.get("api_gateway_stage", "api")
+    resources: dict[str, Any] = {"Table": table()}
+
+    consumers = {s.queue: s for s in app.event_sources if hasattr(s, "queue")}
+    unknown = set(consumers) - set(QUEUES)
+    if unknown:
+        raise SystemExit(f"app.py consumes queues this template does not define: {sorted(unknown)}")
+    for queue, logical_id in QUEUES.items():
+        if queue not in consumers:
+            raise SystemExit(f"no function consumes {queue}: remove it from infra/build_template.py")
+        source = consumers[queue]
+        resources.update(queue_pair(logical_id, lambda_setting(stage, source.name, "lambda_timeout", 60)))
+        fn = functions[source.name]
+        event: dict[str, Any] = {
+            # Fn::Sub, not Fn::GetAtt: this replaces the Fn::Sub Chalice wrote (a second key
+            # beside it would be an invalid intrinsic, cfn-lint E3017).
+            "Queue": {"Fn::Sub": f"${{{logical_id}.Arn}}"},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+        reserved = stage.get("lambda_functions", {}).get(source.name, {}).get("reserved_concurrency")
+        if reserved:
+            # Without this the poller keeps invoking a throttled function, and each throttled
+            # receive counts towards maxReceiveCount: good mail would land in the DLQ.
+            event["ScalingConfig"] = {"MaximumConcurrency": max(2, int(reserved))}
+        resources[fn] = {"Properties": {"Events": {f"{fn}SqsEventSource": {"Properties": event}}}}
+
+    for name, fn in functions.items():
+        suffix = "api" if fn == API_HANDLER else name.replace("_", "-")
+        resources.setdefault(fn, {}).setdefault("Properties", {})["FunctionName"] = {
+            "Fn::Sub": f"${{AWS::StackName}}-{suffix}"}
+        resources[fn]["DependsOn"] = [f"{fn}LogGroup"]
+        resources[f"{fn}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{suffix}"},
+                           "RetentionInDays": LOG_RETENTION_DAYS},
+        }
+
+    resources["SigningSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "DeletionPolicy": "Delete",
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {
+            "Name": {"Fn::Sub": "${AWS::StackName}/link-signing-secret"},
+            "Description": "Signs members' RSVP, lunch, pairing and unsubscribe links. Rotating it voids them.",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}}
+    resources["AlarmSubscription"] = {
+        "Type": "AWS::SNS::Subscription",
+        "Condition": "HasAlarmEmail",
+        "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+    }
+    resources["RestAPI"] = {"Properties": {
+        "MethodSettings": method_settings(app),
+        "GatewayResponses": gateway_responses(),
+        "DefinitionBody": {"paths": _break_base_url_cycle(app)},
+    }}
+
+    api_url = {"Fn::Sub": f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{api_stage}"}
+    base_url = {"Fn::If": ["HasBaseUrl", {"Ref": "BaseUrl"}, api_url]}
+    return {
+        "Parameters": {
+            "SenderEmail": {
+                "Type": "String",
+                "Description": "From address of every email; an SES-verified address or an address at a verified domain.",
+                "AllowedPattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            },
+            "BaseUrl": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Public URL in members' links, e.g. https://lunch.example.org for a custom "
+                               "domain; empty: the API's own execute-api URL.",
+                "AllowedPattern": r"^(https://[^\s/]+(/[^\s]*[^\s/])?)?$",
+            },
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Who is emailed when a dead-letter queue fills (empty: alarm only in CloudWatch).",
+            },
+        },
+        "Conditions": {
+            "HasBaseUrl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BaseUrl"}, ""]}]},
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+        },
+        "Globals": {"Function": {"Environment": {"Variables": {
+            "TABLE_NAME": {"Ref": "Table"},
+            "BASE_URL": base_url,
+            "SENDER_EMAIL": {"Ref": "SenderEmail"},
+            "MAIL_QUEUE_URL": {"Ref": "MailQueue"},
+            "PAIRING_QUEUE_URL": {"Ref": "PairingQueue"},
+            "SIGNING_SECRET_ARN": {"Ref": "SigningSecret"},
+        }}}},
+        "Resources": resources,
+        "Outputs": {
+            "BaseUrl": {"Description": "Where members' links point", "Value": base_url},
+            "TableName": {"Value": {"Ref": "Table"}},
+            "SigningSecretArn": {"Value": {"Ref": "SigningSecret"}},
+            "MailQueueUrl": {"Value": {"Ref": "MailQueue"}},
+            "PairingQueueUrl": {"Value": {"Ref": "PairingQueue"}},
+            "MailDeadLetterQueueUrl": {"Value": {"Ref": "MailDeadLetterQueue"}},
+            "PairingDeadLetterQueueUrl": {"Value": {"Ref": "PairingDeadLetterQueue"}},
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(build(args.stage), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
