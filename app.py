@@ -9,11 +9,14 @@ from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import deps
 from chalicelib.routes import http, organizer, unsubscribe_pages
+from chalicelib.routes import organizer_rsvps, rsvp_pages
 from chalicelib.routes import lunch_pages, organizer_lunch
 
 app = Chalice(app_name="powerlunch")
 app.register_middleware(http.rewrite_chalice_errors, "http")
 app.register_blueprint(organizer.bp)
+app.register_blueprint(organizer_rsvps.bp)
+app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(unsubscribe_pages.bp)
 app.register_blueprint(organizer_lunch.bp)
 app.register_blueprint(lunch_pages.bp)

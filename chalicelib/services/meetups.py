@@ -77,7 +77,13 @@ def cancel_meetup(group_id: str, meetup_id: str) -> Meetup:
 
 def after_change(before: Meetup, after: Meetup, *, moved: bool) -> None:
     """Hook for what follows a change: notices and waitlist promotion (the RSVP feature)."""
+    from chalicelib.services import rsvp
+
+    rsvp.after_change(before, after, moved=moved)
 
 
 def after_cancel(meetup: Meetup) -> None:
     """Hook for what follows a cancellation: notices (the RSVP feature)."""
+    from chalicelib.services import rsvp
+
+    rsvp.after_cancel(meetup)

@@ -10,10 +10,11 @@ log = logging.getLogger(__name__)
 
 def run_hourly(now: datetime) -> dict[str, int]:
     """Each feature's due work; each step is idempotent, so a second run at once does nothing."""
-    from chalicelib.services import outbox
+    from chalicelib.services import outbox, rsvp
 
     done: dict[str, int] = {}
     done["lunch_rounds_started"], done["lunch_followups_queued"] = _lunch(now)
+    done["reminders_queued"] = rsvp.send_reminders(now)
     done["mail_retried"] = outbox.retry_stuck(now)
     return done
 
