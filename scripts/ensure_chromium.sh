@@ -16,7 +16,8 @@ if [[ ! -x "$CHROMIUM" ]]; then
     fi
     echo "Installing chromium with apt-get..." >&2
     "${SUDO[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
 if [[ ! -x "$CHROMIUM" ]]; then
