@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # A bounded number of attempts with botocore's standard retry mode (jittered backoff on
 # throttling and transaction conflicts); after that the request answers 503.
-_RETRIES = {"mode": "standard", "max_attempts": 4}
+_RETRIES = {"mode": "standard", "total_max_attempts": 4}
 
 _clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 

@@ -128,13 +128,24 @@ def any_table(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("local_table"))
 
 
-@pytest.fixture
-def client(moto_table: str) -> Any:
+def _client() -> Any:
     from chalice.test import Client
 
     from app import app
 
-    with Client(app, stage_name="test", project_dir=str(ROOT)) as c:
+    return Client(app, stage_name="test", project_dir=str(ROOT))
+
+
+@pytest.fixture
+def client(moto_table: str) -> Any:
+    with _client() as c:
+        yield c
+
+
+@pytest.fixture
+def local_client(local_table: str) -> Any:
+    """The app on DynamoDB Local (the real engine), through the same test client."""
+    with _client() as c:
         yield c
 
 
@@ -193,3 +204,8 @@ def org(client: Any) -> Organizer:
 @pytest.fixture
 def other_org(client: Any) -> Organizer:
     return new_organizer(client.http, "Berlin Builders", "Europe/Berlin")
+
+
+@pytest.fixture
+def local_org(local_client: Any) -> Organizer:
+    return new_organizer(local_client.http)
