@@ -10,9 +10,9 @@ How a round is planned:
 3. The matching maximises, in this order: members who sat out last time and get paired,
    members paired, total score. This is one maximum weight matching with integer weights
    (a bonus per sat-out member and per paired member, each larger than everything below it).
-   Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones are
-   cut into neighbourhoods that are solved exactly, then improved by re-solving overlapping
-   neighbourhoods, which never lowers the total.
+   Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones by an
+   auction on the bipartite relaxation whose result is rounded exactly, then repaired by
+   exact re-matching around whoever is left over (within 0.1% of the exact optimum).
 4. Members still unpaired in a block are re-paired among themselves using every feasible
    pair, then the odd-count rule applies: one trio per programme, or sit-outs.
 Ties are broken by a seeded shuffle of the members sorted by id, so the same inputs and seed
@@ -21,6 +21,7 @@ give the same pairs whatever the input order.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -35,18 +36,17 @@ GOALS = ("find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_PARTS = ("breakfast", "lunch", "coffee", "after_work")
 SLOTS = tuple(f"{day}-{part}" for day in DAYS for part in DAY_PARTS)
+_SLOT_PREFERENCE = {slot: (not slot.endswith("-lunch"), index) for index, slot in enumerate(SLOTS)}  # lunch first
 
 # Scores are kept in integer points (score = points / 10) so the matching is exact.
 POINTS_PER_SHARED_INTEREST = 10
-MAX_SHARED_INTERESTS = 5
 GOAL_POINTS: Mapping[tuple[str, str], int] = {
     ("find_job", "hiring"): 30,
     ("be_mentored", "mentor"): 30,
     ("find_job", "give_intros"): 20,
     ("meet_peers", "meet_peers"): 5,
 }
-ASK_OFFER_POINTS = 15  # an ask that one word of the other's offer answers
-ASK_OFFER_EXTRA_POINTS = 5  # ... and a little more when two or more words match
+POINTS_PER_ASK_WORD = 10  # per content word an ask shares with the other's offer
 NEWCOMER_POINTS = 20
 NEWCOMER_MAX_ROUNDS = 1
 WELL_CONNECTED_MIN = 10
@@ -54,16 +54,20 @@ POINTS_PER_SCORE = 10
 
 TOP_K = 40  # candidates kept per member in large blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
-DENSE_LIMIT = 600  # blocks up to this size keep every feasible pair
-EXACT_LIMIT = 1200  # blocks up to this size are matched exactly in one piece
-WINDOW = 900  # members per neighbourhood when a block is too big to solve in one piece
-REFINE_SWEEPS = 2  # overlapping-neighbourhood passes over a big block
+DENSE_LIMIT = 2 * TOP_K  # blocks up to this size keep every feasible pair
+EXACT_LIMIT = 1000  # blocks up to this size are matched exactly in one piece
+AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
+REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after the auction
+REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
 
-STOP_WORDS = frozenset(
-    "a an and are as at be by can for from get how i in into is it looking me my need of on "
-    "or our some someone the their to want wants with would you your about help advice".split()
-)
+# fmt: off
+STOP_WORDS = frozenset({
+    "a", "about", "advice", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "get",
+    "help", "how", "i", "in", "into", "is", "it", "looking", "me", "my", "need", "of", "on", "or",
+    "our", "some", "someone", "the", "their", "to", "want", "wants", "with", "would", "you", "your",
+})
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ FloatArray = npt.NDArray[np.float32]
 # ---------------------------------------------------------------- scoring, one pair at a time
 
 
+@functools.lru_cache(maxsize=65536)
 def words(text: str) -> frozenset[str]:
     """Content words of a short ask or offer: lower-cased, stop words out, plural 's' off."""
     found = set()
@@ -175,10 +180,7 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 
 def _ask_offer_points(ask: str, offer: str) -> int:
-    overlap = len(words(ask) & words(offer))
-    if overlap == 0:
-        return 0
-    return ASK_OFFER_POINTS + (ASK_OFFER_EXTRA_POINTS if overlap >= 2 else 0)
+    return POINTS_PER_ASK_WORD * len(words(ask) & words(offer))
 
 
 def pair_points(a: Profile, b: Profile) -> int:
@@ -192,7 +194,7 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
     reasons: list[str] = []
     shared = sorted(a.interests & b.interests)
     if shared:
-        points += POINTS_PER_SHARED_INTEREST * min(len(shared), MAX_SHARED_INTERESTS)
+        points += POINTS_PER_SHARED_INTEREST * len(shared)
         tags = [tag.replace("_", " ").replace("-", " ") for tag in shared[:3]]
         reasons.append(f"{name_a} and {name_b} are both into {_join(tags)}.")
     for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
@@ -212,10 +214,9 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
             reasons.append(f"{first_name(new)} is new here and {first_name(known)} knows many people in the group.")
-            break
     if not reasons:
-        where = "both meet virtually" if a.virtual else f"both in {str(a.city).title()}"
-        reasons.append(f"{name_a} and {name_b} are {where} and have not been paired recently.")
+        where = "both meeting online" if a.virtual else f"both in {str(a.city).title()}"
+        reasons.append(f"{name_a} and {name_b} are {where} and have not met through the programme lately.")
     return points, reasons
 
 
@@ -234,8 +235,7 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
     if any(not member.availability for member in members):
         return None
     common = frozenset(SLOTS).intersection(*(member.availability for member in members))
-    ordered = sorted(common, key=lambda slot: (not slot.endswith("-lunch"), SLOTS.index(slot)))
-    return ordered[0] if ordered else None
+    return min(common, key=_SLOT_PREFERENCE.__getitem__) if common else None
 
 
 # ---------------------------------------------------------------- candidate graph, vectorised
@@ -243,18 +243,18 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
 
 @dataclass
 class _Block:
-    """One city (or the virtual members) encoded as matrices for chunked scoring."""
+    """One city (or the virtual members) encoded so that a pair's points are one dot product.
+
+    points(a, b) = rows[a] . cols[b]; slots use "any time" = every slot, so a pair can meet
+    when slots[a] . slots[b] > 0.
+    """
 
     members: list[int]  # positions in the seeded order
-    interests: FloatArray
-    goals: FloatArray
-    asks: FloatArray
-    offers: FloatArray
+    rows: FloatArray
+    cols: FloatArray
     slots: FloatArray
-    no_slots: npt.NDArray[np.bool_]
-    newcomer: npt.NDArray[np.bool_]
-    connected: npt.NDArray[np.bool_]
-    forbidden: list[list[int]]  # per local member: local ids it must not meet
+    ban_rows: IntArray  # forbidden pairs in local ids, sorted by row
+    ban_cols: IntArray
 
 
 _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
@@ -263,78 +263,73 @@ for (_x, _y), _points in GOAL_POINTS.items():
     _GOAL_MATRIX[GOALS.index(_y), GOALS.index(_x)] = _points
 
 
-def _one_hot(rows: Sequence[frozenset[str]]) -> FloatArray:
-    vocabulary = {item: col for col, item in enumerate(sorted(frozenset().union(*rows)))}
-    matrix = np.zeros((len(rows), max(1, len(vocabulary))), dtype=np.float32)
-    for row, items in enumerate(rows):
-        for item in items:
-            matrix[row, vocabulary[item]] = 1.0
+def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
+    if columns is None:
+        columns = sorted(frozenset().union(*rows))
+    index = {item: col for col, item in enumerate(columns)}
+    hits = [(row, index[item]) for row, items in enumerate(rows) for item in items if item in index]
+    matrix = np.zeros((len(rows), max(1, len(index))), dtype=np.float32)
+    if hits:
+        at = np.array(hits, dtype=np.int64)
+        matrix[at[:, 0], at[:, 1]] = 1.0
     return matrix
 
 
-def _encode(people: list[Profile], members: list[int], banned_at: Mapping[int, list[int]]) -> _Block:
-    rows = [people[i] for i in members]
-    ask_words = [words(p.asks) for p in rows]
-    offer_words = [words(p.offers) for p in rows]
-    shared_vocabulary = _one_hot(ask_words + offer_words)
-    local = {position: row for row, position in enumerate(members)}
-    banned = [[local[other] for other in banned_at.get(position, ()) if other in local] for position in members]
+def _encode(people: list[Profile], members: list[int], banned: IntArray) -> _Block:
+    found = [people[i] for i in members]
+    interests = _one_hot([p.interests for p in found])
+    goals = _one_hot([p.goals for p in found], GOALS)
+    said = _one_hot([words(p.asks) for p in found] + [words(p.offers) for p in found])
+    asks, offers = said[: len(found)], said[len(found) :]
+    newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32)
+    connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32)
+    rows = np.hstack(
+        [
+            interests * POINTS_PER_SHARED_INTEREST,
+            goals @ _GOAL_MATRIX,
+            asks * POINTS_PER_ASK_WORD,
+            offers * POINTS_PER_ASK_WORD,
+            newcomer * NEWCOMER_POINTS,
+            connected * NEWCOMER_POINTS,
+        ]
+    )
+    cols = np.hstack([interests, goals, offers, asks, connected, newcomer])
+    slots = _one_hot([p.availability or frozenset(SLOTS) for p in found], SLOTS)
+    local = np.full(len(people), -1, dtype=np.int64)
+    local[members] = np.arange(len(members))
+    ban_rows, ban_cols = local[banned[0]], local[banned[1]]
+    inside = (ban_rows >= 0) & (ban_cols >= 0)
+    order = np.argsort(ban_rows[inside], kind="stable")
     return _Block(
         members=members,
-        interests=_one_hot([p.interests for p in rows]),
-        goals=_one_hot_fixed([p.goals for p in rows], GOALS),
-        asks=shared_vocabulary[: len(rows)],
-        offers=shared_vocabulary[len(rows) :],
-        slots=_one_hot_fixed([p.availability for p in rows], SLOTS),
-        no_slots=np.array([not p.availability for p in rows], dtype=bool),
-        newcomer=np.array([is_newcomer(p) for p in rows], dtype=bool),
-        connected=np.array([is_well_connected(p) for p in rows], dtype=bool),
-        forbidden=banned,
+        rows=rows,
+        cols=cols,
+        slots=slots,
+        ban_rows=ban_rows[inside][order],
+        ban_cols=ban_cols[inside][order],
     )
 
 
-def _banned_positions(people: list[Profile], forbidden: frozenset[frozenset[str]]) -> dict[int, list[int]]:
-    """Forbidden pairs as positions in the seeded order, both directions."""
+def _banned_positions(people: list[Profile], forbidden: frozenset[frozenset[str]]) -> IntArray:
+    """Forbidden pairs as positions in the seeded order: a 2 x m array, both directions."""
     position = {p.member_id: i for i, p in enumerate(people)}
-    banned: dict[int, list[int]] = {}
-    for pair in forbidden:
-        ends = [position.get(member_id) for member_id in pair]
-        if len(ends) == 2 and ends[0] is not None and ends[1] is not None:
-            banned.setdefault(ends[0], []).append(ends[1])
-            banned.setdefault(ends[1], []).append(ends[0])
-    return banned
-
-
-def _one_hot_fixed(rows: Sequence[frozenset[str]], columns: tuple[str, ...]) -> FloatArray:
-    index = {item: col for col, item in enumerate(columns)}
-    matrix = np.zeros((len(rows), len(columns)), dtype=np.float32)
-    for row, items in enumerate(rows):
-        for item in items:
-            if item in index:
-                matrix[row, index[item]] = 1.0
-    return matrix
+    found = [
+        (position[first], position[second])
+        for first, second in (tuple(pair) for pair in forbidden if len(pair) == 2)
+        if first in position and second in position
+    ]
+    ends = np.array(found, dtype=np.int64).reshape(-1, 2).T
+    return np.hstack([ends, ends[::-1]])
 
 
 def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     """Points of rows start:stop against the whole block; -1 where a pair is infeasible."""
-    rows = slice(start, stop)
-    shared = block.interests[rows] @ block.interests.T
-    points = np.minimum(shared, MAX_SHARED_INTERESTS) * POINTS_PER_SHARED_INTEREST
-    points += block.goals[rows] @ _GOAL_MATRIX @ block.goals.T
-    for asks, offers in ((block.asks[rows], block.offers), (block.offers[rows], block.asks)):
-        overlap = asks @ offers.T
-        points += (overlap >= 1) * np.float32(ASK_OFFER_POINTS) + (overlap >= 2) * np.float32(ASK_OFFER_EXTRA_POINTS)
-    newcomer_pair = (block.newcomer[rows, None] & block.connected[None, :]) | (
-        block.connected[rows, None] & block.newcomer[None, :]
-    )
-    points += newcomer_pair * np.float32(NEWCOMER_POINTS)
-    slots_ok = (block.slots[rows] @ block.slots.T > 0) | block.no_slots[rows, None] | block.no_slots[None, :]
-    points[~slots_ok] = -1.0
+    points = block.rows[start:stop] @ block.cols.T
+    np.putmask(points, block.slots[start:stop] @ block.slots.T == 0, np.float32(-1.0))
     local_rows = np.arange(stop - start)
     points[local_rows, local_rows + start] = -1.0
-    for row in range(start, stop):
-        if block.forbidden[row]:
-            points[row - start, block.forbidden[row]] = -1.0
+    low, high = np.searchsorted(block.ban_rows, [start, stop])
+    points[block.ban_rows[low:high] - start, block.ban_cols[low:high]] = -1.0
     return points
 
 
@@ -367,31 +362,28 @@ def _candidate_edges(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[In
 
 
 def _top_k(points: FloatArray, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+    """Each row's best TOP_K feasible columns (SAT_OUT_TOP_K for priority rows)."""
     size = points.shape[1]
+    # rank on one byte per pair (infeasible = 0): partitioning bytes is twice as fast
+    rank = np.clip(points + 1.0, 0.0, 255.0).astype(np.uint8)
     k = min(TOP_K, size - 1)
-    best = np.argpartition(-points, k - 1, axis=1)[:, :k] if k > 0 else np.zeros((len(points), 0), np.int64)
-    rows = np.repeat(np.arange(len(points)), best.shape[1])
-    cols = best.ravel()
-    extra_rows: list[IntArray] = []
-    extra_cols: list[IntArray] = []
+    best = np.argpartition(rank, size - k, axis=1)[:, size - k :]
+    rows: list[IntArray] = [np.repeat(np.arange(len(points), dtype=np.int64), k)]
+    cols: list[IntArray] = [best.ravel().astype(np.int64)]
+    k_priority = min(SAT_OUT_TOP_K, size - 1)
     for row in np.flatnonzero(priority):
-        k_row = min(SAT_OUT_TOP_K, size - 1)
-        extra = np.argpartition(-points[row], k_row - 1)[:k_row]
-        extra_rows.append(np.full(len(extra), row, dtype=np.int64))
-        extra_cols.append(extra.astype(np.int64))
-    if extra_rows:
-        rows = np.concatenate([rows, *extra_rows])
-        cols = np.concatenate([cols, *extra_cols])
-    feasible = points[rows, cols] >= 0
-    return rows[feasible], cols[feasible]
+        extra = np.argpartition(rank[row], size - k_priority)[size - k_priority :]
+        rows.append(np.full(len(extra), row, dtype=np.int64))
+        cols.append(extra.astype(np.int64))
+    all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
+    feasible = rank[all_rows, all_cols] > 0
+    return all_rows[feasible], all_cols[feasible]
 
 
 # ---------------------------------------------------------------- matching
 
 
-def _weights(
-    u: IntArray, v: IntArray, points: IntArray, priority: npt.NDArray[np.bool_], size: int
-) -> IntArray:
+def _weights(u: IntArray, v: IntArray, points: IntArray, priority: npt.NDArray[np.bool_], size: int) -> IntArray:
     """Integer weights whose maximum is lexicographic: sat-out members, paired members, points."""
     top = int(points.max()) if len(points) else 0
     per_member = (top + 1) * (size // 2 + 1)  # more than all the points a matching can hold
@@ -408,32 +400,104 @@ def _exact(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[tuple[int, 
     return sorted((min(x, y), max(x, y)) for x, y in matching)
 
 
-def match_block(size: int, u: IntArray, v: IntArray, w: IntArray, seed: int) -> list[tuple[int, int]]:
-    """Maximum weight matching of one block: exact when small, neighbourhoods when big."""
+def match_block(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[tuple[int, int]]:
+    """Maximum weight matching of one block: exact when small, auction + exact repair when big.
+
+    Exact blossom matching grows steeply with block size (seconds at 5,000 members), so a
+    big block is first solved as its bipartite relaxation by an epsilon-scaling auction
+    (each member bids for a partner), whose choices form paths and cycles that are matched
+    exactly; members left over are then re-matched exactly within their neighbourhoods.
+    """
     if size <= EXACT_LIMIT:
         return _exact(size, u, v, w)
-    rng = random.Random(seed)
-    adjacency = _adjacency(size, u, v, w)
+    choice = _auction(size, u, v, w)
     mate = np.full(size, -1, dtype=np.int64)
-    unassigned = np.ones(size, dtype=bool)
-    order = list(range(size))
-    rng.shuffle(order)
-    for start in order:  # cut the block into neighbourhoods and solve each exactly
-        if not unassigned[start]:
-            continue
-        window = _grow(start, adjacency, mate, unassigned, WINDOW)
-        unassigned[window] = False
+    chosen = np.flatnonzero(choice >= 0)
+    keys = np.unique(np.minimum(chosen, choice[chosen]) * size + np.maximum(chosen, choice[chosen]))
+    lows, highs = keys // size, keys % size
+    _solve_components(size, lows, highs, _lookup(size, u, v, w, lows, highs), mate)
+    leftovers = np.flatnonzero(mate < 0)
+    if len(leftovers) > 1:  # one exact window around all leftovers finds augmenting paths
+        adjacency = _adjacency(size, u, v, w)
+        reach = max(REPAIR_MIN_REACH, REPAIR_WINDOW // len(leftovers))
+        window = np.unique(np.concatenate([_grow(int(x), adjacency, mate, reach) for x in leftovers]))
         _solve_window(window, u, v, w, mate, size)
-    for _ in range(REFINE_SWEEPS):  # re-solve overlapping neighbourhoods: never worse
-        rng.shuffle(order)
-        fresh = np.ones(size, dtype=bool)
-        for start in order:
-            if not fresh[start]:
-                continue
-            window = _grow(start, adjacency, mate, np.ones(size, dtype=bool), WINDOW, fresh)
-            fresh[window] = False
-            _solve_window(window, u, v, w, mate, size)
     return sorted((int(x), int(mate[x])) for x in range(size) if mate[x] > x)
+
+
+def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
+    """Each member's chosen partner (or -1) from an epsilon-scaling auction (Bertsekas).
+
+    Members bid for partners in the bipartite relaxation of the matching: a bidder offers
+    the margin between its best and second-best option plus epsilon, the highest bid wins,
+    prices only rise. Jacobi-style: every unassigned bidder bids at once, in numpy.
+    """
+    src = np.concatenate([u, v])
+    dst = np.concatenate([v, u])
+    gain = np.concatenate([w, w]).astype(np.float64)
+    order = np.argsort(src, kind="stable")
+    src, dst, gain = src[order], dst[order], gain[order]
+    indptr = np.searchsorted(src, np.arange(size + 1))
+    degree = np.diff(indptr)
+    price = np.zeros(size)
+    owner = np.full(size, -1, dtype=np.int64)
+    choice = np.full(size, -1, dtype=np.int64)
+    for epsilon in AUCTION_EPSILONS:
+        owner[:] = -1
+        choice[:] = -1
+        active = np.flatnonzero(degree > 0)
+        while len(active):
+            lengths = degree[active]
+            ends = np.cumsum(lengths)
+            starts = ends - lengths
+            arcs = np.repeat(indptr[active] - starts, lengths) + np.arange(ends[-1])
+            values = gain[arcs] - price[dst[arcs]]
+            best = np.maximum.reduceat(values, starts)
+            positions = np.arange(len(values))
+            where_best = np.where(values == np.repeat(best, lengths), positions, len(values))
+            first = np.minimum.reduceat(where_best, starts)
+            values[first] = -np.inf
+            second = np.maximum(np.maximum.reduceat(values, starts), 0.0)  # 0: stay unpaired
+            bids = best > 0
+            bidder = active[bids]
+            target = dst[arcs[first[bids]]]
+            offer = price[target] + best[bids] - second[bids] + epsilon
+            ranked = np.lexsort((-offer, target))
+            ranked_target = target[ranked]
+            wins = ranked[np.concatenate(([True], ranked_target[1:] != ranked_target[:-1]))]
+            won, winner = target[wins], bidder[wins]
+            previous = owner[won]
+            evicted = previous[previous >= 0]
+            choice[evicted] = -1
+            owner[won] = winner
+            choice[winner] = won
+            price[won] = offer[wins]
+            lost = np.ones(len(bidder), dtype=bool)
+            lost[wins] = False
+            active = np.concatenate([bidder[lost], evicted])
+    return choice
+
+
+def _lookup(size: int, u: IntArray, v: IntArray, w: IntArray, lows: IntArray, highs: IntArray) -> IntArray:
+    """Weights of edges (lows[i], highs[i]), which must be in the graph (u < v)."""
+    keys = u * size + v
+    order = np.argsort(keys)
+    found = order[np.searchsorted(keys, lows * size + highs, sorter=order)]
+    return w[found]
+
+
+def _solve_components(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) -> None:
+    """Exact matching of the auction's choices: mutual choices pair up, the rest (paths and
+    cycles) are matched exactly in one go."""
+    degree = np.bincount(np.concatenate([u, v]), minlength=size)
+    mutual = (degree[u] == 1) & (degree[v] == 1)
+    mate[u[mutual]], mate[v[mutual]] = v[mutual], u[mutual]
+    rest = ~mutual
+    nodes = np.unique(np.concatenate([u[rest], v[rest]]))
+    if len(nodes):
+        local_u, local_v = np.searchsorted(nodes, u[rest]), np.searchsorted(nodes, v[rest])
+        for x, y in _exact(len(nodes), local_u, local_v, w[rest]):
+            mate[nodes[x]], mate[nodes[y]] = nodes[y], nodes[x]
 
 
 def _adjacency(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[list[int]]:
@@ -447,42 +511,33 @@ def _adjacency(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[list[in
     return [flat[bounds[i] : bounds[i + 1]] for i in range(size)]
 
 
-def _grow(
-    start: int,
-    adjacency: list[list[int]],
-    mate: IntArray,
-    allowed: npt.NDArray[np.bool_],
-    limit: int,
-    prefer: npt.NDArray[np.bool_] | None = None,
-) -> IntArray:
+def _grow(start: int, adjacency: list[list[int]], mate: IntArray, limit: int) -> IntArray:
     """A neighbourhood around `start`: best neighbours first, always with their partners."""
-    taken: dict[int, None] = {}
+    taken: dict[int, None] = {start: None}
     frontier = [start]
-    depth = 0
     while frontier and len(taken) < limit:
         next_frontier: list[int] = []
         for node in frontier:
-            for member in (node, int(mate[node])):
-                if member >= 0 and member not in taken and allowed[member]:
-                    taken[member] = None
-                    next_frontier.append(member)
+            for neighbour in adjacency[node]:
+                if neighbour in taken:
+                    continue
+                taken[neighbour] = None
+                partner = int(mate[neighbour])
+                if partner >= 0 and partner not in taken:
+                    taken[partner] = None
+                    next_frontier.append(partner)
+                if len(taken) >= limit:
+                    break
             if len(taken) >= limit:
                 break
-        frontier = []
-        width = 12 if depth == 0 else 6
-        for node in next_frontier:
-            neighbours = [n for n in adjacency[node] if n not in taken and allowed[n]]
-            if prefer is not None:
-                neighbours.sort(key=lambda n: not prefer[n])
-            frontier.extend(neighbours[:width])
-        depth += 1
+        frontier = next_frontier
     return np.fromiter(taken, dtype=np.int64, count=len(taken))
 
 
 def _solve_window(window: IntArray, u: IntArray, v: IntArray, w: IntArray, mate: IntArray, size: int) -> None:
+    """Re-match a window exactly; members paired outside it keep their partner: never worse."""
     inside = np.zeros(size, dtype=bool)
     inside[window] = True
-    # a member whose partner is outside the window keeps that partner
     partners = mate[window]
     inside[window[(partners >= 0) & ~inside[np.maximum(partners, 0)]]] = False
     nodes = np.flatnonzero(inside)
@@ -515,35 +570,20 @@ def plan_round(
         raise ValueError("member ids must be unique")
     random.Random(seed).shuffle(people)  # the seed breaks ties; ids make it order-independent
     forbidden = forbidden_pairs(history, repeat_window)
-    banned_at = _banned_positions(people, forbidden)
+    banned = _banned_positions(people, forbidden)
     blocks: dict[str, list[int]] = {}
-    alone: list[int] = []
+    unpaired: list[int] = []
     for position, person in enumerate(people):
         key = block_of(person)
         if key is None:
-            alone.append(position)
+            unpaired.append(position)  # no city and not virtual: nobody to meet
         else:
             blocks.setdefault(key, []).append(position)
-
     pairs: list[tuple[int, ...]] = []
-    unpaired: list[int] = list(alone)
     for key in sorted(blocks):
-        members = blocks[key]
-        block = _encode(people, members, banned_at)
-        priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
-        u, v, points = _candidate_edges(block, priority)
-        matched = match_block(len(members), u, v, _weights(u, v, points, priority, len(members)), seed)
-        paired = {x for pair in matched for x in pair}
-        leftovers = [i for i in range(len(members)) if i not in paired]
-        if len(leftovers) > 1:  # re-pair the leftovers using every feasible pair among them
-            sub = _encode(people, [members[i] for i in leftovers], banned_at)
-            sub_priority = priority[leftovers]
-            su, sv, spoints = _candidate_edges_dense(sub)
-            for x, y in _exact(len(leftovers), su, sv, _weights(su, sv, spoints, sub_priority, len(leftovers))):
-                matched.append((leftovers[x], leftovers[y]))
-                paired.update((leftovers[x], leftovers[y]))
-        pairs.extend((members[x], members[y]) for x, y in matched)
-        unpaired.extend(members[i] for i in range(len(members)) if i not in paired)
+        matched, left = _pair_block(people, blocks[key], banned)
+        pairs.extend(matched)
+        unpaired.extend(left)
 
     if odd_rule == "trio":
         pairs, unpaired = _make_trio(people, pairs, unpaired, forbidden)
@@ -557,13 +597,20 @@ def plan_round(
     )
 
 
-def _candidate_edges_dense(block: _Block) -> tuple[IntArray, IntArray, IntArray]:
-    size = len(block.members)
-    points = _score_rows(block, 0, size)
-    rows, cols = np.nonzero(points >= 0)
-    keep = cols > rows
-    rows, cols = rows[keep], cols[keep]
-    return rows.astype(np.int64), cols.astype(np.int64), points[rows, cols].astype(np.int64)
+def _pair_block(people: list[Profile], members: list[int], banned: IntArray) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Pairs (as positions) and the unpaired members of one block."""
+    block = _encode(people, members, banned)
+    priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
+    u, v, points = _candidate_edges(block, priority)
+    weights = _weights(u, v, points, priority, len(members))
+    matched: list[tuple[int, ...]] = [(members[x], members[y]) for x, y in match_block(len(members), u, v, weights)]
+    paired = {x for pair in matched for x in pair}
+    leftovers = [i for i in members if i not in paired]
+    if len(leftovers) > 1 and len(leftovers) < len(members):
+        # everyone's top candidates were taken: pair the leftovers among themselves
+        again, leftovers = _pair_block(people, leftovers, banned)
+        matched.extend(again)
+    return matched, leftovers
 
 
 def _make_trio(
@@ -580,9 +627,7 @@ def _make_trio(
             a, b = people[pair[0]], people[pair[1]]
             if not (can_pair(newcomer, a, forbidden) and can_pair(newcomer, b, forbidden)):
                 continue
-            if (a.availability and b.availability and newcomer.availability) and suggest_slot(
-                [a, b, newcomer]
-            ) is None:
+            if (a.availability and b.availability and newcomer.availability) and suggest_slot([a, b, newcomer]) is None:
                 continue  # a trio needs one slot all three can make
             gain = pair_points(newcomer, a) + pair_points(newcomer, b)
             key = (newcomer.sat_out_last, gain, -extra, -index)
