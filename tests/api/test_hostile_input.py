@@ -60,7 +60,7 @@ def mutate(sample: Any) -> st.SearchStrategy[Any]:
         return json_values
     keys = sorted(sample)
     return st.fixed_dictionaries({}, optional={k: st.one_of(st.just(sample[k]), json_values) for k in keys}).flatmap(
-        lambda d: st.dictionaries(st.sampled_from(keys + ["extra", "__proto__"]), json_values, max_size=2).map(
+        lambda d: st.dictionaries(st.sampled_from([*keys, "extra", "__proto__"]), json_values, max_size=2).map(
             lambda extra: {**d, **extra}))
 
 
