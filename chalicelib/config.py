@@ -9,6 +9,14 @@ from typing import Literal
 MailMode = Literal["ses", "files"]
 WorkMode = Literal["sqs", "inline"]
 
+# What a deployed function must be given (tests/deploy checks every function of the packaged
+# template has each). Everything else `from_env` reads is local-only (DYNAMODB_ENDPOINT,
+# OUTBOX_DIR, SIGNING_SECRET, SIGNING_SECRET_FILE) or set by the Lambda runtime (AWS_REGION).
+AWS_VARIABLES: tuple[str, ...] = (
+    "TABLE_NAME", "BASE_URL", "MAIL_MODE", "SENDER_EMAIL", "WORK_MODE",
+    "MAIL_QUEUE_URL", "PAIRING_QUEUE_URL", "SIGNING_SECRET_ARN", "LOG_LEVEL",
+)
+
 
 @dataclass(frozen=True)
 class Settings:

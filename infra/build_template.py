@@ -117,27 +117,31 @@ def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
     }
 
 
-def _json_error(code: str, message_json: str) -> str:
-    """The app's error body as a response template; message_json is JSON (or a VTL value that is)."""
-    return '{"error": {"code": "%s", "message": %s, "field": null, "errors": []}}' % (code, message_json)
+def _error_template(code: str, message_json: str) -> dict[str, str]:
+    """The app's error body as a response template; message_json is JSON, or a VTL value that is."""
+    body = '{"error": {"code": "' + code + '", "message": ' + message_json + ', "field": null, "errors": []}}'
+    return {"application/json": body}
 
 
 def gateway_responses() -> dict[str, Any]:
-    """API Gateway's own answers (no route, throttled, its own failures) in the app's error shape.
+    """API Gateway's own answers (no route, throttled, its own failures) in the app's error shape,
+    as the OpenAPI extension in the API's definition (what API Gateway itself reads).
     An unknown path is MISSING_AUTHENTICATION_TOKEN, a 403, by default: answer what it is, 404."""
-    headers = {"Headers": {"Content-Type": "'application/json'"}}
+    headers = {"gatewayresponse.header.Content-Type": "'application/json'"}
 
-    def answer(status: int, code: str, message: str) -> dict[str, Any]:
-        return {"StatusCode": status, "ResponseParameters": headers,
-                "ResponseTemplates": {"application/json": _json_error(code, json.dumps(message))}}
+    def answer(status: int | None, code: str, message_json: str) -> dict[str, Any]:
+        response: dict[str, Any] = {"responseParameters": headers,
+                                    "responseTemplates": _error_template(code, message_json)}
+        if status:
+            response["statusCode"] = str(status)
+        return response
 
     return {
-        "MISSING_AUTHENTICATION_TOKEN": answer(404, "not_found", "no such path"),
-        "THROTTLED": answer(429, "throttled", "too many requests; try again in a moment"),
-        "DEFAULT_4XX": {"ResponseParameters": headers,
-                        "ResponseTemplates": {"application/json": _json_error("bad_request", "$context.error.messageString")}},
-        "DEFAULT_5XX": {"ResponseParameters": headers,
-                        "ResponseTemplates": {"application/json": _json_error("unavailable", json.dumps("try again later"))}},
+        "MISSING_AUTHENTICATION_TOKEN": answer(404, "not_found", json.dumps("no such path")),
+        "THROTTLED": answer(429, "throttled", json.dumps("too many requests; try again in a moment")),
+        # $context.error.messageString is API Gateway's message, already quoted as JSON.
+        "DEFAULT_4XX": answer(None, "bad_request", "$context.error.messageString"),
+        "DEFAULT_5XX": answer(None, "unavailable", json.dumps("try again later")),
     }
 
 
@@ -229,8 +233,8 @@ def build(stage_name: str) -> dict[str, Any]:
     }
     resources["RestAPI"] = {"Properties": {
         "MethodSettings": method_settings(app),
-        "GatewayResponses": gateway_responses(),
-        "DefinitionBody": {"paths": _break_base_url_cycle(app)},
+        "DefinitionBody": {"paths": _break_base_url_cycle(app),
+                           "x-amazon-apigateway-gateway-responses": gateway_responses()},
     }}
 
     api_url = {"Fn::Sub": f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{api_stage}"}
@@ -239,7 +243,7 @@ def build(stage_name: str) -> dict[str, Any]:
         "Parameters": {
             "SenderEmail": {
                 "Type": "String",
-                "Description": "From address of every email; an SES-verified address or an address at a verified domain.",
+                "Description": "From address of every email: an SES-verified address, or any at a verified domain.",
                 "AllowedPattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
             },
             "BaseUrl": {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make package STAGE=prod: a CloudFormation template and deployment.zip in out/, offline, no credentials.
+# make package STAGE=prod: a CloudFormation template and its zips in out/, offline, no credentials.
 #   1. build the merge template (infra/build_template.py: key schema, routes and timeouts from the code)
 #   2. chalice package --merge-template (it may pip-download manylinux wheels for the Lambda runtime)
 #   3. refuse a package missing a dependency (Chalice only warns, and keeps going)
@@ -35,30 +35,57 @@ if grep -qi -e "could not install" -e "missing dependencies" "$LOG"; then
     echo "package: Chalice left a dependency out (no wheel for the Lambda runtime?): pin a version with a manylinux2014 wheel" >&2
     exit 1
 fi
-# Chalice reuses a cached dependency zip (.chalice/deployments) and then prints nothing: check
-# the package itself for every requirement, so a stale cache cannot hide a missing one either.
-"$PY" - "$OUT/deployment.zip" requirements.txt <<'EOF'
-import re, sys, zipfile
-names = {n.split("/")[0].lower() for n in zipfile.ZipFile(sys.argv[1]).namelist()}
-have = {re.sub(r"-[^-]+\.dist-info$", "", n).replace("-", "_") for n in names if n.endswith(".dist-info")}
+
+# Chalice reuses a cached dependency zip (.chalice/deployments) and then prints nothing: check the
+# package itself for every requirement, so that a stale cache cannot hide a missing one either.
+# With automatic_layer the dependencies are in the layer, under python/lib/python3.X/site-packages.
+"$PY" - requirements.txt "$OUT"/deployment.zip "$OUT"/layer-deployment.zip <<'PYEOF'
+import os, re, sys, zipfile
+
+def norm(name):
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+have = set()
+for path in sys.argv[2:]:
+    if os.path.exists(path):
+        for name in zipfile.ZipFile(path).namelist():
+            top = re.sub(r"^python/lib/python[0-9.]+/site-packages/", "", name).split("/")[0]
+            if top.endswith(".dist-info"):
+                have.add(norm(re.sub(r"-[^-]+\.dist-info$", "", top)))
 wanted = []
-for line in open(sys.argv[2]):
+for line in open(sys.argv[1]):
     line = line.split("#")[0].strip()
     if line and not line.startswith("-"):
         wanted.append(re.split(r"[<>=!~\[; ]", line)[0])
-missing = [w for w in wanted if re.sub(r"[-.]", "_", w.lower()) not in have]
+missing = [w for w in wanted if norm(w) not in have]
 if missing:
-    sys.exit(f"package: deployment.zip lacks {missing}: no wheel for the Lambda runtime?")
-EOF
+    sys.exit(f"package: the deployment package lacks {missing}: no wheel for the Lambda runtime?")
+PYEOF
+# Every change of app code or requirements leaves a zip in Chalice's cache: keep the newest few.
+ls -t .chalice/deployments/*.zip 2>/dev/null | tail -n +7 | xargs -r rm -f
 
-# -I: informational checks too (DeletionPolicy on stateful resources, explicit queue retention).
+# --include-checks I: informational checks too (DeletionPolicy on stateful resources, explicit
+# queue retention). cfn-lint exits non-zero on any finding, warnings and informational included.
 if ! "$VENV_BIN/cfn-lint" --include-checks I -- "$OUT/sam.json"; then
     echo "package: cfn-lint found problems in $OUT/sam.json" >&2
     exit 1
 fi
 
-zip_bytes=$(stat -c %s "$OUT/deployment.zip")
-unzipped_bytes=$("$PY" -c 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))' "$OUT/deployment.zip")
-echo "package: stage $STAGE -> $OUT/sam.json, $OUT/deployment.zip"
-echo "package: deployment package $((zip_bytes / 1024 / 1024)) MiB zipped ($zip_bytes bytes), $((unzipped_bytes / 1024 / 1024)) MiB unzipped (Lambda limit: 250 MiB unzipped)"
-echo "package: cfn-lint clean; took $(( $(date +%s) - start )) s"
+echo "package: stage $STAGE -> $OUT/sam.json, cfn-lint clean"
+"$PY" - "$OUT"/deployment.zip "$OUT"/layer-deployment.zip <<'PYEOF'
+import os, sys, zipfile
+
+total_zipped = total_unzipped = 0
+for path in sys.argv[1:]:
+    if os.path.exists(path):
+        zipped = os.path.getsize(path)
+        unzipped = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+        total_zipped += zipped
+        total_unzipped += unzipped
+        print(f"package: {path}: {zipped / 2**20:.1f} MiB zipped, {unzipped / 2**20:.1f} MiB unzipped")
+print(f"package: deployment package {total_zipped / 2**20:.1f} MiB zipped, {total_unzipped / 2**20:.1f} MiB "
+      "unzipped (Lambda's limit: 250 MiB unzipped, function and layers together)")
+if total_unzipped > 250 * 2**20:
+    sys.exit("package: too big for Lambda")
+PYEOF
+echo "package: took $(( $(date +%s) - start )) s"
