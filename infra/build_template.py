@@ -225,10 +225,7 @@ def build(stage_name: str) -> dict[str, Any]:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
-    # Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a topic under it
-    # (its key policy cannot grant CloudWatch), and an alarm names only a queue.
-    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic",
-                               "Properties": {"DisplayName": {"Fn::Sub": "${AWS::StackName} alarms"}}}
+    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}}
     resources["AlarmSubscription"] = {
         "Type": "AWS::SNS::Subscription",
         "Condition": "HasAlarmEmail",

@@ -5,7 +5,7 @@ GET shows and never changes anything (mail scanners open links); POST acts.
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib import deps, errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.models import LunchInvitesIn, LunchProgramIn
 from chalicelib.routes.http import JSON_TYPES, api, json_response, page, page_params, parse_json, parse_model, path_id

@@ -15,7 +15,9 @@ name is stored on a pair and an erased member leaves none behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -301,10 +303,8 @@ def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
         return member.model_copy(update={"lunch": member.lunch.model_copy(update={"skip_next": False}),
                                          "updated_at": now})
 
-    try:
+    with contextlib.suppress(errors.NotFound):
         deps.store().members.change(group_id, member_id, edit)
-    except errors.NotFound:
-        pass
 
 
 # ---------------------------------------------------------------- what members see
@@ -401,8 +401,8 @@ def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now:
     pairs = {p.pair_id: p for p in store.lunch.get_pairs(group.group_id, wanted)}
     batch = []
     for member in members:
-        mine = recent.get(member.member_id)
-        if not mine or any(pid not in pairs or pairs[pid].answered_by(member.member_id) for pid in mine):
+        last = recent.get(member.member_id)
+        if not last or any(pid not in pairs or pairs[pid].answered_by(member.member_id) for pid in last):
             continue
         if not member.lunch.opted_in or member.lunch.paused:
             continue
@@ -535,7 +535,7 @@ def repeat_pairs(rounds: Sequence[LunchRound], records: Iterable[LunchRecord]) -
     repeats = 0
     for met_in in seen.values():
         met_in.sort(key=lambda rid: position[rid])
-        for before, after in zip(met_in, met_in[1:], strict=False):
+        for before, after in itertools.pairwise(met_in):
             limit = window[after]
             if limit is None or position[after] - position[before] <= limit:
                 repeats += 1

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.models import LunchPair, LunchProgram, LunchRecord, LunchRound, PairFeedbackIn
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item
+from chalicelib.store.core import ConditionFailed, Db, Item, set_remove
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
@@ -35,11 +35,13 @@ class LunchRepo:
         return LunchProgram.model_validate(_plain(item)) if item else None
 
     def put_program(self, program: LunchProgram) -> None:
-        item: Item = {**keys.lunch_program(program.group_id), "type": "lunch_program",
-                      **program.model_dump()}
-        if program.enabled:
-            item.update(keys.lunch_program_index(program.group_id))
-        self.db.put(item)
+        """Create or replace the settings (an update, so the round counter on the item stays)."""
+        changes: Item = {"type": "lunch_program", **program.model_dump()}
+        index = keys.lunch_program_index(program.group_id)
+        changes.update(index if program.enabled else dict.fromkeys(index))
+        expression, names, values = set_remove(changes)
+        self.db.update(keys.lunch_program(program.group_id), expression, names=names,
+                       values=values or None)
 
     def enabled_programs(self) -> Iterator[LunchProgram]:
         """Every enabled programme (a sparse GSI1 partition; a Query, never a Scan)."""

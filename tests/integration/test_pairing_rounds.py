@@ -66,7 +66,7 @@ def test_two_schedules_at_once_make_one_round_and_one_intro_each(local_table: st
         try:
             barrier.wait()
             results.append(schedules.run_hourly(DUE))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=hourly) for _ in range(2)]
