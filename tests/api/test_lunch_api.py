@@ -346,3 +346,26 @@ def test_organizer_round_views_and_errors(client: Any, org: Any, other_org: Any)
     assert org.get("lunch-rounds/nope").status_code == 404
     assert other_org.get(f"{org.base}/lunch-rounds/{detail['round_id']}").status_code == 404
     assert org.get("lunch-rounds?limit=0").status_code == 400
+
+
+def test_forgetting_a_member_scrubs_their_words_from_pairs(client: Any, org: Any) -> None:
+    from chalicelib import deps
+    from chalicelib.services import pairing
+
+    ids = opt_in_nine(client, org)
+    org.call("PUT", "lunch-program", PROGRAM)
+    detail = run_round(org)
+    pair = next(p for p in detail["pairs"] if ids[0] in p["member_ids"])
+    url = links.pairing_url(org.group_id, pair["pair_id"], ids[0])
+    post_form(client, path_of(url), {"action": "feedback", "met": "yes", "note": "Person0's secret"})
+    stored = deps.store().lunch.get_pair(org.group_id, pair["pair_id"])
+    assert stored is not None and any("{" + ids[0] + "}" in r for r in stored.reasons)
+    pairing.forget_member(org.group_id, ids[0])
+    assert org.delete(f"members/{ids[0]}").status_code == 204
+    stored = deps.store().lunch.get_pair(org.group_id, pair["pair_id"])
+    assert stored is not None
+    assert not any(ids[0] in r for r in stored.reasons) and ids[0] not in stored.feedback
+    assert deps.store().lunch.get_record(org.group_id, ids[0]).met == []
+    after = org.get(f"lunch-rounds/{detail['round_id']}").data
+    names = next(p["names"] for p in after["pairs"] if p["pair_id"] == pair["pair_id"])
+    assert None in names and "Person0 Test" not in names
