@@ -8,9 +8,15 @@ from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import deps
-from chalicelib.routes import http, organizer, unsubscribe_pages
-from chalicelib.routes import organizer_rsvps, rsvp_pages
-from chalicelib.routes import lunch_pages, organizer_lunch
+from chalicelib.routes import (
+    http,
+    lunch_pages,
+    organizer,
+    organizer_lunch,
+    organizer_rsvps,
+    rsvp_pages,
+    unsubscribe_pages,
+)
 
 app = Chalice(app_name="powerlunch")
 app.register_middleware(http.rewrite_chalice_errors, "http")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib import errors

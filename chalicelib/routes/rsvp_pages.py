@@ -9,9 +9,10 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors, links
-from chalicelib.models import RsvpAnswer
 from chalicelib.mail.render import render_page
+from chalicelib.models import RsvpAnswer
 from chalicelib.routes.html import FORM_TYPES, first, html_response, page, parse_form
+from chalicelib.routes.http import query
 from chalicelib.services import rsvp
 
 bp = Blueprint(__name__)
@@ -46,7 +47,7 @@ def _page(token: str, answered: rsvp.Answered, code: int = 200, **extra: Any) ->
 @page
 def show(token: str) -> Response:
     answered = rsvp.view(links.read("rsvp", token))
-    wanted = (bp.current_request.query_params or {}).get("answer")
+    wanted = query(bp.current_request).get("answer")
     return _page(token, answered, preselect=wanted if wanted in ("going", "not_going") else None)
 
 

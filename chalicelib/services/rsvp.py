@@ -363,7 +363,7 @@ def after_change(before: Meetup, after: Meetup, *, moved: bool) -> None:
                          changes=changes, status=r.status))
                  for r in rsvps if r.member_id in members]
         outbox.queue_many(group, batch)
-    grew = after.capacity is None and before.capacity is not None or (
+    grew = (after.capacity is None and before.capacity is not None) or (
         after.capacity is not None and before.capacity is not None and after.capacity > before.capacity)
     if grew or before.waitlist != after.waitlist:
         promote_waitlist(group, after.meetup_id)
@@ -403,7 +403,7 @@ def list_rsvps(group_id: str, meetup_id: str, status: RsvpStatus | None, *, limi
     """One page of RSVPs with each member's name and email (joined with one BatchGetItem)."""
     store = deps.store()
     meetup = store.meetups.require(group_id, meetup_id)
-    rsvps, next_cursor = store.rsvps.list(meetup_id, status, limit=limit, cursor=cursor)
+    rsvps, next_cursor = store.rsvps.page(meetup_id, status, limit=limit, cursor=cursor)
     members = _members_by_id(group_id, [r.member_id for r in rsvps])
     return [_row(r, members.get(r.member_id), meetup.timezone) for r in rsvps], next_cursor
 

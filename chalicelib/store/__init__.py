@@ -13,8 +13,8 @@ from chalicelib.store.groups import GroupRepo
 from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
-from chalicelib.store.rsvps import RsvpRepo
 from chalicelib.store.outbox import OutboxRepo
+from chalicelib.store.rsvps import RsvpRepo
 
 
 class Store:

@@ -124,7 +124,7 @@ class RsvpRepo:
         item = self.db.get(keys.rsvp(meetup_id, member_id))
         return _rsvp(item) if item else None
 
-    def list(self, meetup_id: str, status: str | None, *, limit: int,
+    def page(self, meetup_id: str, status: str | None, *, limit: int,
              cursor: str | None) -> tuple[list[Rsvp], str | None]:
         """One page: by status through GSI1 (in answer order), or all through the partition."""
         if status is None:

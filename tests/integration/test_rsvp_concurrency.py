@@ -14,13 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from chalicelib import deps
 from chalicelib.models import GroupIn, MeetupIn, MemberIn, RsvpAnswer
 from chalicelib.services import groups, meetups, members, rsvp
 from chalicelib.tokens import Claims
-
 
 SEATS = 50
 PEOPLE = 200
