@@ -195,7 +195,9 @@ class RsvpRepo:
                 "ConditionExpression": "attribute_exists(PK)"}})
         elif after.status == "waitlisted":
             actions.append({"Put": {"Item": _wait_item(after)}})
-        if after.status == "going":
+        if after.status == "going" and meetup.going_seats == 0:
+            # The first seat taken puts the meetup in the start index (reminders); a later
+            # move rewrites it (services.rsvp.after_change), so one write per meetup suffices.
             actions.append({"Put": {"Item": _start_item(meetup)}})
         try:
             self.db.transact(actions)

@@ -145,6 +145,8 @@ def test_invitations_reach_each_subscribed_member_once(org: Any, client: Any, ou
     assert r.status_code == 202 and r.data == {"queued": 0}
     r = invite(org, meetup, people[:2])
     assert r.data == {"queued": 0}
+    r = org.post(f"meetups/{meetup['meetup_id']}/invitations", {"all": True})
+    assert r.status_code == 202 and r.data == {"queued": 0}
     assert len(mails(outbox_dir, "rsvp_invite")) == 5
     message = people[0].mails("rsvp_invite")[0]
     assert message["From"].addresses[0].display_name == "Lisbon Founders"
@@ -170,6 +172,29 @@ def test_invitations_name_bad_member_ids_and_send_nothing(org: Any, outbox_dir: 
     r = other_org.post(f"/groups/{org.group_id}/meetups/{meetup['meetup_id']}/invitations", {})
     assert r.status_code == 404
     assert not mails(outbox_dir)
+
+
+def test_rsvp_routes_of_unknown_or_foreign_meetups_answer_404(org: Any, other_org: Any,
+                                                               people: list[Member]) -> None:
+    meetup = new_meetup(org)
+    mid = meetup["meetup_id"]
+    for path in (f"meetups/{mid}/rsvps", f"meetups/{mid}/rsvps.csv",
+                 f"meetups/{mid}/rsvps/{people[0].member_id}/check-in"):
+        method = other_org.post if path.endswith("check-in") else other_org.get
+        assert method(f"/groups/{org.group_id}/{path}").status_code == 404
+        r = method(f"/groups/{other_org.group_id}/{path}")
+        assert r.status_code == 404 and r.data["error"]["field"] == "meetup_id"
+    assert org.get("meetups/mtp_nope/rsvps").status_code == 404
+
+
+def test_an_expired_link_gets_a_410_page(org: Any, clock: Any, people: list[Member]) -> None:
+    meetup = new_meetup(org)
+    invite(org, meetup, people[:1])
+    link = people[0].link
+    clock.set(clock.current.replace(day=17, hour=15))  # a week after the meetup ended
+    r = people[0].http.get(link)
+    assert r.status_code == 410 and "This link has expired" in body(r)
+    assert people[0].answer("going", link=link).status_code == 410
 
 
 def test_the_page_shows_the_meetup_and_get_changes_nothing(org: Any, people: list[Member]) -> None:
