@@ -1,0 +1,409 @@
+"""The lunch matcher: hard rules never broken, optimum on small rounds, same seed same pairs."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import random
+import re
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib import matching
+from chalicelib.matching import GOALS, SLOTS, History, Plan, Profile, plan_round
+
+NAMES = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Elif Kaya", "Farid Haddad",
+         "Greta Lind", "Hugo Moreau", "Ines Costa", "Jonas Berg", "Kemi Adeyemi", "Luca Rossi")  # fmt: skip
+TAGS = ("ai", "design", "python", "sales", "hiking", "fintech")
+FEW_SLOTS = ("mon-lunch", "tue-lunch", "wed-coffee", "fri-after_work")
+PHRASES = ("advice on fundraising", "intros to design teams", "feedback on python code", "sales coaching", "")
+
+settings.register_profile("unit", max_examples=80, deadline=None)
+settings.load_profile("unit")
+
+
+# ---------------------------------------------------------------- what the rules say, written out again
+
+
+def allowed(a: Profile, b: Profile, history: History, window: int | None) -> bool:
+    """The hard rules, independently of the matcher's own code."""
+    if a.virtual != b.virtual:
+        return False
+    if not a.virtual and (a.city is None or a.city != b.city):
+        return False
+    if a.availability and b.availability and not (a.availability & b.availability):
+        return False
+    pair = frozenset((a.member_id, b.member_id))
+    if pair in history.blocked:
+        return False
+    ago = history.recent_pairs.get(pair)
+    return ago is None or (window is not None and ago > window)
+
+
+def all_matchings(ids: Sequence[str], ok: set[frozenset[str]]) -> Iterator[list[tuple[str, str]]]:
+    if not ids:
+        yield []
+        return
+    first, rest = ids[0], ids[1:]
+    yield from all_matchings(rest, ok)  # first stays unpaired
+    for index, other in enumerate(rest):
+        if frozenset((first, other)) in ok:
+            for tail in all_matchings(rest[:index] + rest[index + 1 :], ok):
+                yield [(first, other), *tail]
+
+
+def best_by_brute_force(profiles: list[Profile], history: History, window: int | None) -> tuple[int, int, int]:
+    """(members who sat out last time and get paired, members paired, points), maximised."""
+    by_id = {p.member_id: p for p in profiles}
+    ok = {
+        frozenset((a.member_id, b.member_id))
+        for a, b in itertools.combinations(profiles, 2)
+        if allowed(a, b, history, window)
+    }
+    best = (0, 0, 0)
+    for pairs in all_matchings(sorted(by_id), ok):
+        members = [by_id[m] for pair in pairs for m in pair]
+        key = (
+            sum(m.sat_out_last for m in members),
+            len(members),
+            sum(matching.pair_points(by_id[x], by_id[y]) for x, y in pairs),
+        )
+        best = max(best, key)
+    return best
+
+
+def achieved(plan: Plan, profiles: list[Profile]) -> tuple[int, int, int]:
+    by_id = {p.member_id: p for p in profiles}
+    members = [by_id[m] for pair in plan.pairs for m in pair.member_ids]
+    return sum(m.sat_out_last for m in members), len(members), round(plan.total_score * 10)
+
+
+# ---------------------------------------------------------------- generated rounds
+
+
+@st.composite
+def rounds(draw: st.DrawFn, max_size: int = 10) -> tuple[list[Profile], History, int | None]:
+    size = draw(st.integers(min_value=0, max_value=max_size))
+    profiles = []
+    for number in range(size):
+        where = draw(st.sampled_from(["lisbon", "lisbon", "porto", "virtual", "nowhere"]))
+        profiles.append(
+            Profile(
+                member_id=f"m{number:02d}",
+                name=draw(st.sampled_from(NAMES)),
+                city=None if where in ("virtual", "nowhere") else where,
+                virtual=where == "virtual",
+                interests=draw(st.frozensets(st.sampled_from(TAGS), max_size=4)),
+                goals=draw(st.frozensets(st.sampled_from(GOALS), max_size=3)),
+                offers=draw(st.sampled_from(PHRASES)),
+                asks=draw(st.sampled_from(PHRASES)),
+                availability=draw(st.frozensets(st.sampled_from(FEW_SLOTS), max_size=3)),
+                rounds_joined=draw(st.integers(0, 4)),
+                connections=draw(st.integers(0, 15)),
+                sat_out_last=draw(st.booleans()),
+            )
+        )
+    pairs = [frozenset(pair) for pair in itertools.combinations([p.member_id for p in profiles], 2)]
+    recent = draw(st.dictionaries(st.sampled_from(pairs), st.integers(1, 6))) if pairs else {}
+    blocked = draw(st.frozensets(st.sampled_from(pairs))) if pairs else frozenset()
+    window = draw(st.one_of(st.none(), st.integers(1, 5)))
+    return profiles, History(recent_pairs=recent, blocked=blocked), window
+
+
+def one_city(size: int, **overrides: object) -> list[Profile]:
+    return [
+        Profile(member_id=f"m{n:02d}", name=NAMES[n % len(NAMES)], city="lisbon", **overrides)  # type: ignore[arg-type]
+        for n in range(size)
+    ]
+
+
+NO_HISTORY = History(recent_pairs={})
+
+
+# ---------------------------------------------------------------- properties
+
+
+@given(rounds(), st.sampled_from(["trio", "sit_out"]), st.integers(0, 3))
+def test_no_pair_breaks_a_hard_rule_and_everyone_appears_once(case, odd_rule, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    plan = plan_round(profiles, history, odd_rule=odd_rule, repeat_window=window, seed=seed)
+    by_id = {p.member_id: p for p in profiles}
+    for pair in plan.pairs:
+        assert len(pair.member_ids) in (2, 3)
+        assert list(pair.member_ids) == sorted(pair.member_ids)
+        for x, y in itertools.combinations(pair.member_ids, 2):
+            assert allowed(by_id[x], by_id[y], history, window), (x, y)
+    placed = [m for pair in plan.pairs for m in pair.member_ids] + list(plan.sat_out)
+    assert sorted(placed) == sorted(by_id)
+    assert sum(len(pair.member_ids) == 3 for pair in plan.pairs) <= (1 if odd_rule == "trio" else 0)
+
+
+@given(rounds(max_size=10), st.integers(0, 3))
+def test_sit_out_plan_is_the_exact_optimum(case, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    plan = plan_round(profiles, history, odd_rule="sit_out", repeat_window=window, seed=seed)
+    assert achieved(plan, profiles) == best_by_brute_force(profiles, history, window)
+    scores = sum(round(pair.score * 10) for pair in plan.pairs)
+    assert round(plan.total_score * 10) == scores
+
+
+@given(rounds(), st.randoms(use_true_random=False), st.integers(0, 5))
+def test_same_inputs_and_seed_give_the_same_plan_whatever_the_order(case, shuffler, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    plan = plan_round(profiles, history, odd_rule="trio", repeat_window=window, seed=seed)
+    shuffled = list(profiles)
+    shuffler.shuffle(shuffled)
+    reordered = History(recent_pairs=dict(reversed(list(history.recent_pairs.items()))), blocked=history.blocked)
+    assert plan_round(shuffled, reordered, odd_rule="trio", repeat_window=window, seed=seed) == plan
+
+
+def test_the_seed_breaks_ties():
+    twins = one_city(6, interests=frozenset({"ai"}))
+    plans = {plan_round(twins, NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=s).pairs for s in range(12)}
+    assert len(plans) > 1
+    for seed in range(12):  # every tie-break is still a full pairing
+        assert len(plan_round(twins, NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=seed).pairs) == 3
+
+
+@given(rounds(), st.integers(0, 3))
+def test_a_member_who_sat_out_last_time_is_paired_when_anyone_can_meet_them(case, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    profiles = [dataclasses.replace(p, sat_out_last=index == 0) for index, p in enumerate(profiles)]
+    if not profiles:
+        return
+    first = profiles[0]
+    plan = plan_round(profiles, history, odd_rule="sit_out", repeat_window=window, seed=seed)
+    if any(allowed(first, other, history, window) for other in profiles[1:]):
+        assert first.member_id not in plan.sat_out
+
+
+@given(st.integers(1, 5), st.lists(st.booleans(), min_size=11, max_size=11), st.integers(0, 9))
+def test_an_odd_group_leaves_exactly_one_out_and_not_last_times_sitter(half, sat_out, seed):  # type: ignore[no-untyped-def]
+    size = 2 * half + 1
+    people = [dataclasses.replace(p, sat_out_last=sat_out[n]) for n, p in enumerate(one_city(size))]
+    plan = plan_round(people, NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=seed)
+    assert len(plan.sat_out) == 1
+    assert all(len(pair.member_ids) == 2 for pair in plan.pairs)
+    if not all(p.sat_out_last for p in people):
+        assert not {p.member_id: p for p in people}[plan.sat_out[0]].sat_out_last
+
+
+@given(rounds(), st.integers(0, 3))
+def test_trio_rule_adds_the_odd_one_to_a_pair_where_the_rules_allow(case, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    by_id = {p.member_id: p for p in profiles}
+    alone = plan_round(profiles, history, odd_rule="sit_out", repeat_window=window, seed=seed)
+    trio = plan_round(profiles, history, odd_rule="trio", repeat_window=window, seed=seed)
+    trios = [pair for pair in trio.pairs if len(pair.member_ids) == 3]
+
+    def fits(extra: str, pair: Sequence[str]) -> bool:
+        group = [by_id[m] for m in (extra, *pair)]
+        if not all(allowed(by_id[extra], by_id[m], history, window) for m in pair):
+            return False
+        return not all(p.availability for p in group) or bool(frozenset.intersection(*(p.availability for p in group)))
+
+    possible = any(fits(m, pair.member_ids) for m in alone.sat_out for pair in alone.pairs)
+    assert len(trios) == (1 if possible else 0)
+    pairs_only = {pair.member_ids for pair in trio.pairs if len(pair.member_ids) == 2}
+    assert pairs_only <= {pair.member_ids for pair in alone.pairs}
+    assert len(trio.sat_out) == len(alone.sat_out) - len(trios)
+    for group in trios:
+        assert group.slot is None or all(group.slot in by_id[m].availability for m in group.member_ids)
+
+
+def test_three_people_make_a_trio_or_one_sits_out():
+    people = one_city(3)
+    trio = plan_round(people, NO_HISTORY, odd_rule="trio", repeat_window=None, seed=1)
+    assert [pair.member_ids for pair in trio.pairs] == [("m00", "m01", "m02")] and trio.sat_out == ()
+    alone = plan_round(people, NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=1)
+    assert len(alone.pairs) == 1 and len(alone.sat_out) == 1
+
+
+def test_only_one_trio_per_programme():
+    people = one_city(3) + [
+        Profile(member_id=f"p{n}", name=NAMES[n], city="porto", interests=frozenset({"ai"})) for n in range(3)
+    ]
+    plan = plan_round(people, NO_HISTORY, odd_rule="trio", repeat_window=None, seed=0)
+    assert sorted(len(pair.member_ids) for pair in plan.pairs) == [2, 3]
+    assert len(plan.sat_out) == 1
+
+
+@given(rounds(), st.sampled_from(["trio", "sit_out"]), st.integers(0, 3))
+def test_reasons_are_sentences_naming_the_people_and_the_slot_suits_everyone(case, odd_rule, seed):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    by_id = {p.member_id: p for p in profiles}
+    plan = plan_round(profiles, history, odd_rule=odd_rule, repeat_window=window, seed=seed)
+    for pair in plan.pairs:
+        firsts = [by_id[m].name.split()[0] for m in pair.member_ids]
+        assert pair.reasons
+        for reason in pair.reasons:
+            assert re.fullmatch(r"[A-Z].*[a-z0-9\"'”)]\.", reason), reason
+            assert sum(reason.count(name) for name in set(firsts)) >= 2, reason  # names two people
+        assert all(any(name in reason for reason in pair.reasons) for name in firsts)
+        slots = [by_id[m].availability for m in pair.member_ids]
+        if all(slots):
+            assert pair.slot in frozenset.intersection(*slots)
+        else:
+            assert pair.slot is None
+
+
+def test_reasons_say_why_in_plain_words():
+    ana = Profile(
+        member_id="a",
+        name="Ana Silva",
+        city="lisbon",
+        interests=frozenset({"product design", "ai"}),
+        goals=frozenset({"hiring"}),
+        offers="intros to design teams",
+        connections=25,
+        availability=frozenset({"tue-lunch", "mon-breakfast"}),
+    )
+    ben = Profile(
+        member_id="b",
+        name="Ben Okafor",
+        city="lisbon",
+        interests=frozenset({"product design"}),
+        goals=frozenset({"find_job"}),
+        asks="intros to design teams in Lisbon",
+        rounds_joined=0,
+        availability=frozenset({"tue-lunch", "mon-breakfast"}),
+    )
+    (pair,) = plan_round([ben, ana], NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=0).pairs
+    assert pair.member_ids == ("a", "b")
+    assert pair.reasons == (
+        "Ana and Ben are both into product design.",
+        "Ana is hiring and Ben is looking for a job.",
+        'Ben asked for "intros to design teams in Lisbon" and Ana offers "intros to design teams".',
+        "Ben is new here and Ana knows many people in the group.",
+    )
+    assert pair.slot == "tue-lunch"  # lunch before breakfast, as the product is about lunches
+    assert pair.score == 10 / 10 + 30 / 10 + 30 / 10 + 20 / 10  # interest, goals, 3 words, newcomer
+
+
+def test_complementary_goals_beat_a_shared_goal():
+    seekers = [Profile(member_id=f"s{n}", name=f"Sam{n}", city="oslo", goals=frozenset({"find_job"})) for n in range(2)]
+    hirers = [Profile(member_id=f"h{n}", name=f"Hana{n}", city="oslo", goals=frozenset({"hiring"})) for n in range(2)]
+    mentee = Profile(member_id="x0", name="Max", city="oslo", goals=frozenset({"be_mentored"}))
+    mentor = Profile(member_id="x1", name="Mia", city="oslo", goals=frozenset({"mentor"}))
+    plan = plan_round([*seekers, *hirers, mentee, mentor], NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=4)
+    assert sorted(pair.member_ids for pair in plan.pairs) == [("h0", "s0"), ("h1", "s1"), ("x0", "x1")] or sorted(
+        pair.member_ids for pair in plan.pairs
+    ) == [("h0", "s1"), ("h1", "s0"), ("x0", "x1")]
+
+
+def test_repeat_window_and_blocks_are_respected():
+    close = frozenset({"ai", "python", "design"})
+    a, b = (dataclasses.replace(p, interests=close) for p in one_city(2))
+    c, d = (
+        dataclasses.replace(p, member_id=f"m0{n + 2}", interests=frozenset({"sales", "hiking"}))
+        for n, p in enumerate(one_city(2))
+    )
+    recent = {frozenset(("m00", "m01")): 2, frozenset(("m02", "m03")): 5}
+
+    def pairs(window: int | None, blocked: frozenset[frozenset[str]] = frozenset()) -> set[tuple[str, ...]]:
+        history = History(recent_pairs=recent, blocked=blocked)
+        return {
+            pair.member_ids
+            for pair in plan_round([a, b, c, d], history, odd_rule="sit_out", repeat_window=window, seed=0).pairs
+        }
+
+    assert pairs(1) == {("m00", "m01"), ("m02", "m03")}  # both old enough to meet again
+    assert ("m00", "m01") not in pairs(3) and len(pairs(3)) == 2
+    assert not pairs(None) & {("m00", "m01"), ("m02", "m03")}
+    assert pairs(3, frozenset({frozenset(("m00", "m02"))})) == {("m00", "m03"), ("m01", "m02")}
+    assert pairs(1, frozenset({frozenset(("m00", "m01"))})) == {("m00", "m02"), ("m01", "m03")} or pairs(
+        1, frozenset({frozenset(("m00", "m01"))})
+    ) == {("m00", "m03"), ("m01", "m02")}
+
+
+def test_people_without_a_city_or_a_common_slot_are_not_paired():
+    nowhere = Profile(member_id="n", name="Nora", city=None)
+    online = Profile(member_id="o", name="Otto", virtual=True, city="lisbon")
+    early = Profile(member_id="e", name="Eva", city="lisbon", availability=frozenset({"mon-breakfast"}))
+    late = Profile(member_id="l", name="Leo", city="lisbon", availability=frozenset({"fri-after_work"}))
+    plan = plan_round([nowhere, online, early, late], NO_HISTORY, odd_rule="trio", repeat_window=None, seed=0)
+    assert plan.pairs == ()
+    assert plan.sat_out == ("e", "l", "n", "o")
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="unique"):
+        plan_round(one_city(2) * 2, NO_HISTORY, odd_rule="trio", repeat_window=None, seed=0)
+    with pytest.raises(ValueError, match="odd_rule"):
+        plan_round(one_city(2), NO_HISTORY, odd_rule="pair", repeat_window=None, seed=0)  # type: ignore[arg-type]
+
+
+def test_slots_are_every_day_and_part():
+    assert len(SLOTS) == 28 and "mon-lunch" in SLOTS and "sun-after_work" in SLOTS
+
+
+# ---------------------------------------------------------------- the vectorised scorer and the big-block path
+
+
+@given(rounds(max_size=12))
+def test_vectorised_scores_agree_with_the_pair_scorer(case):  # type: ignore[no-untyped-def]
+    profiles, history, window = case
+    people = sorted(profiles, key=lambda p: p.member_id)
+    forbidden = matching.forbidden_pairs(history, window)
+    banned = matching._banned_positions(people, forbidden)
+    lisbon = [i for i, p in enumerate(people) if p.city == "lisbon" and not p.virtual]
+    if not lisbon:
+        return
+    points = matching._score_rows(matching._encode(people, lisbon, banned), 0, len(lisbon))
+    for x, y in itertools.product(range(len(lisbon)), repeat=2):
+        a, b = people[lisbon[x]], people[lisbon[y]]
+        expected = matching.pair_points(a, b) if x != y and allowed(a, b, history, window) else -1
+        assert points[x, y] == expected
+
+
+def _big_round(size: int, seed: int) -> tuple[list[Profile], History]:
+    rng = random.Random(seed)
+    tags = [f"tag{n}" for n in range(40)]
+    people = [
+        Profile(
+            member_id=f"m{n:05d}",
+            name=f"Person{n} X",
+            city="berlin",
+            interests=frozenset(rng.sample(tags, rng.randint(2, 5))),
+            goals=frozenset(rng.sample(GOALS, rng.randint(0, 2))),
+            availability=frozenset(rng.sample(FEW_SLOTS, rng.randint(0, 3))),
+            rounds_joined=rng.randint(0, 6),
+            connections=rng.randint(0, 20),
+            sat_out_last=rng.random() < 0.02,
+        )
+        for n in range(size)
+    ]
+    ids = [p.member_id for p in people]
+    recent = {frozenset(rng.sample(ids, 2)): rng.randint(1, 8) for _ in range(size)}
+    return people, History(recent_pairs=recent)
+
+
+def test_a_big_block_uses_the_auction_and_stays_within_half_a_percent_of_exact():
+    people, history = _big_round(1301, seed=7)
+    assert len(people) > matching.EXACT_LIMIT
+    ordered = sorted(people, key=lambda p: p.member_id)
+    block = matching._encode(ordered, list(range(len(ordered))), matching._banned_positions(ordered, frozenset()))
+    priority = np.array([p.sat_out_last for p in ordered])
+    u, v, points = matching._candidate_edges(block, priority)
+    weights = matching._weights(u, v, points, priority, len(ordered))
+    by_edge = dict(zip(zip(u.tolist(), v.tolist(), strict=True), points.tolist(), strict=True))
+    fast = matching.match_block(len(ordered), u, v, weights)
+    exact = matching._exact(len(ordered), u, v, weights)
+
+    def key(pairs: list[tuple[int, int]]) -> tuple[int, int]:
+        return sum(priority[x] + priority[y] for x, y in pairs), len(pairs)
+
+    assert key(fast) == key(exact)  # as many paired, sat-out members first, as the exact optimum
+    fast_points, exact_points = sum(by_edge[p] for p in fast), sum(by_edge[p] for p in exact)
+    assert 0.995 * exact_points <= fast_points <= exact_points
+
+    plan = plan_round(people, history, odd_rule="sit_out", repeat_window=4, seed=1)
+    by_id = {p.member_id: p for p in people}
+    for pair in plan.pairs:
+        assert allowed(by_id[pair.member_ids[0]], by_id[pair.member_ids[1]], history, 4)
+    assert len(plan.sat_out) <= 1 + len(people) // 100
+    assert all(not by_id[m].sat_out_last for m in plan.sat_out)
