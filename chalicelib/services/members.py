@@ -46,6 +46,13 @@ def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
 
 
 def erase_member(group_id: str, member_id: str) -> None:
-    """Erase the person's personal data (GDPR): their member item and email guard go."""
+    """Erase the person's personal data (GDPR) everywhere: their lunch answers and the pairing
+    reasons quoting them, the mail recorded for them, then the member item and email guard.
+    RSVPs and pairs keep only the bare member id: an anonymous stub once the member is gone."""
+    from chalicelib.services import outbox, pairing
+
+    deps.store().members.require(group_id, member_id)
+    pairing.forget_member(group_id, member_id)
+    outbox.erase_member(group_id, member_id)
     if deps.store().members.delete(group_id, member_id) is None:
         raise errors.NotFound("no such member in this group", field="member_id")

@@ -22,9 +22,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import deps, errors, ids, links, matching, timeutil
+from chalicelib import deps, errors, ids, links, timeutil
 from chalicelib.models import (
     DAYS,
     Group,
@@ -37,6 +37,9 @@ from chalicelib.models import (
 )
 from chalicelib.services import outbox
 from chalicelib.tokens import Claims
+
+if TYPE_CHECKING:  # the matcher (numpy, rustworkx) loads only in the pairing worker
+    from chalicelib import matching
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +220,8 @@ def placeholder(member_id: str) -> str:
 
 def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
                           ) -> tuple[list[matching.Profile], matching.History]:
+    from chalicelib import matching
+
     store = deps.store()
     records = store.lunch.all_records(group_id)
     order = [r.round_id for r in store.lunch.all_rounds(group_id)
@@ -250,6 +255,8 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
 
 
 def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
+    from chalicelib import matching
+
     store = deps.store()
     group_id, round_id = lunch_round.group_id, lunch_round.round_id
     participants = sorted(store.members.lunch_participants(group_id), key=lambda m: m.member_id)
