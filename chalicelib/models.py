@@ -39,7 +39,7 @@ def _lower_email(value: str) -> str:
 
 
 def _no_control(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\n\t" or c == "\x7f" for c in value):
+    if any((ord(c) < 32 and c not in "\n\t") or c == "\x7f" for c in value):
         raise ValueError("must not contain control characters")
     return value
 

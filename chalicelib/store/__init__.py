@@ -46,4 +46,4 @@ class Store:
         return OutboxRepo(self.db)
 
 
-__all__ = ["Store", "Db"]
+__all__ = ["Db", "Store"]

@@ -17,7 +17,7 @@ Access patterns (which request reads what):
 | waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 
-Later features add their rows here (RSVPs under MEETUP#t, the outbox, lunch rounds).
+The outbox rows are below, with its keys.
 Queries only: no request path Scans.
 """
 
