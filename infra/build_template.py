@@ -154,7 +154,8 @@ def method_settings(app: Any) -> list[dict[str, Any]]:
         if path.startswith("/groups"):
             continue
         for method in sorted(methods):
-            settings.append({"ResourcePath": path.replace("/", "~1"), "HttpMethod": method,
+            # API Gateway's encoding: /rsvp/{token} is "/~1rsvp~1{token}".
+            settings.append({"ResourcePath": "/" + path.replace("/", "~1"), "HttpMethod": method,
                              "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst})
     return settings
 
@@ -225,7 +226,10 @@ def build(stage_name: str) -> dict[str, Any]:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
-    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}}
+    # Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a topic under it
+    # (its key policy cannot grant CloudWatch), and an alarm names only a queue.
+    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic",
+                               "Properties": {"DisplayName": {"Fn::Sub": "${AWS::StackName} alarms"}}}
     resources["AlarmSubscription"] = {
         "Type": "AWS::SNS::Subscription",
         "Condition": "HasAlarmEmail",

@@ -267,7 +267,8 @@ def test_api_throttles_public_pages_and_answers_errors_as_json(resources: dict[s
     assert public, "no member pages?"
     for path in public:
         for method in api["DefinitionBody"]["paths"][path]:
-            limit = settings[(path.replace("/", "~1"), method.upper())]
+            encoded = "/~1" + "~1".join(path.strip("/").split("/"))  # /a/{b} -> /~1a~1{b}, as AWS documents
+            limit = settings[(encoded, method.upper())]
             assert limit["ThrottlingRateLimit"] <= settings[("/*", "*")]["ThrottlingRateLimit"]
     responses = api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
     unknown_path = responses["MISSING_AUTHENTICATION_TOKEN"]
