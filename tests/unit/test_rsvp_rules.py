@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib import errors
 from chalicelib.models import Meetup, Rsvp, RsvpAnswer
@@ -104,3 +106,38 @@ def test_closed_or_cancelled_meetups_take_no_answer() -> None:
     with pytest.raises(AnswersClosed):
         decide(meetup(status="cancelled"), rsvp("going"), NOT_GOING, NOW)
     assert decide(meetup(closes=NOW + timedelta(seconds=1)), None, going(), NOW).changed
+
+
+# ---------------------------------------------------------------- any sequence of answers
+
+_answers = st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["going", "not_going"]),
+                              st.integers(0, 2)), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(capacity=st.integers(1, 6), waitlist=st.booleans(), steps=_answers)
+def test_applying_decisions_never_exceeds_capacity_and_keeps_counters_true(
+        capacity: int, waitlist: bool, steps: list[tuple[int, str, int]]) -> None:
+    """Six members answering in any order: the seats going never pass capacity, and the
+    counters the decisions produce equal what the RSVPs themselves add up to."""
+    m = meetup(capacity, 0, waitlist=waitlist, guests=2)
+    rsvps: dict[int, Rsvp] = {}
+    waitlist_count = 0
+    for who, choice, guests in steps:
+        try:
+            d = decide(m, rsvps.get(who), RsvpAnswer(status=choice, guests=guests), NOW)  # type: ignore[arg-type]
+        except MeetupFull:
+            continue
+        if not d.changed:
+            continue
+        if d.room_for is not None:
+            assert m.going_seats + d.room_for <= capacity  # what the transaction re-checks
+        if d.full_for is not None:
+            assert m.going_seats + d.full_for > capacity
+        m = m.model_copy(update={"going_seats": m.going_seats + d.seats_delta})
+        waitlist_count += d.wait_delta
+        rsvps[who] = rsvp(d.status, d.guests)
+        assert 0 <= m.going_seats <= capacity
+        assert m.going_seats == sum(r.seats for r in rsvps.values() if r.status == "going")
+        assert waitlist_count == sum(1 for r in rsvps.values() if r.status == "waitlisted")
+        assert waitlist or waitlist_count == 0
