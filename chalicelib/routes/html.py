@@ -39,16 +39,17 @@ def html_response(html: str, status: int = 200) -> Response:
     return Response(body=html, status_code=status, headers=page_headers())
 
 
-def render(name: str, status: int = 200, **context: Any) -> Response:
+def render(name: str, *, http_status: int = 200, **context: Any) -> Response:
+    """A page from templates/pages (Jinja2 loads on first use, not at import)."""
     from chalicelib.mail.render import render_page
 
-    return html_response(render_page(name, **context), status)
+    return html_response(render_page(name, **context), http_status)
 
 
 def error_page(status: int, message: str | None = None) -> Response:
     title, default_message, hint = _ERROR_COPY.get(status, (
         "Something's not right", message or "We couldn't do that.", "Please try again."))
-    return render("error", status, status_code=status, title=title,
+    return render("error", http_status=status, status_code=status, title=title,
                   message=default_message if status in _ERROR_COPY else (message or default_message),
                   hint=hint, group_name=None)
 

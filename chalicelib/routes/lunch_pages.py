@@ -30,7 +30,7 @@ def save_preferences(token: str) -> Response:
         view = lunch.save_preferences(token, form)
     except lunch.PrefsInvalid as exc:
         shown = lunch.show_preferences(token)
-        return render("lunch", 400, **shown.context(exc.posted), flash_kind="error",
+        return render("lunch", http_status=400, **shown.context(exc.posted), flash_kind="error",
                       flash=f"{lunch.field_label(exc.field or '')}: {exc.message}. Nothing was saved yet.")
     return render("lunch", **view.context(), flash="Saved. Thank you!", flash_kind="ok")
 

@@ -9,9 +9,8 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors, links
-from chalicelib.mail.render import render_page
 from chalicelib.models import RsvpAnswer
-from chalicelib.routes.html import FORM_TYPES, first, html_response, page, parse_form
+from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
 from chalicelib.routes.http import query
 from chalicelib.services import rsvp
 
@@ -32,15 +31,14 @@ def _state(answered: rsvp.Answered) -> str:
 
 
 def _page(token: str, answered: rsvp.Answered, code: int = 200, **extra: Any) -> Response:
-    # Not html.render(): the template's own `status` (the member's answer) would clash with it.
     meetup, own = answered.meetup, answered.rsvp
-    return html_response(render_page(
-        "rsvp", group_name=answered.group.sender_name, member_name=answered.member.name,
+    return render(
+        "rsvp", http_status=code, group_name=answered.group.sender_name, member_name=answered.member.name,
         meetup=rsvp.meetup_view(meetup), state=_state(answered), closes_at=meetup.rsvp_closes_at,
         seats_left=meetup.seats_left, waitlist=meetup.waitlist,
         status=own.status if own else "none", guests=own.guests if own else 0,
         guests_allowed=meetup.guests_allowed, rsvp_url=f"{deps.settings().base_url}/rsvp/{token}",
-        **extra), code)
+        **extra)
 
 
 @bp.route("/rsvp/{token}", methods=["GET"])

@@ -16,13 +16,15 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import deps, errors, links, timeutil
-from chalicelib.mail.ics import CalendarEvent, Method, calendar_bytes
 from chalicelib.models import Group, Meetup, Member, Rsvp, RsvpAnswer, RsvpStatus
 from chalicelib.store.rsvps import Snapshot, WaitEntryGone
 from chalicelib.tokens import Claims
+
+if TYPE_CHECKING:  # icalendar loads when a calendar is first made, not at import
+    from chalicelib.mail.ics import CalendarEvent, Method
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +235,8 @@ def meetup_view(meetup: Meetup) -> dict[str, Any]:
 
 def calendar_event(group: Group, meetup: Meetup) -> CalendarEvent:
     """One stable UID per meetup; SEQUENCE is the meetup's, raised on each change of time or place."""
+    from chalicelib.mail.ics import CalendarEvent
+
     place = meetup_view(meetup)["place"]
     return CalendarEvent(
         uid=f"{meetup.meetup_id}@powerlunch", sequence=meetup.sequence, title=meetup.title,
@@ -244,6 +248,8 @@ def calendar_event(group: Group, meetup: Meetup) -> CalendarEvent:
 
 
 def calendar(group: Group, meetup: Meetup, method: Method, member: Member | None = None) -> bytes:
+    from chalicelib.mail.ics import calendar_bytes
+
     attendee = (member.name, member.email) if member is not None and method != "PUBLISH" else None
     return calendar_bytes(calendar_event(group, meetup), method=method, attendee=attendee,
                           dtstamp=deps.now())
