@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,9 @@ def test_package_builds_lints_clean_and_fits(packaged: Any) -> None:
     assert "cfn-lint clean" in packaged.output
     assert "Could not install" not in packaged.output
     assert (packaged.out / "deployment.zip").exists() and (packaged.out / "layer-deployment.zip").exists()
-    total = sum((packaged.out / name).stat().st_size for name in ("deployment.zip", "layer-deployment.zip"))
-    assert total < 50 * 2**20, f"{total / 2**20:.1f} MiB zipped"
+    unzipped = sum(info.file_size for name in ("deployment.zip", "layer-deployment.zip")
+                   for info in zipfile.ZipFile(packaged.out / name).infolist())
+    assert unzipped < 250 * 2**20, f"{unzipped / 2**20:.1f} MiB unzipped: over Lambda's limit"
 
 
 def test_table_is_the_store_schema(resources: dict[str, Any]) -> None:
