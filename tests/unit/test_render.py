@@ -398,6 +398,6 @@ def test_when_across_midnight_and_zones() -> None:
 def test_templates_live_inside_chalicelib() -> None:
     # Chalice packages chalicelib/ whole, so the templates ship with the Lambda.
     assert (
-        TEMPLATES_DIR
-        == Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
+        Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
+        == TEMPLATES_DIR
     )
