@@ -58,6 +58,13 @@ def _mail(group: Group, member: Member, email: Email, now: datetime) -> Mail:
                 calendar_method=email.calendar_method, created_at=now)
 
 
+def record_action(group: Group, member: Member, email: Email) -> tuple[dict[str, Any], Mail]:
+    """The email's outbox record as an action for the caller's own transaction; after that
+    transaction commits, hand the mail to `dispatch_mail`."""
+    mail = _mail(group, member, email, deps.now())
+    return deps.store().outbox.put_action(mail), mail
+
+
 def queue(group: Group, member: Member, email: Email) -> bool:
     """Record the email once and hand it to delivery; False when its dedupe key was seen."""
     return queue_many(group, [(member, email)]) == 1

@@ -157,8 +157,11 @@ def view(claims: Claims) -> Answered:
 
 
 def answer(claims: Claims, given: RsvpAnswer) -> Answered:
-    """Record a member's answer: one BatchGetItem and one transaction per attempt; then the
-    confirmation email and, when seats were freed, promotions from the waitlist."""
+    """Record a member's answer in two round trips: one BatchGetItem, then one transaction that
+    changes the RSVP, the meetup's counters and records the confirmation email (a transactional
+    outbox: the answer and its email commit together). Freed seats then go to the waitlist."""
+    from chalicelib.services import outbox
+
     store = deps.store()
     for attempt in range(MAX_TRIES):
         snapshot = store.rsvps.load(claims.group_id, claims.resource_id, claims.member_id)
@@ -168,31 +171,37 @@ def answer(claims: Claims, given: RsvpAnswer) -> Answered:
         if not decision.changed:
             return Answered(group, member, meetup, snapshot.rsvp, changed=False)
         after = _next_rsvp(meetup, member.member_id, snapshot.rsvp, decision, now)
+        record, mail = outbox.record_action(group, member, _confirmation(group, member, meetup,
+                                                                         snapshot.rsvp, after))
         try:
             store.rsvps.commit(meetup, snapshot.rsvp, after, seats_delta=decision.seats_delta,
                                wait_delta=decision.wait_delta, room_for=decision.room_for,
-                               full_for=decision.full_for)
+                               full_for=decision.full_for, extra=[record])
         except errors.StaleWrite:
             _backoff(attempt)
             continue
+        outbox.dispatch_mail(mail)
         meetup = meetup.model_copy(update={
             "going_seats": meetup.going_seats + decision.seats_delta,
             "waitlist_count": meetup.waitlist_count + decision.wait_delta})
-        _confirm(group, member, meetup, snapshot.rsvp, after)
         if decision.frees_seats:
-            promote_waitlist(group, meetup.meetup_id)
+            promote_waitlist(group, meetup.meetup_id, seen=meetup)
         return Answered(group, member, meetup, after, changed=True)
     raise errors.Unavailable("Many people are answering at once; please try again.")
 
 
-def promote_waitlist(group: Group, meetup_id: str) -> list[Rsvp]:
+def promote_waitlist(group: Group, meetup_id: str, *, seen: Meetup | None = None) -> list[Rsvp]:
     """Give free seats to the earliest waitlisted members that fit, in order, each in its own
-    transaction (conditional on the entry still being there and the seats still fitting), and
-    email each. Safe to run concurrently: a lost race on one entry moves on to the next."""
+    transaction (conditional on the entry still being there and the seats still fitting, and
+    recording the member's notice), and email each. Safe to run concurrently: a lost race on one
+    entry moves on to the next. `seen`: the meetup as the caller just left it (saves a read; the
+    transactions' conditions still check the real counters)."""
+    from chalicelib.services import outbox
+
     store = deps.store()
     promoted: list[Rsvp] = []
     for attempt in range(MAX_TRIES):
-        meetup = store.meetups.get(group.group_id, meetup_id)
+        meetup = seen if seen is not None and attempt == 0 else store.meetups.get(group.group_id, meetup_id)
         if meetup is None or meetup.status != "scheduled" or meetup.waitlist_count <= 0:
             return promoted
         left = meetup.seats_left
@@ -202,15 +211,25 @@ def promote_waitlist(group: Group, meetup_id: str) -> list[Rsvp]:
         for entry in store.rsvps.waitlist(meetup_id):
             if left is not None and entry.seats > left:
                 continue
+            member = store.members.get(group.group_id, entry.member_id)
+            extra: list[dict[str, Any]] = []
+            mail = None
+            if member is not None:
+                notice = _email("rsvp_promoted",
+                                f"rsvp_promoted:{meetup_id}:{member.member_id}:{entry.version + 1}",
+                                group, member, meetup, method="REQUEST", guests=entry.guests)
+                record, mail = outbox.record_action(group, member, notice)
+                extra.append(record)
             try:
-                rsvp = store.rsvps.promote(meetup, entry, deps.now())
+                rsvp = store.rsvps.promote(meetup, entry, deps.now(), extra=extra)
             except WaitEntryGone:
                 continue
             except errors.StaleWrite:
                 stale = True
                 break
+            if mail is not None:
+                outbox.dispatch_mail(mail)
             promoted.append(rsvp)
-            _notify_promoted(group, meetup, rsvp)
             if left is not None:
                 left -= entry.seats
                 if left <= 0:
@@ -271,30 +290,18 @@ def _email(kind: str, dedupe_key: str, group: Group, member: Member, meetup: Mee
                         calendar_method=method)
 
 
-def _confirm(group: Group, member: Member, meetup: Meetup, before: Rsvp | None, after: Rsvp) -> None:
-    from chalicelib.services import outbox
-
-    # Going: an invitation for the calendar. Leaving after going: take it off the calendar.
+def _confirmation(group: Group, member: Member, meetup: Meetup, before: Rsvp | None,
+                  after: Rsvp) -> Any:
+    """The confirmation of an answer. Going: an invitation for the calendar; leaving after
+    going: take it off the calendar; waitlisted: no calendar entry until promoted."""
     method: Method | None = None
     if after.status == "going":
         method = "REQUEST"
     elif before is not None and before.status == "going":
         method = "CANCEL"
-    email = _email("rsvp_confirmation",
-                   f"rsvp_confirmation:{meetup.meetup_id}:{member.member_id}:{after.version}",
-                   group, member, meetup, method=method, status=after.status, guests=after.guests)
-    outbox.queue(group, member, email)
-
-
-def _notify_promoted(group: Group, meetup: Meetup, rsvp: Rsvp) -> None:
-    from chalicelib.services import outbox
-
-    member = deps.store().members.get(group.group_id, rsvp.member_id)
-    if member is None:
-        return
-    email = _email("rsvp_promoted", f"rsvp_promoted:{meetup.meetup_id}:{member.member_id}:{rsvp.version}",
-                   group, member, meetup, method="REQUEST", guests=rsvp.guests)
-    outbox.queue(group, member, email)
+    return _email("rsvp_confirmation",
+                  f"rsvp_confirmation:{meetup.meetup_id}:{member.member_id}:{after.version}",
+                  group, member, meetup, method=method, status=after.status, guests=after.guests)
 
 
 def _members_by_id(group_id: str, member_ids: Iterable[str]) -> dict[str, Member]:

@@ -72,6 +72,12 @@ class OutboxRepo:
                 break
         return added
 
+    @staticmethod
+    def put_action(mail: Mail) -> dict[str, Any]:
+        """The mail's record as one action of a caller's transaction (the transactional
+        outbox: the state change and its email commit together or not at all)."""
+        return {"Put": {"Item": _item(mail), "ConditionExpression": "attribute_not_exists(PK)"}}
+
     def get(self, group_id: str, member_id: str, mail_id: str) -> Mail | None:
         item = self.db.get(keys.mail(group_id, member_id, mail_id))
         return _mail(item) if item else None

@@ -10,7 +10,7 @@ entry, and the start index. A lost race surfaces as `errors.StaleWrite`: re-read
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ class WaitEntry:
     guests: int
     version: int
     waitlisted_at: datetime
+    answered_at: datetime | None = None
 
     @property
     def seats(self) -> int:
@@ -66,7 +67,15 @@ def _wait_item(rsvp: Rsvp) -> Item:
     assert rsvp.waitlisted_at is not None
     return {**keys.waitlist_entry(rsvp.meetup_id, rsvp.waitlisted_at, rsvp.member_id),
             "type": "waitlist_entry", "member_id": rsvp.member_id, "guests": rsvp.guests,
-            "version": rsvp.version, "waitlisted_at": rsvp.waitlisted_at}
+            "version": rsvp.version, "waitlisted_at": rsvp.waitlisted_at,
+            "answered_at": rsvp.answered_at}
+
+
+def promoted_rsvp(meetup: Meetup, entry: WaitEntry, now: datetime) -> Rsvp:
+    """The RSVP as the promotion transaction leaves it (built, not read back: no round trip)."""
+    return Rsvp(meetup_id=meetup.meetup_id, member_id=entry.member_id, group_id=meetup.group_id,
+                status="going", guests=entry.guests, answered_at=entry.answered_at or entry.waitlisted_at,
+                version=entry.version + 1)
 
 
 def _start_item(meetup: Meetup) -> Item:
@@ -146,16 +155,20 @@ class RsvpRepo:
                                       consistent=True, page_size=page_size):
             yield WaitEntry(member_id=item["member_id"], guests=int(item["guests"]),
                             version=int(item["version"]),
-                            waitlisted_at=timeutil.from_store(item["waitlisted_at"]))
+                            waitlisted_at=timeutil.from_store(item["waitlisted_at"]),
+                            answered_at=timeutil.from_store(item["answered_at"])
+                            if item.get("answered_at") else None)
 
     # ---- the answer transaction
 
     def commit(self, meetup: Meetup, before: Rsvp | None, after: Rsvp, *, seats_delta: int,
-               wait_delta: int, room_for: int | None, full_for: int | None) -> None:
+               wait_delta: int, room_for: int | None, full_for: int | None,
+               extra: Sequence[dict[str, Any]] = ()) -> None:
         """Write one answer with the meetup's counters in one transaction.
 
         room_for: seats that must still fit (going_seats + room_for <= capacity);
         full_for: seats that must still not fit (the member stays or goes on the waitlist).
+        extra: more actions for the same transaction (the confirmation's outbox record).
         Raises StaleWrite when the meetup, the capacity or the RSVP changed since they were read.
         """
         names = {"#upd": "updated_at", "#st": "status", "#gs": "going_seats"}
@@ -199,6 +212,7 @@ class RsvpRepo:
             # The first seat taken puts the meetup in the start index (reminders); a later
             # move rewrites it (services.rsvp.after_change), so one write per meetup suffices.
             actions.append({"Put": {"Item": _start_item(meetup)}})
+        actions.extend(extra)
         try:
             self.db.transact(actions)
         except TransactionCancelled:
@@ -206,10 +220,12 @@ class RsvpRepo:
 
     # ---- promotion
 
-    def promote(self, meetup: Meetup, entry: WaitEntry, now: datetime) -> Rsvp:
+    def promote(self, meetup: Meetup, entry: WaitEntry, now: datetime,
+                extra: Sequence[dict[str, Any]] = ()) -> Rsvp:
         """Move one waitlisted member to going, if their seats still fit and the entry is still
-        there. Raises WaitEntryGone (someone else got it first) or StaleWrite (meetup changed
-        or full: re-read it)."""
+        there (with `extra` actions in the same transaction: the notice's outbox record).
+        Raises WaitEntryGone (someone else got it first) or StaleWrite (meetup changed or full:
+        re-read it)."""
         names = {"#st": "status", "#gs": "going_seats", "#wc": "waitlist_count"}
         values: dict[str, Any] = {":scheduled": "scheduled", ":s": entry.seats, ":minus": -1}
         condition = ["attribute_exists(PK)", "#st = :scheduled"]
@@ -235,15 +251,14 @@ class RsvpRepo:
                             ":waitlisted": "waitlisted", ":now": now,
                             ":gpk": keys.rsvps_with_status(meetup.meetup_id, "going")}}},
         ]
+        actions.extend(extra)
         try:
             self.db.transact(actions)
         except TransactionCancelled as cancelled:
             if cancelled.failed(1) or cancelled.failed(2):
                 raise WaitEntryGone(entry.member_id) from None
             raise errors.StaleWrite("the meetup changed meanwhile") from None
-        rsvp = self.get(meetup.meetup_id, entry.member_id)
-        assert rsvp is not None
-        return rsvp
+        return promoted_rsvp(meetup, entry, now)
 
     # ---- attendance
 

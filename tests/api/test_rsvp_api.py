@@ -561,7 +561,9 @@ def test_an_answer_reads_once_and_writes_once(org: Any, people: list[Member],
     meetup = new_meetup(org, capacity=5)
     invite(org, meetup, people[:1])
     calls: list[str] = []
-    monkeypatch.setattr(outbox, "queue", lambda *a, **k: True)
+    dispatched: list[Any] = []
+    # Delivery runs in the mail worker in AWS, not in the request: count only the request.
+    monkeypatch.setattr(outbox, "dispatch_mail", dispatched.append)
     events = deps.dynamodb_client().meta.events
     handler = lambda model, **kw: calls.append(model.name)  # noqa: E731
     events.register("before-call.dynamodb", handler)
@@ -569,6 +571,9 @@ def test_an_answer_reads_once_and_writes_once(org: Any, people: list[Member],
         people[0].answer("going", 1)
     finally:
         events.unregister("before-call.dynamodb", handler)
-    # One consistent BatchGetItem (group, member, meetup, own RSVP), one transaction; the
-    # result page is rendered from what the answer already knows.
+    # One consistent BatchGetItem (group, member, meetup, own RSVP), one transaction that also
+    # records the confirmation (transactional outbox); the page is rendered from what it knows.
     assert calls == ["BatchGetItem", "TransactWriteItems"]
+    assert [m.kind for m in dispatched] == ["rsvp_confirmation"]
+    assert deps.store().outbox.get(dispatched[0].group_id, dispatched[0].member_id,
+                                   dispatched[0].mail_id) is not None
