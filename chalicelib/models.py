@@ -23,15 +23,16 @@ from chalicelib import errors, timeutil
 
 
 class InModel(BaseModel):
-    """Base for request bodies: unknown fields are an error, strings are trimmed."""
+    """Base for request bodies: unknown fields are an error, strings are trimmed. Validators are
+    built on first use (defer_build): a function pays only for the models it touches."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Stored(BaseModel):
-    """Base for what the store returns."""
+    """Base for what the store returns (validators built on first use, as above)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 def _lower_email(value: str) -> str:
