@@ -102,6 +102,14 @@ def parse_model(request: Request, model: type[M]) -> M:
     return model.model_validate(data)
 
 
+def once(request: Request, group_id: str, produce: Callable[[], Response]) -> Response:
+    """Run a creating POST at most once per `Idempotency-Key` header (when the client sends one)."""
+    from chalicelib.services import idempotency
+
+    fingerprint = b"\n".join([request.method.encode(), request.path.encode(), raw_body(request)])
+    return idempotency.run_once(group_id, request.headers.get(idempotency.HEADER), fingerprint, produce)
+
+
 def query(request: Request) -> dict[str, str]:
     return dict(request.query_params or {})
 

@@ -12,6 +12,7 @@ from chalicelib.routes.http import (
     JSON_TYPES,
     api,
     json_response,
+    once,
     page,
     page_params,
     parse_json,
@@ -104,8 +105,9 @@ def delete_member(group_id: str, member_id: str) -> Response:
 @api
 def create_meetup(group_id: str) -> Response:
     gid = organizer(group_id)
-    meetup = meetups.create_meetup(gid, parse_model(bp.current_request, MeetupIn))
-    return json_response(meetup.out(), 201)
+    request = bp.current_request
+    return once(request, gid, lambda: json_response(
+        meetups.create_meetup(gid, parse_model(request, MeetupIn)).out(), 201))
 
 
 @bp.route("/groups/{group_id}/meetups", methods=["GET"])

@@ -5,7 +5,17 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.models import LunchInvitesIn, LunchProgramIn
-from chalicelib.routes.http import JSON_TYPES, api, json_response, page, page_params, parse_json, parse_model, path_id
+from chalicelib.routes.http import (
+    JSON_TYPES,
+    api,
+    json_response,
+    once,
+    page,
+    page_params,
+    parse_json,
+    parse_model,
+    path_id,
+)
 from chalicelib.services import groups, lunch, pairing
 
 bp = Blueprint(__name__)
@@ -44,8 +54,8 @@ def invite(group_id: str) -> Response:
 @api
 def start_round(group_id: str) -> Response:
     gid = organizer(group_id)
-    started = pairing.start_round_now(gid)
-    return json_response(started.out(groups.get_group(gid).timezone), 202)
+    return once(bp.current_request, gid, lambda: json_response(
+        pairing.start_round_now(gid).out(groups.get_group(gid).timezone), 202))
 
 
 @bp.route("/groups/{group_id}/lunch-rounds", methods=["GET"])

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
+from chalicelib.store.idempotency import IdempotencyRepo
 from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
@@ -40,6 +41,10 @@ class Store:
     @cached_property
     def rsvps(self) -> RsvpRepo:
         return RsvpRepo(self.db)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyRepo:
+        return IdempotencyRepo(self.db)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

@@ -218,3 +218,12 @@ def lunch_pairs_of_round(pair_prefix: str) -> str:
 
 def lunch_member(group_id: str, member_id: str) -> Key:
     return _k(group_pk(group_id), f"{LUNCH_MEMBER_PREFIX}{member_id}")
+
+
+# ---- idempotency keys of organizer POSTs (expire after a day; TTL plus a read-side check)
+# | idempotency record | IDEMPOTENCY#g#sha256(key)[:32] | IDEMPOTENCY | — | a retried POST answers the first answer |
+
+
+def idempotency(group_id: str, key: str) -> Key:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return _k(f"IDEMPOTENCY#{group_id}#{digest}", "IDEMPOTENCY")
