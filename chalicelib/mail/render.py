@@ -129,6 +129,9 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates load once per process, like the CSP hash of their style block: an edited
+        # template cannot be served with a stale hash (the browser would drop its style).
+        auto_reload=False,
     )
     env.filters["datetime"] = format_datetime
     env.filters["slot"] = slot_label
