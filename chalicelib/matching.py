@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,8 +55,10 @@ POINTS_PER_SCORE = 10
 TOP_K = 40  # candidates kept per member in large blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
 DENSE_LIMIT = 2 * TOP_K  # blocks up to this size keep every feasible pair
-EXACT_LIMIT = 1000  # blocks up to this size are matched exactly in one piece
+EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
+AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
+AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
 REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
@@ -143,17 +145,35 @@ def block_of(profile: Profile) -> str | None:
     return f"city:{profile.city}" if profile.city else None
 
 
-def forbidden_pairs(history: History, repeat_window: int | None) -> frozenset[frozenset[str]]:
+def forbidden_pairs(history: History, repeat_window: int | None) -> Forbidden:
     """Pairs the round must not make: blocked ones and those seen within the repeat window."""
-    recent = {
-        pair
-        for pair, rounds_ago in history.recent_pairs.items()
-        if repeat_window is None or rounds_ago <= repeat_window
-    }
-    return frozenset(recent) | history.blocked
+    return Forbidden(history, repeat_window)
 
 
-def can_pair(a: Profile, b: Profile, forbidden: frozenset[frozenset[str]]) -> bool:
+@dataclass(frozen=True)
+class Forbidden:
+    """A view of the history that answers `pair in forbidden` without copying it."""
+
+    history: History
+    repeat_window: int | None
+
+    def __contains__(self, pair: object) -> bool:
+        if not isinstance(pair, frozenset):
+            return False
+        if pair in self.history.blocked:
+            return True
+        rounds_ago = self.history.recent_pairs.get(pair)
+        return rounds_ago is not None and (self.repeat_window is None or rounds_ago <= self.repeat_window)
+
+    def __iter__(self) -> Iterator[frozenset[str]]:
+        yield from self.history.blocked
+        window = self.repeat_window
+        for pair, rounds_ago in self.history.recent_pairs.items():
+            if window is None or rounds_ago <= window:
+                yield pair
+
+
+def can_pair(a: Profile, b: Profile, forbidden: Container[frozenset[str]]) -> bool:
     """The hard rules: same block, a common slot when both gave any, not forbidden."""
     if a.member_id == b.member_id:
         return False
@@ -189,34 +209,37 @@ def pair_points(a: Profile, b: Profile) -> int:
 
 
 def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
-    name_a, name_b = first_name(a), first_name(b)
+    """Points of a pair and the reasons, one sentence per thing that scored."""
+    names = {id(a): first_name(a), id(b): first_name(b)}
     points = 0
     reasons: list[str] = []
-    shared = sorted(a.interests & b.interests)
+    shared = a.interests & b.interests
     if shared:
         points += POINTS_PER_SHARED_INTEREST * len(shared)
-        tags = [tag.replace("_", " ").replace("-", " ") for tag in shared[:3]]
-        reasons.append(f"{name_a} and {name_b} are both into {_join(tags)}.")
-    for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
-        for first, second in ((a, b), (b, a)) if goal_x != goal_y else ((a, b),):
-            if goal_x in first.goals and goal_y in second.goals:
-                points += goal_points
-                reasons.append(_goal_sentence(goal_x, goal_y, first_name(first), first_name(second)))
+        tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared)[:3]]
+        reasons.append(f"{names[id(a)]} and {names[id(b)]} are both into {_join(tags)}.")
+    if a.goals and b.goals:
+        for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
+            for first, second in ((a, b), (b, a)) if goal_x != goal_y else ((a, b),):
+                if goal_x in first.goals and goal_y in second.goals:
+                    points += goal_points
+                    reasons.append(_goal_sentence(goal_x, goal_y, names[id(first)], names[id(second)]))
     for asker, giver in ((a, b), (b, a)):
-        ask_points = _ask_offer_points(asker.asks, giver.offers)
-        if ask_points:
-            points += ask_points
-            reasons.append(
-                f'{first_name(asker)} asked for "{_shorten(asker.asks)}" and '
-                f'{first_name(giver)} offers "{_shorten(giver.offers)}".'
-            )
+        if asker.asks and giver.offers:
+            ask_points = _ask_offer_points(asker.asks, giver.offers)
+            if ask_points:
+                points += ask_points
+                reasons.append(
+                    f'{names[id(asker)]} asked for "{_shorten(asker.asks)}" and '
+                    f'{names[id(giver)]} offers "{_shorten(giver.offers)}".'
+                )
     for new, known in ((a, b), (b, a)):
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
-            reasons.append(f"{first_name(new)} is new here and {first_name(known)} knows many people in the group.")
+            reasons.append(f"{names[id(new)]} is new here and {names[id(known)]} knows many people in the group.")
     if not reasons:
         where = "both meeting online" if a.virtual else f"both in {str(a.city).title()}"
-        reasons.append(f"{name_a} and {name_b} are {where} and have not met through the programme lately.")
+        reasons.append(f"{names[id(a)]} and {names[id(b)]} are {where} and have not met through the programme lately.")
     return points, reasons
 
 
@@ -310,14 +333,15 @@ def _encode(people: list[Profile], members: list[int], banned: IntArray) -> _Blo
     )
 
 
-def _banned_positions(people: list[Profile], forbidden: frozenset[frozenset[str]]) -> IntArray:
+def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]) -> IntArray:
     """Forbidden pairs as positions in the seeded order: a 2 x m array, both directions."""
     position = {p.member_id: i for i, p in enumerate(people)}
-    found = [
-        (position[first], position[second])
-        for first, second in (tuple(pair) for pair in forbidden if len(pair) == 2)
-        if first in position and second in position
-    ]
+    found = []
+    for pair in forbidden:
+        if len(pair) == 2:
+            first, second = pair
+            if first in position and second in position:
+                found.append((position[first], position[second]))
     ends = np.array(found, dtype=np.int64).reshape(-1, 2).T
     return np.hstack([ends, ends[::-1]])
 
@@ -392,6 +416,12 @@ def _weights(u: IntArray, v: IntArray, points: IntArray, priority: npt.NDArray[n
     return points + 2 * per_member + per_sat_out * sat_out
 
 
+def _rough_weights(points: IntArray, u: IntArray, v: IntArray, priority: npt.NDArray[np.bool_]) -> IntArray:
+    """Weights with the same order of concerns as `_weights` but small bonuses, for the auction."""
+    bonus = 2 * (int(points.max()) + 1) if len(points) else 2
+    return points + bonus * (1 + priority[u].astype(np.int64) + priority[v].astype(np.int64))
+
+
 def _exact(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[tuple[int, int]]:
     graph: rx.PyGraph[None, int] = rx.PyGraph(multigraph=False)
     graph.add_nodes_from([None] * size)
@@ -400,17 +430,22 @@ def _exact(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[tuple[int, 
     return sorted((min(x, y), max(x, y)) for x, y in matching)
 
 
-def match_block(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[tuple[int, int]]:
+def match_block(
+    size: int, u: IntArray, v: IntArray, w: IntArray, rough: IntArray | None = None
+) -> list[tuple[int, int]]:
     """Maximum weight matching of one block: exact when small, auction + exact repair when big.
 
     Exact blossom matching grows steeply with block size (seconds at 5,000 members), so a
     big block is first solved as its bipartite relaxation by an epsilon-scaling auction
     (each member bids for a partner), whose choices form paths and cycles that are matched
     exactly; members left over are then re-matched exactly within their neighbourhoods.
+    The auction runs on `rough` weights (see `_rough_weights`) when given: with the exact
+    weights' huge bonuses a few members fighting over the same partners would need
+    millions of tiny bids before one gives up.
     """
     if size <= EXACT_LIMIT:
         return _exact(size, u, v, w)
-    choice = _auction(size, u, v, w)
+    choice = _auction(size, u, v, w if rough is None else rough)
     mate = np.full(size, -1, dtype=np.int64)
     chosen = np.flatnonzero(choice >= 0)
     keys = np.unique(np.minimum(chosen, choice[chosen]) * size + np.maximum(chosen, choice[chosen]))
@@ -446,7 +481,11 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
         owner[:] = -1
         choice[:] = -1
         active = np.flatnonzero(degree > 0)
-        while len(active):
+        for _ in range(AUCTION_ROUNDS):
+            if len(active) <= AUCTION_ONE_BY_ONE:
+                # the long tail of a few bidders: one at a time is cheaper than vector rounds
+                _bid_one_by_one(active.tolist(), indptr, dst, gain, price, owner, choice, epsilon)
+                break
             lengths = degree[active]
             ends = np.cumsum(lengths)
             starts = ends - lengths
@@ -460,6 +499,8 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
             second = np.maximum(np.maximum.reduceat(values, starts), 0.0)  # 0: stay unpaired
             bids = best > 0
             bidder = active[bids]
+            if not len(bidder):
+                break  # nobody left who prefers a partner to staying unpaired
             target = dst[arcs[first[bids]]]
             offer = price[target] + best[bids] - second[bids] + epsilon
             ranked = np.lexsort((-offer, target))
@@ -476,6 +517,43 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
             lost[wins] = False
             active = np.concatenate([bidder[lost], evicted])
     return choice
+
+
+def _bid_one_by_one(
+    queue: list[int],
+    indptr: IntArray,
+    dst: IntArray,
+    gain: npt.NDArray[np.float64],
+    price: npt.NDArray[np.float64],
+    owner: IntArray,
+    choice: IntArray,
+    epsilon: float,
+) -> None:
+    """Gauss-Seidel auction: each bidder in turn bids, an evicted owner joins the queue."""
+    for _ in range(AUCTION_ROUNDS * AUCTION_ONE_BY_ONE):
+        if not queue:
+            return
+        bidder = queue.pop()
+        start, stop = int(indptr[bidder]), int(indptr[bidder + 1])
+        if start == stop:
+            continue
+        values = gain[start:stop] - price[dst[start:stop]]
+        best_at = int(values.argmax())
+        best = float(values[best_at])
+        if best <= 0:
+            continue  # staying unpaired is as good
+        second = 0.0
+        if stop - start > 1:
+            values[best_at] = -np.inf
+            second = max(float(values.max()), 0.0)
+        target = int(dst[start + best_at])
+        price[target] += best - second + epsilon
+        previous = int(owner[target])
+        owner[target] = bidder
+        choice[bidder] = target
+        if previous >= 0:
+            choice[previous] = -1
+            queue.append(previous)
 
 
 def _lookup(size: int, u: IntArray, v: IntArray, w: IntArray, lows: IntArray, highs: IntArray) -> IntArray:
@@ -603,7 +681,10 @@ def _pair_block(people: list[Profile], members: list[int], banned: IntArray) -> 
     priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
     u, v, points = _candidate_edges(block, priority)
     weights = _weights(u, v, points, priority, len(members))
-    matched: list[tuple[int, ...]] = [(members[x], members[y]) for x, y in match_block(len(members), u, v, weights)]
+    rough = _rough_weights(points, u, v, priority)
+    matched: list[tuple[int, ...]] = [
+        (members[x], members[y]) for x, y in match_block(len(members), u, v, weights, rough)
+    ]
     paired = {x for pair in matched for x in pair}
     leftovers = [i for i in members if i not in paired]
     if len(leftovers) > 1 and len(leftovers) < len(members):
@@ -617,7 +698,7 @@ def _make_trio(
     people: list[Profile],
     pairs: list[tuple[int, ...]],
     unpaired: list[int],
-    forbidden: frozenset[frozenset[str]],
+    forbidden: Container[frozenset[str]],
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Add one unpaired member to one pair where the hard rules hold with both: one per round."""
     best: tuple[tuple[bool, int, int, int], int, int] | None = None

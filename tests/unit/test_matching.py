@@ -407,3 +407,17 @@ def test_a_big_block_uses_the_auction_and_stays_within_half_a_percent_of_exact()
         assert allowed(by_id[pair.member_ids[0]], by_id[pair.member_ids[1]], history, 4)
     assert len(plan.sat_out) <= 1 + len(people) // 100
     assert all(not by_id[m].sat_out_last for m in plan.sat_out)
+
+
+def test_many_members_fighting_over_two_partners_end_quickly_and_validly():
+    size = matching.EXACT_LIMIT + 101
+    leaves = np.arange(2, size, dtype=np.int64)  # everyone can meet only member 0 or member 1
+    u = np.concatenate([np.zeros(len(leaves), np.int64), np.ones(len(leaves), np.int64)])
+    v = np.concatenate([leaves, leaves])
+    points = np.full(len(u), 10, dtype=np.int64)
+    priority = np.zeros(size, dtype=bool)
+    weights = matching._weights(u, v, points, priority, size)
+    for rough in (None, matching._rough_weights(points, u, v, priority)):
+        pairs = matching.match_block(size, u, v, weights, rough)
+        assert len(pairs) == 2 and len({x for pair in pairs for x in pair}) == 4
+        assert {min(pair) for pair in pairs} == {0, 1}
