@@ -46,14 +46,37 @@ def _clean(name: str, value: str) -> str:
     return value
 
 
-def _address(name: str, display_name: str, email: str) -> Address:
+_SPECIALS: Final = '()<>@,:;."[]\\'
+
+
+def _address(name: str, display_name: str, email: str, header: str = "From") -> Address:
     _clean(f"{name} name", display_name)
     _clean(f"{name} address", email)
     if email.count("@") != 1 or any(c in email for c in " <>,;\"'"):
         raise ValueError(f"{name} address is not a plain email address: {email!r}")
     local, domain = email.split("@")
     # Address quotes or RFC 2047-encodes the display name as needed (commas, quotes, non-ASCII).
-    return Address(display_name=display_name, username=local, domain=domain)
+    address = Address(display_name=display_name, username=local, domain=domain)
+    if not _folds_intact(header, address):
+        # CPython 3.11 drops the quotes around an ASCII display name when it folds a long
+        # header, so `Ann, B <ceo@bank.example> xxx...` became extra addresses in To/From
+        # (and a From SES would refuse or that names someone else). Keep the words, drop the
+        # characters that need quoting.
+        plain = " ".join("".join(" " if c in _SPECIALS else c for c in display_name).split())
+        address = Address(display_name=plain, username=local, domain=domain)
+    return address
+
+
+def _folds_intact(header: str, address: Address) -> bool:
+    """Whether the header, as serialised, reads back as exactly this one address."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    probe = EmailMessage(policy=SMTP)
+    probe[header] = address
+    found = message_from_bytes(bytes(probe), policy=default)[header].addresses
+    return (len(found) == 1 and found[0].addr_spec == address.addr_spec
+            and "".join(found[0].display_name.split()) == "".join(address.display_name.split()))
 
 
 def message_id(message_id_key: str, sender_email: str) -> str:
@@ -101,10 +124,10 @@ def compose(
         raise ValueError("message_id_key is required for a stable Message-ID")
 
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = _address("sender", sender_name, sender_email)
-    msg["To"] = _address("recipient", to_name, to_email)
+    msg["From"] = _address("sender", sender_name, sender_email, "From")
+    msg["To"] = _address("recipient", to_name, to_email, "To")
     if reply_to:
-        msg["Reply-To"] = _address("reply_to", "", reply_to)
+        msg["Reply-To"] = _address("reply_to", "", reply_to, "Reply-To")
     msg["Subject"] = _clean("subject", subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id(message_id_key, sender_email)
