@@ -1,0 +1,273 @@
+"""Script and markup payloads in every text field a member or organizer can set come out
+escaped in every member page and in the HTML part of every email, and verbatim (not escaped
+twice, not escaped at all) in the text part. Pages (error pages included) send a CSP without
+inline script, `Referrer-Policy: no-referrer`, `nosniff`, and deny framing.
+
+How a page or mail part is judged: parsed with html.parser, it must hold no <script> element,
+no `on*` attribute and no `javascript:` link, and its decoded text and attribute values must
+contain the payload exactly as typed (so it was escaped once: not raw, not twice).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from app import app
+from chalicelib import deps, links
+from chalicelib.services import schedules
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PAIRING_LINK = re.compile(r"https://lunch\.example\.test(/pairing/[A-Za-z0-9_.\-]+)")
+
+
+def payload(field: str) -> str:
+    """One payload per field, so a finding names the field; every classic at once."""
+    return f"<script>alert('{field}')</script>\"><img src=x onerror=alert(1)>{{{{7*7}}}} & javascript:alert(1)"
+
+
+# asks/offers are quoted in pairing reasons, shortened to 60 characters: shorter payloads,
+# sharing the word "intros" so the matcher quotes them.
+SHORT = {
+    "asks-x": "<script>a()</script>\"><b onclick=x>intros?",
+    "offers-y": "<img src=x onerror=y()>'\"intros & more",
+    "asks-y": "<svg onload=z()>{{7*7}} intros",
+    "offers-x": "</textarea><script>o()</script>intros",
+}
+TAG = "<i>tag</i>\"'x"  # interests: at most 40 characters, lower-cased, no commas
+FIELDS = {f: payload(f) for f in ("group", "sender", "title", "description", "venue", "address", "name-x",
+                                  "name-y", "headline-x", "headline-y", "note", "city")} | SHORT
+
+
+class Parsed(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.bad: list[str] = []
+        self.chunks: list[str] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag in ("script", "iframe", "object", "embed", "svg"):
+            self.bad.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.bad.append(f"<{tag} {name}=...>")
+            if name in ("href", "src", "action", "formaction") and value and \
+                    value.strip().lower().startswith("javascript:"):
+                self.bad.append(f"<{tag} {name}=javascript:...>")
+            if value:
+                self.chunks.append(value)
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.chunks)
+
+
+def safe_html(html: str, where: str) -> str:
+    """The decoded text of a page or mail part, after checking nothing in it is live markup."""
+    parsed = Parsed(html)
+    assert not parsed.bad, (where, parsed.bad)
+    return parsed.text
+
+
+def shown(text: str) -> set[str]:
+    """Which fields' payloads appear, whole, in this decoded text."""
+    squeezed = " ".join(text.split())
+    return {f for f, p in FIELDS.items() if p in text or " ".join(p.split()) in squeezed} | (
+        {"interests"} if TAG.lower() in text else set())
+
+
+def check_page_headers(response: Any, where: str) -> None:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    assert headers.get("referrer-policy") == "no-referrer", (where, headers)
+    assert headers.get("x-content-type-options") == "nosniff", (where, headers)
+    if not headers.get("content-type", "").startswith("text/html"):
+        return
+    csp = headers.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    script = directives.get("script-src", directives.get("default-src"))
+    assert script is not None, (where, "no script-src or default-src", csp)
+    assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:"} & set(script), (where, csp)
+    assert "'unsafe-inline'" not in directives.get("script-src-elem", []) + directives.get("script-src-attr", [])
+    frames_denied = directives.get("frame-ancestors") == ["'none'"] or headers.get("x-frame-options") == "DENY"
+    assert frames_denied, (where, csp, headers.get("x-frame-options"))
+
+
+class Pages:
+    """Every member page fetched, with its headers checked and its route template noted."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.routes: set[tuple[str, str]] = set()
+        self.statuses: set[int] = set()
+        self.fields: set[str] = set()
+
+    def call(self, method: str, path: str, form: dict[str, Any] | None = None, *, status: int = 200) -> str:
+        if method == "GET":
+            response = self.client.http.get(path)
+        else:
+            response = self.client.http.post(path, headers=FORM, body=urlencode(form or {}, doseq=True).encode())
+        assert response.status_code == status, (method, path, response.status_code, response.body[:500])
+        check_page_headers(response, f"{method} {path}")
+        template = re.sub(r"^/(\w+)/[^/]+", lambda m: f"/{m.group(1)}/{{token}}", path)
+        self.routes.add((method, template))
+        self.statuses.add(status)
+        body = response.body.decode() if isinstance(response.body, bytes) else response.body
+        if not response.headers.get("Content-Type", "").startswith("text/html"):
+            return str(body)
+        text = safe_html(body, f"{method} {path}")
+        self.fields |= shown(text)
+        return text
+
+
+def mail_files(folder: Path) -> list[tuple[Path, email.message.EmailMessage]]:
+    return [(p, email.message_from_bytes(p.read_bytes(), policy=email.policy.default))  # type: ignore[misc]
+            for p in sorted(folder.glob("*.eml"))]
+
+
+def kind_of(path: Path) -> str:
+    """The mail's kind, from the outbox file name `<time>-<kind>-<mail id>.eml`."""
+    return path.stem.split("-", 1)[1].rsplit("-", 1)[0]
+
+
+def member_page_routes() -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in app.routes.items() for method in methods
+            if not path.startswith("/groups/")}
+
+
+@pytest.fixture
+def world(client: Any, org: Any, clock: Any) -> dict[str, Any]:
+    r = org.patch(org.base, {"name": FIELDS["group"], "sender_name": FIELDS["sender"]})
+    assert r.status_code == 200, r.data
+    people = [{"email": f"{x}@example.com", "name": FIELDS[f"name-{x}"], "headline": FIELDS[f"headline-{x}"]}
+              for x in ("x", "y")]
+    r = org.post("members", {"members": people})
+    assert r.status_code == 201, r.data
+    ids = {m["email"][0]: m["member_id"] for m in r.data["created"]}
+    start = clock() + timedelta(days=3)
+    r = org.post("meetups", {
+        "title": FIELDS["title"], "description": FIELDS["description"],
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "timezone": "Europe/Lisbon", "venue": {"name": FIELDS["venue"], "address": FIELDS["address"]},
+        "capacity": 1})
+    assert r.status_code == 201, r.data
+    return {"x": ids["x"], "y": ids["y"], "meetup": r.data, "start": start}
+
+
+def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any, clock: Any,
+                                                         outbox_dir: Path, world: dict[str, Any]) -> None:
+    pages = Pages(client)
+    gid, meetup, x, y = org.group_id, world["meetup"], world["x"], world["y"]
+    ends = datetime.fromisoformat(meetup["ends_at"])
+    rsvp = {m: urlsplit(links.rsvp_url(gid, meetup["meetup_id"], m, ends)).path for m in (x, y)}
+
+    # RSVP: invitations, page, answers (X takes the one seat, Y waits, X leaves: Y promoted)
+    assert org.post(f"meetups/{meetup['meetup_id']}/invitations", {}).status_code == 202
+    page = pages.call("GET", rsvp[x])
+    assert {"sender", "title", "description", "venue", "address", "name-x"} <= shown(page), shown(page)
+    pages.call("POST", rsvp[x], {"answer": "going"})
+    pages.call("POST", rsvp[y], {"answer": "going"})
+    pages.call("POST", rsvp[x], {"answer": "not_going"})
+    pages.call("POST", rsvp[x], {"answer": "maybe"}, status=400)
+    ics = pages.call("GET", rsvp[x] + "/meetup.ics")
+    assert "BEGIN:VCALENDAR" in ics
+    # a new place (update notice quoting the old one), the reminder, then the cancellation
+    r = org.patch(f"meetups/{meetup['meetup_id']}", {"venue": {"name": FIELDS["venue"] + "!", "address": FIELDS["address"]}})
+    assert r.status_code == 200, r.data
+    clock.set(world["start"] - timedelta(hours=24))
+    assert schedules.run_hourly(deps.now())["reminders_queued"] == 1
+    assert org.post(f"meetups/{meetup['meetup_id']}/cancel", {}).status_code == 200
+    pages.call("POST", rsvp[y], {"answer": "going"}, status=409)  # closed: the page says so
+
+    # Lunch: programme, invitations, preferences (X by the page, Y by the organizer), a round
+    assert org.call("PUT", "lunch-program", {"enabled": True, "cadence": "weekly", "weekday": "tue",
+                                             "local_hour": 10, "odd_rule": "trio"}).status_code in (200, 201)
+    assert org.post("lunch-program/invitations", {}).status_code == 202
+    lunch_x = urlsplit(links.lunch_url(gid, x)).path
+    pages.call("GET", lunch_x)
+    page = pages.call("POST", lunch_x, {
+        "opt_in": "in", "mode": "in_person", "city": FIELDS["city"], "interests": TAG,
+        "goals": ["meet_peers"], "offers": SHORT["offers-x"], "asks": SHORT["asks-x"], "availability": ["tue-lunch"]})
+    assert {"city", "offers-x", "asks-x", "interests"} <= shown(page), shown(page)
+    r = org.patch(f"members/{y}", {"lunch": {"opted_in": True, "city": FIELDS["city"], "interests": [TAG],
+                                              "goals": ["meet_peers"], "offers": SHORT["offers-y"],
+                                              "asks": SHORT["asks-y"], "availability": ["tue-lunch"]}})
+    assert r.status_code == 200, r.data
+    r = org.post("lunch-rounds", {})
+    assert r.status_code == 202, r.data
+    intro_links = [PAIRING_LINK.search(m.get_body(("plain",)).get_content()).group(1)  # type: ignore[union-attr]
+                   for p, m in mail_files(outbox_dir) if kind_of(p) == "lunch_intro"]
+    pairing_x = next(path for path in intro_links  # X's own link (the intros' To may be what is under test)
+                     if links.read("pairing", path.rsplit("/", 1)[1]).member_id == x)
+    page = pages.call("GET", pairing_x)
+    assert {"name-y", "headline-y"} <= shown(page), shown(page)
+    reasons = shown(page) & set(SHORT)
+    assert reasons, ("no reason quoted an ask or offer", page)
+    pages.call("POST", pairing_x, {"action": "confirm"})
+    page = pages.call("POST", pairing_x, {"action": "feedback", "met": "yes", "rating": "5", "note": FIELDS["note"]})
+    assert "note" in shown(page)
+    pages.call("POST", pairing_x, {"action": "feedback", "met": "perhaps"}, status=400)
+    clock.advance(days=8)
+    assert schedules.run_hourly(deps.now())["lunch_followups_queued"] >= 1
+
+    # Unsubscribe, and the error pages: tampered (403), expired (410), gone member (404)
+    unsub_y = urlsplit(links.unsubscribe_url(gid, y)).path
+    pages.call("GET", unsub_y)
+    pages.call("POST", unsub_y, {"List-Unsubscribe": "One-Click"})
+    for path in (rsvp[x], lunch_x, pairing_x, unsub_y):
+        tampered = path[:-4] + ("A" if path[-4] != "A" else "B") + path[-3:]
+        pages.call("GET", tampered, status=403)
+        pages.call("POST", tampered, {"answer": "going"}, status=403)
+    pages.call("GET", rsvp[x] + "A/meetup.ics", status=403)
+    clock.advance(days=500)
+    pages.call("GET", rsvp[x], status=410)
+    pages.call("GET", unsub_y, status=410)
+    clock.advance(days=-500)
+    assert org.delete(f"members/{x}").status_code == 204
+    pages.call("GET", lunch_x, status=404)
+
+    # Every member page route was fetched, with each kind of error page, and every field shown
+    assert pages.routes == member_page_routes(), member_page_routes() - pages.routes
+    assert {200, 400, 403, 404, 409, 410} <= pages.statuses
+    assert {"sender", "title", "description", "venue", "address", "name-x", "name-y", "headline-y", "note",
+            "city", "interests", "offers-x", "asks-x"} <= pages.fields, pages.fields
+
+    # Mail: every HTML part safe and showing the payloads its text part shows, verbatim
+    files = mail_files(outbox_dir)
+    kinds: set[str] = set()
+    in_mail: set[str] = set()
+    for path, msg in files:
+        where = f"{path.name} -> {msg['To']}"
+        # a display name full of specials must not turn into other addresses (header folding)
+        assert [a.addr_spec for a in msg["To"].addresses] in (["x@example.com"], ["y@example.com"]), where
+        assert [a.addr_spec for a in msg["From"].addresses] == [deps.settings().sender_email], (where, msg["From"])
+        html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+        assert html_part is not None and text_part is not None, where
+        html_text = safe_html(html_part.get_content(), where)
+        text = text_part.get_content()
+        for escaped in ("&lt;", "&gt;", "&amp;", "&#34;", "&#39;", "&quot;"):
+            assert escaped not in text, (where, "escaped in the text part", escaped)
+        in_text, in_html = shown(text), shown(html_text)
+        assert in_text <= in_html, (where, "in the text part but not (escaped once) in HTML", in_text - in_html)
+        in_mail |= in_html
+        kinds.add(kind_of(path))
+    assert {"rsvp_invite", "rsvp_confirmation", "rsvp_promoted", "meetup_updated", "meetup_reminder",
+            "meetup_cancelled", "lunch_invite", "lunch_intro", "lunch_followup"} <= kinds, kinds
+    assert {"sender", "title", "description", "venue", "address", "name-x", "name-y", "headline-y"} <= in_mail, in_mail
+    assert in_mail & set(SHORT), ("no intro quoted an ask or offer", in_mail)
+    print(f"\nescaping: {len(FIELDS) + 1} fields with payloads, {len(pages.routes)} page routes, "
+          f"statuses {sorted(pages.statuses)}, {len(files)} emails of {len(kinds)} kinds checked")
