@@ -8,7 +8,8 @@ import time
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
-def _b32(value: int, length: int) -> str:
+def b32(value: int, length: int) -> str:
+    """`value` as `length` Crockford base32 digits (the id alphabet)."""
     chars = []
     for _ in range(length):
         value, rem = divmod(value, 32)
@@ -19,7 +20,7 @@ def _b32(value: int, length: int) -> str:
 def new_id(prefix: str, *, now_ms: int | None = None) -> str:
     """A new id like `mem_01hx...`: sorts by creation time, unguessable enough to be opaque."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return f"{prefix}_{_b32(ms, 10)}{_b32(secrets.randbits(80), 16)}"
+    return f"{prefix}_{b32(ms, 10)}{b32(secrets.randbits(80), 16)}"
 
 
 def is_id(value: str, prefix: str) -> bool:

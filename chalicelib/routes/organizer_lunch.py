@@ -16,14 +16,10 @@ from chalicelib.routes.http import (
     parse_model,
     path_id,
 )
+from chalicelib.routes.organizer import organizer
 from chalicelib.services import groups, lunch, pairing
 
 bp = Blueprint(__name__)
-
-
-def organizer(group_id: str) -> str:
-    path_id(group_id, "grp", "group_id")
-    return groups.authenticate(bp.current_request.headers.get("authorization"), group_id)
 
 
 @bp.route("/groups/{group_id}/lunch-program", methods=["GET"])

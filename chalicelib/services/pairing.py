@@ -35,7 +35,7 @@ from chalicelib.models import (
     Member,
     PairFeedbackIn,
 )
-from chalicelib.services import outbox
+from chalicelib.services import lunch, outbox
 from chalicelib.tokens import Claims
 
 if TYPE_CHECKING:  # the matcher (numpy, rustworkx) loads only in the pairing worker
@@ -49,7 +49,6 @@ FOLLOWUP_AFTER = timedelta(days=7)
 FEEDBACK_OPENS_AFTER = timedelta(days=2)
 IGNORED_ROUNDS_TO_PAUSE = 3
 _EPOCH_MONDAY = date(1970, 1, 5)
-_B32 = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
 # ---------------------------------------------------------------- due-ness (pure)
@@ -85,14 +84,6 @@ def due_round(program: LunchProgram, zone_name: str, now: datetime) -> Due | Non
     return Due(day, due_at)
 
 
-def _b32(value: int, length: int) -> str:
-    out = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        out.append(_B32[rem])
-    return "".join(reversed(out))
-
-
 def _hash_int(text: str, bits: int) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big") >> (256 - bits)
 
@@ -101,7 +92,7 @@ def scheduled_round_id(group_id: str, due: Due) -> str:
     """The same group and local date give the same id (so the round is created once); it
     sorts by time like every other id."""
     ms = int(due.due_at.timestamp() * 1000)
-    return f"lrd_{_b32(ms, 10)}{_b32(_hash_int(f'{group_id}:{due.local_date}', 80), 16)}"
+    return f"lrd_{ids.b32(ms, 10)}{ids.b32(_hash_int(f'{group_id}:{due.local_date}', 80), 16)}"
 
 
 def pair_prefix(round_id: str) -> str:
@@ -110,7 +101,7 @@ def pair_prefix(round_id: str) -> str:
 
 def pair_id_for(round_id: str, member_ids: Sequence[str]) -> str:
     key = round_id + ":" + ",".join(sorted(member_ids))
-    return pair_prefix(round_id) + _b32(_hash_int(key, 40), 8)
+    return pair_prefix(round_id) + ids.b32(_hash_int(key, 40), 8)
 
 
 def _round_of_pair(pair_id: str) -> str:
@@ -122,14 +113,6 @@ def seed_of(round_id: str) -> int:
 
 
 # ---------------------------------------------------------------- starting rounds
-
-
-def _program(group_id: str) -> LunchProgram:
-    program = deps.store().lunch.get_program(group_id)
-    if program is None:
-        raise errors.NotFound("this group has no lunch programme yet: PUT one to "
-                              f"/groups/{group_id}/lunch-program first", field="lunch_program")
-    return program
 
 
 def _new_round(program: LunchProgram, round_id: str, local_date: date, trigger: str,
@@ -172,7 +155,7 @@ def start_due_rounds(now: datetime) -> int:
 
 def start_round_now(group_id: str) -> LunchRound:
     """An organizer's round, now, through the same worker as the schedule's."""
-    program = _program(group_id)
+    program = lunch.get_program(group_id)
     group = deps.store().groups.require(group_id)
     now = deps.now()
     round_id = ids.new_id("lrd", now_ms=int(now.timestamp() * 1000))
