@@ -25,7 +25,7 @@ _TOPICS = (
     "finance", "fundraising", "leadership", "hiring", "community", "writing", "public speaking",
     "open source", "startups", "consulting", "legal", "operations", "supply chain", "retail",
 )  # fmt: skip
-_FLAVOURS = ("", " strategy", " careers", " tooling")
+_FLAVOURS = ("", " strategy", " careers", " tooling", " basics")
 TAGS = tuple(f"{topic}{flavour}" for topic in _TOPICS for flavour in _FLAVOURS)[:200]
 
 _GOAL_RATES = {

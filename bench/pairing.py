@@ -326,7 +326,7 @@ def render(results: list[dict[str, Any]], info: dict[str, str], command: str, no
         f"- Machine: {info['cpu']}, {info['memory']} RAM; Python {info['python']}",
         f"- Date: {info['date']}; commit {info['commit']}; {info['load']}",
         f"- Command: `{command}`",
-        f"- Data: `bench/generate.py` seed 1 (20 cities, Zipf sizes, 15% virtual, 3–8 of 160 tags, 10 rounds of"
+        f"- Data: `bench/generate.py` seed 1 (20 cities, Zipf sizes, 15% virtual, 3–8 of 200 tags, 10 rounds of"
         f" history), repeat window {REPEAT_WINDOW}, odd rule sit_out, seed {SEED}. Times are CPU seconds on one"
         " core (best of the runs), wall in brackets.",
         "",

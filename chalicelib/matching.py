@@ -702,10 +702,13 @@ def _make_trio(
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Add one unpaired member to one pair where the hard rules hold with both: one per round."""
     best: tuple[tuple[bool, int, int, int], int, int] | None = None
+    by_block: dict[str | None, list[int]] = {}
+    for index, pair in enumerate(pairs):
+        by_block.setdefault(block_of(people[pair[0]]), []).append(index)
     for extra in unpaired:
         newcomer = people[extra]
-        for index, pair in enumerate(pairs):
-            a, b = people[pair[0]], people[pair[1]]
+        for index in by_block.get(block_of(newcomer), []) if block_of(newcomer) else []:
+            a, b = people[pairs[index][0]], people[pairs[index][1]]
             if not (can_pair(newcomer, a, forbidden) and can_pair(newcomer, b, forbidden)):
                 continue
             if (a.availability and b.availability and newcomer.availability) and suggest_slot([a, b, newcomer]) is None:
