@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,15 @@ from chalicelib import deps
 
 class SendFailed(Exception):
     """Raised when the mail service refused or failed a send; the outbox retries it."""
+
+
+# SES names the addresses it refused ("... failed the check in region US-EAST-1: a@b.c"):
+# the error is logged and stored, so it must not carry them.
+_ADDRESS = re.compile(r"[^\s<>,;:\"'()\[\]]+@[^\s<>,;:\"'()\[\]]+")
+
+
+def _redacted(text: str) -> str:
+    return _ADDRESS.sub("<address>", text)
 
 
 def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str) -> str:
@@ -25,7 +35,8 @@ def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str) -> s
             FromEmailAddress=from_email, Destination={"ToAddresses": [to_email]},
             Content={"Raw": {"Data": raw}})
     except (ClientError, BotoCoreError) as exc:
-        raise SendFailed(type(exc).__name__ + ": " + str(exc)[:200]) from exc
+        # `from None`: the chained botocore error would print the addresses in the traceback.
+        raise SendFailed(type(exc).__name__ + ": " + _redacted(str(exc))[:200]) from None
     return str(answer.get("MessageId", ""))
 
 
