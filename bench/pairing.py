@@ -68,7 +68,7 @@ def instrumented(keep_graphs: bool) -> Iterator[Stages]:
             if name == "match":
                 stages.match_s += elapsed
                 if keep_graphs:
-                    size, u, v, w = args
+                    size, u, v, w = args[:4]
                     stages.graphs.append((size, u, v, w, last_points[-1], result))
             else:
                 stages.graph_s += elapsed
@@ -418,16 +418,19 @@ METHOD = [
     "How the matcher gets there (chalicelib/matching.py):",
     "- Blocks by city / virtual; pairs never cross blocks. Within a block each member's row of scores is one"
     " float32 dot product against the block (interests, goals, ask/offer words, newcomer x well-connected),"
-    " in chunks of 512 rows, masked by availability, the repeat window and blocks. Members keep their top 40"
-    " feasible candidates (160 for whoever sat out last time); blocks of 80 or fewer keep every feasible pair."
-    " So memory is O(n·k), but the scoring itself still touches every pair of a block once (in BLAS), which is"
-    " what dominates at 100,000.",
+    f" in chunks of {matching.CHUNK_ROWS} rows, masked by availability, the repeat window and blocks. Members keep"
+    f" their top {matching.TOP_K} feasible candidates ({matching.SAT_OUT_TOP_K} for whoever sat out last time);"
+    f" blocks of {matching.DENSE_LIMIT} or fewer keep every feasible pair. Memory is O(n·k), but the scoring"
+    " still touches every pair of a block once (in BLAS), which is what dominates at 100,000.",
     "- Weights are integers: a bonus per sat-out member paired, larger than a bonus per member paired, larger"
     " than all the points, so one maximum weight matching maximises those three in that order.",
-    "- Blocks up to 1,000 members: exact rustworkx max_weight_matching. Bigger blocks (exact took 11 s CPU on"
-    " the 4,705-member block): an epsilon-scaling auction on the bipartite relaxation (numpy, Jacobi bids),"
-    " its choices (paths and cycles) matched exactly, then one exact re-match around the leftovers; members"
-    " still unpaired are re-paired among themselves.",
+    f"- Blocks up to {matching.EXACT_LIMIT:,} members: exact rustworkx max_weight_matching. Bigger blocks (where"
+    " exact takes seconds: see 'exact took' above): an epsilon-scaling auction on the bipartite relaxation"
+    " (numpy Jacobi rounds, then one bid at a time for the tail) on small-bonus weights, its choices (paths"
+    " and cycles) matched exactly, then one exact re-match around the leftovers; members still unpaired get a"
+    " fresh candidate graph among themselves.",
+    "- What would close a missed time budget: an inverted index (interest / goal / word) instead of scoring"
+    " every pair of a block, and a compiled auction loop (numba is not an option on Lambda).",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 

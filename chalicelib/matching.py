@@ -12,9 +12,11 @@ How a round is planned:
    (a bonus per sat-out member and per paired member, each larger than everything below it).
    Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones by an
    auction on the bipartite relaxation whose result is rounded exactly, then repaired by
-   exact re-matching around whoever is left over (within 0.1% of the exact optimum).
-4. Members still unpaired in a block are re-paired among themselves using every feasible
-   pair, then the odd-count rule applies: one trio per programme, or sit-outs.
+   exact re-matching around whoever is left over (measured within 0.1% of the exact
+   optimum, in a fraction of its time: bench/RESULTS.md).
+4. Members still unpaired in a block (their candidates were all taken) get a fresh candidate
+   graph among themselves, then the odd-count rule applies: one trio per programme, or
+   sit-outs.
 Ties are broken by a seeded shuffle of the members sorted by id, so the same inputs and seed
 give the same pairs whatever the input order.
 """
