@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import random
 import re
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -421,3 +424,23 @@ def test_many_members_fighting_over_two_partners_end_quickly_and_validly():
         pairs = matching.match_block(size, u, v, weights, rough)
         assert len(pairs) == 2 and len({x for pair in pairs for x in pair}) == 4
         assert {min(pair) for pair in pairs} == {0, 1}
+
+
+def test_same_plan_in_another_process_whatever_the_hash_seed():
+    script = (
+        "from tests.unit.test_matching import _big_round\n"
+        "from chalicelib.matching import plan_round\n"
+        "people, history = _big_round(900, seed=3)\n"  # big enough for the auction path
+        "print(repr(plan_round(people, history, odd_rule='trio', repeat_window=2, seed=5)))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": "."},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hash_seed in (1, 2)
+    }
+    assert len(outputs) == 1 and "PlannedPair" in outputs.pop()
