@@ -1,0 +1,418 @@
+"""DynamoDB round trips per request, counted with botocore event hooks on the app's own client.
+
+    .venv/bin/python -m bench.roundtrips          # print every scenario's counts by operation
+
+Requests go through `chalice.test.Client` on DynamoDB Local (a fresh table), with WORK_MODE=sqs
+and `outbox.dispatch_work` (the one place that sends SQS messages) replaced by a recorder: in
+AWS mail is delivered (and a pairing round is run) by a worker, not in the request, so the
+request's figure leaves that out, counts the messages, and the worker's work is its own figure.
+(Not moto: its TransactWriteItems deep-copies the whole table each time, which made 500
+invitations take minutes and gigabytes. Counts do not depend on the engine.)
+
+`RoundTrips` is reusable: `with RoundTrips(deps.dynamodb_client()) as trips: ...` then
+`trips.calls` (API calls by operation; botocore's retries are not separate calls there),
+`trips.attempts` (HTTP attempts, retries included) and `trips.items` (items written by each
+write operation, to check batch sizes). tests/integration/test_round_trips.py asserts the budgets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import secrets
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+INVITED = 500
+LUNCHERS = 1000
+
+
+class RoundTrips:
+    """Counts the API calls one botocore client makes while the block runs."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
+        self.attempts = 0
+        self._id = f"roundtrips-{uuid.uuid4().hex}"
+        self._service = client.meta.service_model.endpoint_prefix
+
+    def _on_call(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    def _on_params(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        op = model.name
+        if op == "TransactWriteItems":
+            self.items[op] += len(params.get("TransactItems", []))
+        elif op == "BatchWriteItem":
+            self.items[op] += sum(len(v) for v in params.get("RequestItems", {}).values())
+        elif op in SINGLE_WRITES:
+            self.items[op] += 1
+
+    def _on_send(self, **_: Any) -> None:
+        self.attempts += 1
+
+    def __enter__(self) -> Self:
+        events = self.client.meta.events
+        events.register(f"before-call.{self._service}", self._on_call, unique_id=self._id + "-call")
+        events.register(f"before-send.{self._service}", self._on_send, unique_id=self._id + "-send")
+        events.register(f"before-parameter-build.{self._service}", self._on_params,
+                        unique_id=self._id + "-params")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        events = self.client.meta.events
+        events.unregister(f"before-call.{self._service}", unique_id=self._id + "-call")
+        events.unregister(f"before-send.{self._service}", unique_id=self._id + "-send")
+        events.unregister(f"before-parameter-build.{self._service}", unique_id=self._id + "-params")
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def writes(self, *ops: str) -> int:
+        return sum(self.calls[op] for op in (ops or WRITES))
+
+
+@dataclass
+class Figure:
+    """One scenario: DynamoDB calls by operation, items written, SQS messages sent."""
+
+    name: str
+    calls: dict[str, int]
+    items: dict[str, int] = field(default_factory=dict)
+    attempts: int = 0
+    sqs: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def by_op(self) -> str:
+        return ", ".join(f"{op} {n}" for op, n in sorted(self.calls.items())) or "none"
+
+    def writes_free(self) -> bool:
+        return not any(self.calls.get(op) for op in WRITES)
+
+    def writes_single(self) -> int:
+        return sum(self.calls.get(op, 0) for op in SINGLE_WRITES)
+
+
+@contextlib.contextmanager
+def _environment(endpoint: str) -> Iterator[Queues]:
+    """Test-like settings with WORK_MODE=sqs on a fresh table, all restored afterwards (tests
+    share the process); SQS messages are recorded by `Queues` instead of sent."""
+    from chalicelib import deps
+    from chalicelib.services import outbox
+    from chalicelib.store import schema
+
+    tmp = Path(tempfile.mkdtemp(prefix="roundtrips-"))
+    table = f"powerlunch-rt-{uuid.uuid4().hex[:10]}"
+    wanted = {
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "DYNAMODB_ENDPOINT": endpoint,
+        "SIGNING_SECRET": secrets.token_urlsafe(48), "MAIL_MODE": "files", "WORK_MODE": "sqs",
+        "BASE_URL": "https://lunch.example.test", "SENDER_EMAIL": "lunch@powerlunch.example",
+        "TABLE_NAME": table, "OUTBOX_DIR": str(tmp / "outbox"),
+        "MAIL_QUEUE_URL": "https://sqs.invalid/mail", "PAIRING_QUEUE_URL": "https://sqs.invalid/pairing",
+    }
+    dropped = ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN")
+    saved = {k: os.environ.get(k) for k in (*wanted, *dropped)}
+    os.environ.update(wanted)
+    for name in dropped:
+        os.environ.pop(name, None)
+    queues = Queues()
+    real_dispatch = outbox.dispatch_work
+    outbox.dispatch_work = queues.send  # type: ignore[assignment]
+    deps.reset()
+    deps.set_clock(lambda: NOW)
+    try:
+        settings = deps.settings()  # cached now: the test stage's WORK_MODE=inline is never read
+        assert settings.work_mode == "sqs", settings
+        schema.create_table(deps.dynamodb_client(), table)
+        yield queues
+    finally:
+        outbox.dispatch_work = real_dispatch  # type: ignore[assignment]
+        deps.set_clock(lambda: datetime.now(UTC))
+        with contextlib.suppress(Exception):
+            deps.dynamodb_client().delete_table(TableName=table)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        deps.reset()
+
+
+class Queues:
+    """Stands in for SQS: records each message `outbox.dispatch_work` would send, by queue."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[dict[str, Any]]] = {"mail": [], "pairing": []}
+
+    def send(self, queue_name: str, body: dict[str, Any]) -> None:
+        self.messages["mail" if queue_name.endswith("mail") else "pairing"].append(body)
+
+    def waiting(self) -> dict[str, int]:
+        return {name: len(bodies) for name, bodies in self.messages.items()}
+
+    def drain(self, name: str) -> list[dict[str, Any]]:
+        bodies, self.messages[name] = self.messages[name], []
+        return bodies
+
+
+class Scenarios:
+    """Sets up one group on moto and measures each request through the Chalice test client."""
+
+    def __init__(self, http: Any, queues: Queues) -> None:
+        from chalicelib import deps
+        from chalicelib.models import GroupIn
+        from chalicelib.services import groups
+
+        self.http = http
+        self.queues = queues
+        self.client = deps.dynamodb_client()
+        group, key = groups.create_group(GroupIn(name="Lisbon Founders", timezone="Europe/Lisbon",
+                                                 sender_name="Lisbon Founders",
+                                                 reply_to="organizer@example.com"))
+        self.group_id = group.group_id
+        self.auth = {"Authorization": f"Bearer {key.secret}", "Content-Type": "application/json"}
+        self.figures: dict[str, Figure] = {}
+
+    # ---- plumbing
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else b""
+        response = self.http.request(method, f"/groups/{self.group_id}/{path}", headers=self.auth,
+                                     body=data)
+        assert response.status_code < 300, (method, path, response.status_code, response.body)
+        return json.loads(response.body) if response.body else None
+
+    def measure(self, name: str, action: Any, note: str = "") -> Any:
+        before = self.queues.waiting()
+        with RoundTrips(self.client) as trips:
+            result = action()
+        after = self.queues.waiting()
+        sent = {queue: after[queue] - before[queue] for queue in after}
+        self.figures[name] = Figure(name, dict(trips.calls), dict(trips.items), trips.attempts,
+                                    {k: v for k, v in sent.items() if v}, note)
+        return result
+
+    def deliver_mail(self, name: str, note: str = "") -> None:
+        """The mail worker's work for everything queued so far, counted as its own figure."""
+        from chalicelib.services import outbox
+
+        bodies = self.queues.drain("mail")
+        with RoundTrips(self.client) as trips:
+            for body in bodies:
+                outbox.deliver(**body)
+        calls = {op: n for op, n in trips.calls.items()}
+        self.figures[name] = Figure(name, calls, dict(trips.items), trips.attempts,
+                                    {"mails delivered": len(bodies)}, note)
+
+    def drop_mail(self) -> None:
+        self.queues.drain("mail")
+
+    # ---- setup
+
+    def members(self, n: int, prefix: str, lunch: bool = False) -> list[str]:
+        ids: list[str] = []
+        cities = ("Lisbon", "Porto", "Braga", "Faro")
+        tags = ("climate", "fintech", "design", "ai", "health", "retail", "music", "sport")
+        goals = ("find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers")
+        for start in range(0, n, 500):
+            batch = []
+            for i in range(start, min(n, start + 500)):
+                person: dict[str, Any] = {"email": f"{prefix}{i}@example.com", "name": f"{prefix.title()} {i}"}
+                if lunch:
+                    person["lunch"] = {
+                        "opted_in": True, "city": cities[i % len(cities)], "virtual": False,
+                        "interests": [tags[i % 8], tags[(i * 3 + 1) % 8]],
+                        "goals": [goals[i % 7]], "availability": ["tue-lunch", "thu-lunch"]}
+                batch.append(person)
+            created = self.api("POST", "members", {"members": batch})["created"]
+            ids += [m["member_id"] for m in created]
+        return ids
+
+    def meetup(self, capacity: int | None) -> tuple[str, datetime]:
+        starts = NOW + timedelta(days=8)
+        data = {"title": "Founders' breakfast", "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(), "timezone": "Europe/Lisbon",
+                "venue": {"name": "Café Tati", "address": "Rua da Ribeira Nova 36"},
+                "capacity": capacity, "guests_allowed": 1}
+        made = self.api("POST", "meetups", data)
+        return made["meetup_id"], datetime.fromisoformat(made["ends_at"])
+
+    def link(self, meetup_id: str, ends_at: datetime, member_id: str) -> str:
+        from chalicelib import links
+
+        url = links.rsvp_url(self.group_id, meetup_id, member_id, ends_at)
+        return url.removeprefix(os.environ["BASE_URL"])
+
+    def answer(self, link: str, choice: str) -> str:
+        response = self.http.post(link, headers=FORM, body=urlencode({"answer": choice}).encode())
+        assert response.status_code == 200, (response.status_code, response.body)
+        return link
+
+    # ---- the scenarios
+
+    def rsvp(self) -> None:
+        a, b, c = self.members(3, "rsvp")
+        meetup_id, ends = self.meetup(capacity=1)
+        link_a, link_b, link_c = (self.link(meetup_id, ends, m) for m in (a, b, c))
+        self.measure("RSVP page GET", lambda: self.http.get(link_a))
+        self.measure("RSVP POST going", lambda: self.answer(link_a, "going"))
+        self.deliver_mail("delivery of one confirmation (mail worker)",
+                          "per email: read, claim, group + member, mark sent")
+        self.measure("RSVP POST waitlisted", lambda: self.answer(link_b, "going"))
+        self.measure("RSVP POST going again (no change)", lambda: self.answer(link_a, "going"))
+        self.drop_mail()
+        self.answer(link_c, "going")  # a second waitlisted member stays waitlisted
+        self.drop_mail()
+        self.measure("RSVP POST decline that promotes one", lambda: self.answer(link_a, "not_going"),
+                     "the decliner's confirmation plus the promoted member's email")
+        self.drop_mail()
+        self.list_rsvps = meetup_id
+
+    def lists(self) -> None:
+        self.members(60, "list")
+        self.measure("organizer list: members (1 page of 50)", lambda: self.api("GET", "members"))
+        second = self.api("GET", "members")["next_cursor"]
+        self.measure("organizer list: members (next page)",
+                     lambda: self.api("GET", f"members?cursor={second}"))
+        self.measure("organizer list: meetups (1 page)", lambda: self.api("GET", "meetups?when=upcoming"))
+        self.measure("organizer list: RSVPs (1 page, with names)",
+                     lambda: self.api("GET", f"meetups/{self.list_rsvps}/rsvps"))
+
+    def invitations(self) -> None:
+        ids = self.members(INVITED, "invitee")
+        meetup_id, _ = self.meetup(capacity=None)
+        self.measure(f"invitations for {INVITED} members",
+                     lambda: self.api("POST", f"meetups/{meetup_id}/invitations", {"member_ids": ids}))
+        self.drop_mail()
+
+    def pairing(self) -> None:
+        from chalicelib.services import pairing
+
+        self.members(LUNCHERS, "luncher", lunch=True)
+        self.api("PUT", "lunch-program", {"cadence": "weekly", "weekday": "tue", "local_hour": 10,
+                                          "odd_rule": "sit_out"})
+        self.measure("lunch round request (POST lunch-rounds)", lambda: self.api("POST", "lunch-rounds", {}))
+        work = self.queues.drain("pairing")
+        assert len(work) == 1, work
+        self.measure(f"pairing round of {LUNCHERS} members (worker)",
+                     lambda: pairing.run_round_message(work[0]),
+                     "plan, write pairs, per-member records, intros recorded in the outbox")
+        self.drop_mail()
+
+
+def measure(endpoint: str) -> dict[str, Figure]:
+    """Every scenario on a fresh table of the DynamoDB Local at `endpoint`; answers the
+    figures by scenario name."""
+    from chalice.test import Client
+
+    with _environment(endpoint) as queues:
+        from app import app
+
+        with Client(app, stage_name="test", project_dir=str(ROOT)) as client:
+            scenes = Scenarios(client.http, queues)
+            scenes.rsvp()
+            scenes.lists()
+            scenes.invitations()
+            scenes.pairing()
+        return scenes.figures
+
+
+# ---------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True)
+class Budget:
+    name: str
+    met: bool
+    measured: str
+    budget: str
+
+
+def budgets(figures: dict[str, Figure]) -> list[Budget]:
+    """Each issue-6 budget against the counts (the same checks the tests make)."""
+    out: list[Budget] = []
+    page = figures["RSVP page GET"]
+    out.append(Budget("RSVP page GET", page.total <= 2 and page.writes_free(), f"{page.total} ({page.by_op()})",
+                      "≤ 2, no writes"))
+    for name in ("RSVP POST going", "RSVP POST waitlisted"):
+        f = figures[name]
+        out.append(Budget(name, f.total <= 2 and f.sqs.get("mail", 0) == 1,
+                          f"{f.total} ({f.by_op()}) + {f.sqs.get('mail', 0)} SQS", "≤ 2 + 1 SQS dispatch"))
+    f = figures["RSVP POST decline that promotes one"]
+    out.append(Budget("RSVP POST decline that promotes one",
+                      f.total <= 3 and f.calls.get("TransactWriteItems", 0) <= 2,
+                      f"{f.total} ({f.by_op()}) + {f.sqs.get('mail', 0)} SQS",
+                      "≤ 2 + 1 transaction per promoted RSVP = 3"))
+    for name, f in figures.items():
+        if name.startswith("organizer list"):
+            out.append(Budget(name, f.calls.get("Query", 0) == 1, f"{f.by_op()}", "1 Query a page"))
+    for name, f in figures.items():
+        if name.startswith("invitations") or name.startswith("pairing round"):
+            ok, why = batched(f)
+            out.append(Budget(name, ok, f"{f.by_op()}; {why}", "writes in batches of 25 / transactions ≤ 100"))
+    scans = sum(f.calls.get("Scan", 0) for f in figures.values())
+    out.append(Budget("no Scan anywhere", scans == 0, f"{scans} Scans", "0"))
+    return out
+
+
+def batched(f: Figure) -> tuple[bool, str]:
+    """Writes proportional to the work go in BatchWriteItem (25) or transactions (up to 100):
+    at most a handful of single-item writes, and each batch call carries more than one item
+    on average once there is more than one batch."""
+    singles = f.writes_single()
+    written = sum(f.items.values())
+    calls = sum(f.calls.get(op, 0) for op in WRITES)
+    needed = math.ceil(written / 100) if written else 0
+    ok = singles <= 5 and calls <= needed + 5
+    return ok, f"{written:,} items in {calls:,} write calls ({singles:,} single-item)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--endpoint", help="a running DynamoDB Local (default: start one)")
+    endpoint = parser.parse_args().endpoint
+    if endpoint:
+        figures = measure(endpoint)
+    else:
+        from scripts.dynamodb_local import DynamoDBLocal
+
+        with DynamoDBLocal() as server:
+            figures = measure(server.endpoint_url)
+    for f in figures.values():
+        extra = f"; SQS {f.sqs}" if f.sqs else ""
+        print(f"{f.name:<52} {f.total:>5}  {f.by_op()}{extra}")
+    for b in budgets(figures):
+        print(f"{'met' if b.met else 'NOT MET':<8} {b.name}: {b.measured} (budget {b.budget})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
