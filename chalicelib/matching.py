@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import random
 import re
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -580,25 +580,31 @@ def _solve_components(size: int, u: IntArray, v: IntArray, w: IntArray, mate: In
             mate[nodes[x]], mate[nodes[y]] = nodes[y], nodes[x]
 
 
-def _adjacency(size: int, u: IntArray, v: IntArray, w: IntArray) -> list[list[int]]:
-    """Neighbours of each node, best edge first."""
+def _adjacency(size: int, u: IntArray, v: IntArray, w: IntArray) -> Callable[[int], list[int]]:
+    """Neighbours of a node, best edge first; sorted only for the nodes that are asked for."""
     ends = np.concatenate([u, v])
-    others = np.concatenate([v, u])
-    order = np.lexsort((others, -np.concatenate([w, w]), ends))
-    ends, others = ends[order], others[order]
-    bounds = np.searchsorted(ends, np.arange(size + 1))
-    flat = others.tolist()
-    return [flat[bounds[i] : bounds[i + 1]] for i in range(size)]
+    order = np.argsort(ends, kind="stable")
+    others = np.concatenate([v, u])[order]
+    weights = np.concatenate([w, w])[order]
+    bounds = np.searchsorted(ends[order], np.arange(size + 1))
+
+    def neighbours(node: int) -> list[int]:
+        start, stop = bounds[node], bounds[node + 1]
+        best_first = np.argsort(-weights[start:stop], kind="stable")
+        found: list[int] = others[start:stop][best_first].tolist()
+        return found
+
+    return neighbours
 
 
-def _grow(start: int, adjacency: list[list[int]], mate: IntArray, limit: int) -> IntArray:
+def _grow(start: int, adjacency: Callable[[int], list[int]], mate: IntArray, limit: int) -> IntArray:
     """A neighbourhood around `start`: best neighbours first, always with their partners."""
     taken: dict[int, None] = {start: None}
     frontier = [start]
     while frontier and len(taken) < limit:
         next_frontier: list[int] = []
         for node in frontier:
-            for neighbour in adjacency[node]:
+            for neighbour in adjacency(node):
                 if neighbour in taken:
                     continue
                 taken[neighbour] = None
