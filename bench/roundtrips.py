@@ -282,8 +282,9 @@ class Scenarios:
         a, b, c = self.members(3, "rsvp")
         meetup_id, ends = self.meetup(capacity=1)
         link_a, link_b, link_c = (self.link(meetup_id, ends, m) for m in (a, b, c))
-        self.measure("RSVP page GET", lambda: self.http.get(link_a))
-        self.measure("RSVP POST going", lambda: self.answer(link_a, "going"))
+        self.measure("RSVP page GET", lambda: self.http.get(link_a), "group, member, meetup, own RSVP")
+        self.measure("RSVP POST going", lambda: self.answer(link_a, "going"),
+                     "read as the page; RSVP, counters and confirmation email in one transaction")
         self.deliver_mail("delivery of one confirmation (mail worker)",
                           "per email: read, claim, group + member, mark sent")
         self.measure("RSVP POST waitlisted", lambda: self.answer(link_b, "going"))
@@ -298,19 +299,23 @@ class Scenarios:
 
     def lists(self) -> None:
         self.members(60, "list")
-        self.measure("organizer list: members (1 page of 50)", lambda: self.api("GET", "members"))
+        self.measure("organizer list: members (1 page of 50)", lambda: self.api("GET", "members"),
+                     "the API key (GetItem), the group for its time zone (GetItem), the page (Query)")
         second = self.api("GET", "members")["next_cursor"]
         self.measure("organizer list: members (next page)",
-                     lambda: self.api("GET", f"members?cursor={second}"))
-        self.measure("organizer list: meetups (1 page)", lambda: self.api("GET", "meetups?when=upcoming"))
+                     lambda: self.api("GET", f"members?cursor={second}"), "as the first page")
+        self.measure("organizer list: meetups (1 page)", lambda: self.api("GET", "meetups?when=upcoming"),
+                     "the API key (GetItem), the page (Query)")
         self.measure("organizer list: RSVPs (1 page, with names)",
-                     lambda: self.api("GET", f"meetups/{self.list_rsvps}/rsvps"))
+                     lambda: self.api("GET", f"meetups/{self.list_rsvps}/rsvps"),
+                     "the API key and the meetup (GetItem each), the page (Query), names (BatchGetItem)")
 
     def invitations(self) -> None:
         ids = self.members(INVITED, "invitee")
         meetup_id, _ = self.meetup(capacity=None)
         self.measure(f"invitations for {INVITED} members",
-                     lambda: self.api("POST", f"meetups/{meetup_id}/invitations", {"member_ids": ids}))
+                     lambda: self.api("POST", f"meetups/{meetup_id}/invitations", {"member_ids": ids}),
+                     "key, group, meetup; members and outbox dedupe keys by 100; mail in transactions of 100")
         self.drop_mail()
 
     def pairing(self) -> None:

@@ -127,12 +127,12 @@ def roundtrip_section(info: dict[str, str], figures: dict[str, Any], budgets: li
              " recording the SQS messages: mail delivery (and the pairing round) is the worker's, counted as its"
              " own figure. Baseline: the budget (the fewest trips the design allows). Asserted in"
              " `tests/integration/test_round_trips.py`.", "",
-             "| request | DynamoDB calls | by operation | items written | SQS messages | HTTP attempts |",
-             "|---|---|---|---|---|---|"]
+             "| request | DynamoDB calls | by operation | items written | SQS messages | HTTP attempts | what |",
+             "|---|---|---|---|---|---|---|"]
     for f in figures.values():
         items = ", ".join(f"{op} {n:,}" for op, n in sorted(f.items.items())) or "—"
         sqs = ", ".join(f"{k} {v:,}" for k, v in f.sqs.items()) or "—"
-        lines.append(f"| {f.name} | {f.total:,} | {f.by_op()} | {items} | {sqs} | {f.attempts:,} |")
+        lines.append(f"| {f.name} | {f.total:,} | {f.by_op()} | {items} | {sqs} | {f.attempts:,} | {f.note} |")
     lines += ["", "| budget | measured | met? |", "|---|---|---|"]
     lines += [f"| {b.name}: {b.budget} | {b.measured} | {'met' if b.met else '**not met**'} |" for b in budgets]
     return lines
