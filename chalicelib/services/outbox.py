@@ -138,6 +138,12 @@ def retry_stuck(now: datetime) -> int:
     return count
 
 
+def scrub(group_id: str, member_id: str, dedupe_keys: Sequence[str]) -> None:
+    """Drop the words of these mails to a member (they speak of someone being erased)."""
+    for dedupe_key in dedupe_keys:
+        deps.store().outbox.scrub(group_id, member_id, keys.mail_id(dedupe_key))
+
+
 def erase_member(group_id: str, member_id: str) -> int:
     """Delete the member's recorded mail (it holds their address and our words to them)."""
     return deps.store().outbox.erase_member(group_id, member_id)

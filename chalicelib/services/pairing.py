@@ -565,13 +565,18 @@ def stats(group_id: str) -> dict[str, Any]:
 
 def forget_member(group_id: str, member_id: str) -> None:
     """Erasure: drop the member's answers and the reasons quoting their words from every pair
-    they were in, and their lunch record. Pairs keep the bare member id (it names no one once
-    the member item is gone)."""
+    they were in, the words of their partners' intros and follow-ups, and their lunch record.
+    Pairs keep the bare member id (it names no one once the member item is gone)."""
     store = deps.store().lunch
     record = store.get_record(group_id, member_id)
     for pair in store.get_pairs(group_id, record.pairs):
         kept = [r for r in pair.reasons if placeholder(member_id) not in r]
         store.scrub_pair(group_id, pair.pair_id, member_id, kept)
+        # Their partners' intro and follow-up introduced this member by name and words.
+        for partner in pair.member_ids:
+            if partner != member_id:
+                outbox.scrub(group_id, partner, [f"lunch_intro:{pair.round_id}:{partner}",
+                                                 f"lunch_followup:{pair.round_id}:{partner}"])
     store.delete_record(group_id, member_id)
 
 

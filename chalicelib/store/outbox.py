@@ -15,6 +15,8 @@ from chalicelib.store.schema import GSI1PK, GSI1SK
 
 MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
 MAX_ATTEMPTS = 5
+_CONTENT = "subject, #txt, html, calendar, calendar_method"  # `text` is a reserved word
+_CONTENT_NAMES = {"#txt": "text"}
 
 
 class Mail(BaseModel):
@@ -23,9 +25,11 @@ class Mail(BaseModel):
     member_id: str
     kind: str
     dedupe_key: str
-    subject: str
-    text: str
-    html: str
+    # The content is kept only until the mail is sent (or suppressed): then the record keeps
+    # its metadata for dedupe and audit, and none of the words (privacy by default).
+    subject: str = ""
+    text: str = ""
+    html: str = ""
     calendar: bytes | None = None
     calendar_method: str | None = None
     status: MailStatus = "queued"
@@ -97,12 +101,13 @@ class OutboxRepo:
         return _mail(item)
 
     def finish(self, mail: Mail, status: MailStatus, at: datetime) -> None:
-        """Mark sent or suppressed and leave the pending index (guarded: only by its sender)."""
+        """Mark sent or suppressed, drop the content, and leave the pending index (guarded:
+        only by its sender)."""
         with contextlib.suppress(ConditionFailed):  # another sender finished it first
             self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id),
-                           "SET #st = :status, sent_at = :at REMOVE lease_until, #gpk, #gsk",
+                           f"SET #st = :status, sent_at = :at REMOVE lease_until, #gpk, #gsk, {_CONTENT}",
                            condition="#st = :sending",
-                           names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK},
+                           names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK, **_CONTENT_NAMES},
                            values={":status": status, ":sending": "sending", ":at": at})
 
     def release(self, mail: Mail, error: str) -> Mail:
@@ -116,6 +121,19 @@ class OutboxRepo:
         item = self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id), expression,
                               names=names, values={":status": status, ":err": error[:500]})
         return _mail(item)
+
+    def scrub(self, group_id: str, member_id: str, mail_id: str) -> None:
+        """Drop a mail's content (it names someone erased); one not sent yet never will be."""
+        key = keys.mail(group_id, member_id, mail_id)
+        names = {"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK, **_CONTENT_NAMES}
+        try:
+            self.db.update(key, f"SET #st = :suppressed REMOVE #gpk, #gsk, {_CONTENT}",
+                           condition="attribute_exists(PK) AND #st <> :sent", names=names,
+                           values={":suppressed": "suppressed", ":sent": "sent"})
+        except ConditionFailed:  # absent, or sent: then only the words go
+            with contextlib.suppress(ConditionFailed):
+                self.db.update(key, f"REMOVE {_CONTENT}", condition="attribute_exists(PK)",
+                               names=_CONTENT_NAMES)
 
     def pending(self, before: datetime) -> Iterator[Mail]:
         """Mail still not sent that was recorded before `before` (the retry sweep)."""

@@ -162,3 +162,28 @@ def test_delete_member_removes_member_and_guard(any_table: str) -> None:
     assert deps.store().members.get(g.group_id, m.member_id) is None
     created, existed = deps.store().members.create_many(g.group_id, [member(g.group_id, "gone@example.com")])
     assert len(created) == 1 and existed == []
+
+
+def test_outbox_keeps_no_words_after_sending_and_scrub_stops_unsent_mail(any_table: str) -> None:
+    g = group()
+    (m,), _ = deps.store().members.create_many(g.group_id, [member(g.group_id, "s@example.com")])
+    outbox = deps.store().outbox
+    outbox.add_new([_mail(g, m, "sent"), _mail(g, m, "queued")])
+    sent = outbox.get(g.group_id, m.member_id, keys.mail_id("sent"))
+    assert sent is not None
+    claimed = outbox.claim(sent, T0, T0 + timedelta(minutes=5))
+    assert claimed is not None
+    outbox.finish(claimed, "sent", T0)
+    after = outbox.get(g.group_id, m.member_id, keys.mail_id("sent"))
+    assert after is not None and after.status == "sent"
+    assert (after.subject, after.text, after.html, after.calendar) == ("", "", "", None)
+    assert after.dedupe_key == "sent"  # the record stays: it still dedupes
+
+    for mail_id in (keys.mail_id("queued"), keys.mail_id("sent"), keys.mail_id("absent")):
+        outbox.scrub(g.group_id, m.member_id, mail_id)
+    scrubbed = outbox.get(g.group_id, m.member_id, keys.mail_id("queued"))
+    assert scrubbed is not None and scrubbed.status == "suppressed" and scrubbed.html == ""
+    assert [x.mail_id for x in outbox.pending(before=T0 + timedelta(days=1))] == []
+    still_sent = outbox.get(g.group_id, m.member_id, keys.mail_id("sent"))
+    assert still_sent is not None and still_sent.status == "sent"
+    assert outbox.get(g.group_id, m.member_id, keys.mail_id("absent")) is None
