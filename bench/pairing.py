@@ -40,6 +40,7 @@ from chalicelib.matching import History, Plan, Profile, plan_round
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 START, END = "<!-- pairing:start -->", "<!-- pairing:end -->"
+MEASURED = ("bench/pairing.py", "bench/generate.py")  # with chalicelib/matching.py: what the figures depend on
 REPEAT_WINDOW = 6
 SEED = 3
 
@@ -306,7 +307,9 @@ def machine() -> dict[str, str]:
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "chalicelib/matching.py", "bench"], capture_output=True, text=True
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "chalicelib/matching.py", *MEASURED],
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return {
         "cpu": f"{model}, {os.cpu_count()} cores (run pinned to 1)",
