@@ -47,3 +47,10 @@ def pairing_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.services import outbox, pairing
 
     return outbox.handle_records(pairing.PAIRING_QUEUE, list(event))
+
+
+@app.on_sqs_message(queue="powerlunch-rsvp", batch_size=5, name="rsvp_worker")
+def rsvp_worker(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.services import outbox, rsvp
+
+    return outbox.handle_records(rsvp.RSVP_QUEUE, list(event))

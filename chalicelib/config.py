@@ -14,7 +14,7 @@ WorkMode = Literal["sqs", "inline"]
 # OUTBOX_DIR, SIGNING_SECRET, SIGNING_SECRET_FILE) or set by the Lambda runtime (AWS_REGION).
 AWS_VARIABLES: tuple[str, ...] = (
     "TABLE_NAME", "BASE_URL", "MAIL_MODE", "SENDER_EMAIL", "WORK_MODE",
-    "MAIL_QUEUE_URL", "PAIRING_QUEUE_URL", "SIGNING_SECRET_ARN", "LOG_LEVEL",
+    "MAIL_QUEUE_URL", "PAIRING_QUEUE_URL", "RSVP_QUEUE_URL", "SIGNING_SECRET_ARN", "LOG_LEVEL",
 )
 
 
@@ -30,10 +30,16 @@ class Settings:
     work_mode: WorkMode
     mail_queue_url: str | None
     pairing_queue_url: str | None
+    rsvp_queue_url: str | None
     signing_secret: str | None
     signing_secret_file: str | None
     signing_secret_arn: str | None
     log_level: str
+
+    def queue_url(self, queue_name: str) -> str | None:
+        """The URL of one of the app's queues, by the name app.py consumes it under."""
+        return {"powerlunch-mail": self.mail_queue_url, "powerlunch-pairing": self.pairing_queue_url,
+                "powerlunch-rsvp": self.rsvp_queue_url}.get(queue_name)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,6 +61,7 @@ class Settings:
             work_mode=work_mode,  # type: ignore[arg-type]
             mail_queue_url=e.get("MAIL_QUEUE_URL") or None,
             pairing_queue_url=e.get("PAIRING_QUEUE_URL") or None,
+            rsvp_queue_url=e.get("RSVP_QUEUE_URL") or None,
             signing_secret=e.get("SIGNING_SECRET") or None,
             signing_secret_file=e.get("SIGNING_SECRET_FILE") or None,
             signing_secret_arn=e.get("SIGNING_SECRET_ARN") or None,

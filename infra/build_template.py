@@ -24,7 +24,8 @@ from chalice.utils import to_cfn_resource_name  # noqa: E402
 from chalicelib.store import schema  # noqa: E402
 
 # The queues the app consumes, by the name app.py gives them, and their logical ids here.
-QUEUES = {"powerlunch-mail": "MailQueue", "powerlunch-pairing": "PairingQueue"}
+QUEUES = {"powerlunch-mail": "MailQueue", "powerlunch-pairing": "PairingQueue",
+          "powerlunch-rsvp": "RsvpQueue"}
 MAX_RECEIVE_COUNT = 5
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600  # a weekend outage of SES still gets delivered
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the maximum: time to look at what failed
@@ -273,6 +274,7 @@ def build(stage_name: str) -> dict[str, Any]:
             "SENDER_EMAIL": {"Ref": "SenderEmail"},
             "MAIL_QUEUE_URL": {"Ref": "MailQueue"},
             "PAIRING_QUEUE_URL": {"Ref": "PairingQueue"},
+            "RSVP_QUEUE_URL": {"Ref": "RsvpQueue"},
             "SIGNING_SECRET_ARN": {"Ref": "SigningSecret"},
         }}}},
         "Resources": resources,
@@ -282,8 +284,10 @@ def build(stage_name: str) -> dict[str, Any]:
             "SigningSecretArn": {"Value": {"Ref": "SigningSecret"}},
             "MailQueueUrl": {"Value": {"Ref": "MailQueue"}},
             "PairingQueueUrl": {"Value": {"Ref": "PairingQueue"}},
+            "RsvpQueueUrl": {"Value": {"Ref": "RsvpQueue"}},
             "MailDeadLetterQueueUrl": {"Value": {"Ref": "MailDeadLetterQueue"}},
             "PairingDeadLetterQueueUrl": {"Value": {"Ref": "PairingDeadLetterQueue"}},
+            "RsvpDeadLetterQueueUrl": {"Value": {"Ref": "RsvpDeadLetterQueue"}},
         },
     }
 

@@ -167,7 +167,7 @@ def dispatch_work(queue_name: str, body: dict[str, Any]) -> None:
     if settings.work_mode == "inline":
         _workers[queue_name](body)
         return
-    url = settings.mail_queue_url if queue_name == MAIL_QUEUE else settings.pairing_queue_url
+    url = settings.queue_url(queue_name)
     if not url:
         raise RuntimeError(f"no queue URL configured for {queue_name}")
     deps.sqs_client().send_message(QueueUrl=url, MessageBody=json.dumps(body))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # icalendar loads when a calendar is first made, not at impor
 log = logging.getLogger(__name__)
 
 MAX_TRIES = 12
+RSVP_QUEUE = "powerlunch-rsvp"
 REMINDER_WINDOW = (timedelta(hours=23), timedelta(hours=25))
 
 
@@ -159,7 +160,8 @@ def view(claims: Claims) -> Answered:
 def answer(claims: Claims, given: RsvpAnswer) -> Answered:
     """Record a member's answer in two round trips: one BatchGetItem, then one transaction that
     changes the RSVP, the meetup's counters and records the confirmation email (a transactional
-    outbox: the answer and its email commit together). Freed seats then go to the waitlist."""
+    outbox: the answer and its email commit together). Freed seats go to the waitlist in the
+    background (`request_promotion`): the member's request does not do other people's work."""
     from chalicelib.services import outbox
 
     store = deps.store()
@@ -184,24 +186,37 @@ def answer(claims: Claims, given: RsvpAnswer) -> Answered:
         meetup = meetup.model_copy(update={
             "going_seats": meetup.going_seats + decision.seats_delta,
             "waitlist_count": meetup.waitlist_count + decision.wait_delta})
-        if decision.frees_seats:
-            promote_waitlist(group, meetup.meetup_id, seen=meetup)
+        if decision.frees_seats and meetup.waitlist_count > 0:
+            request_promotion(meetup)
         return Answered(group, member, meetup, after, changed=True)
     raise errors.Unavailable("Many people are answering at once; please try again.")
 
 
-def promote_waitlist(group: Group, meetup_id: str, *, seen: Meetup | None = None) -> list[Rsvp]:
+def request_promotion(meetup: Meetup) -> None:
+    """Seats were freed: promote from the waitlist in the worker (SQS in AWS, which retries a
+    failed promotion; inline locally and in tests)."""
+    from chalicelib.services import outbox
+
+    outbox.dispatch_work(RSVP_QUEUE, {"group_id": meetup.group_id, "meetup_id": meetup.meetup_id})
+
+
+def promote_message(body: dict[str, Any]) -> list[Rsvp]:
+    """The worker's side of `request_promotion`."""
+    group = deps.store().groups.get(str(body["group_id"]))
+    return [] if group is None else promote_waitlist(group, str(body["meetup_id"]))
+
+
+def promote_waitlist(group: Group, meetup_id: str) -> list[Rsvp]:
     """Give free seats to the earliest waitlisted members that fit, in order, each in its own
     transaction (conditional on the entry still being there and the seats still fitting, and
     recording the member's notice), and email each. Safe to run concurrently: a lost race on one
-    entry moves on to the next. `seen`: the meetup as the caller just left it (saves a read; the
-    transactions' conditions still check the real counters)."""
+    entry moves on to the next."""
     from chalicelib.services import outbox
 
     store = deps.store()
     promoted: list[Rsvp] = []
     for attempt in range(MAX_TRIES):
-        meetup = seen if seen is not None and attempt == 0 else store.meetups.get(group.group_id, meetup_id)
+        meetup = store.meetups.get(group.group_id, meetup_id)
         if meetup is None or meetup.status != "scheduled" or meetup.waitlist_count <= 0:
             return promoted
         left = meetup.seats_left
@@ -379,7 +394,7 @@ def after_change(before: Meetup, after: Meetup, *, moved: bool) -> None:
     grew = (after.capacity is None and before.capacity is not None) or (
         after.capacity is not None and before.capacity is not None and after.capacity > before.capacity)
     if grew or before.waitlist != after.waitlist:
-        promote_waitlist(group, after.meetup_id)
+        request_promotion(after)
 
 
 def after_cancel(meetup: Meetup) -> None:
@@ -478,3 +493,12 @@ def send_reminders(now: datetime) -> int:
                  for r in going if r.member_id in members]
         queued += outbox.queue_many(group, batch)
     return queued
+
+
+def _register() -> None:
+    from chalicelib.services import outbox
+
+    outbox.register_worker(RSVP_QUEUE, promote_message)
+
+
+_register()

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib import config
 from chalicelib.store import schema
+from infra.build_template import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,7 +180,7 @@ def test_policy_files_are_least_privilege(stage: str) -> None:
     assert chalice_config["autogen_policy"] is False
     doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
     for statement in doc["Statement"]:
-        check_statement(stage, statement, {"MailQueue", "PairingQueue"})
+        check_statement(stage, statement, set(QUEUES.values()))
 
 
 def consumers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -196,7 +197,7 @@ def consumers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any],
 def test_each_queue_has_a_dead_letter_queue_and_an_alarm(resources: dict[str, Any]) -> None:
     queues = of_type(resources, "AWS::SQS::Queue")
     by_consumer = consumers(resources)
-    assert set(by_consumer) == {"MailQueue", "PairingQueue"}
+    assert set(by_consumer) == set(QUEUES.values())
     alarms = of_type(resources, "AWS::CloudWatch::Alarm").values()
     for queue, (fn, fn_props, _) in by_consumer.items():
         props = queues[queue]["Properties"]

@@ -49,11 +49,15 @@ def test_the_same_answer_again_writes_nothing_and_sends_nothing(figures: dict[st
 
 
 def test_a_decline_that_promotes_one_adds_one_transaction(figures: dict[str, Figure]) -> None:
-    """Budget: the answer's 2, plus one transaction per promoted RSVP."""
+    """Budget: the answer's 2, plus one transaction per promoted RSVP. The request does the
+    answer; the promotion runs in the RSVP worker (one SQS message), one transaction each."""
     f = figures["RSVP POST decline that promotes one"]
-    assert f.sqs == {"mail": 2}  # the decliner's confirmation and the promoted member's notice
-    assert f.calls.get("TransactWriteItems", 0) <= 2, f.calls
-    assert f.total <= 2 + 1, f.calls
+    assert f.sqs == {"mail": 1, "rsvp": 1}  # the decliner's confirmation; the promotion job
+    assert f.calls == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    w = figures["promotion of one (RSVP worker)"]
+    assert w.calls.get("TransactWriteItems") == 1, w.calls  # one per promoted RSVP
+    assert w.sqs == {"mail": 1}  # the promoted member's notice, recorded in that transaction
+    assert w.calls == {"GetItem": 3, "Query": 1, "TransactWriteItems": 1}, w.calls
 
 
 def test_one_delivery_is_counted_apart_from_the_request(figures: dict[str, Figure]) -> None:
