@@ -342,11 +342,21 @@ def render(results: list[dict[str, Any]], info: dict[str, str], command: str, no
     return "\n".join(lines)
 
 
+STRETCH = "### 100,000 members"
+
+
 def write_section(text: str) -> None:
+    """Replace the pairing section; a run without the stretch keeps the last stretch figures."""
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
     if START in current and END in current:
         before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
+        old, after = rest.split(END, 1)
+        if STRETCH not in text and STRETCH in old:
+            heading, table = old.split(STRETCH, 1)[1].split("\n\n", 2)[:2]
+            if "kept from" not in heading:  # first carry-over: say which run measured it
+                dated = next((line for line in old.splitlines() if line.startswith("- Date:")), "")
+                heading = f" (kept from the last full run; {dated.removeprefix('- ')})"
+            text = text.replace("\nBudgets:", f"\n{STRETCH}{heading}\n\n{table}\n\nBudgets:", 1)
         current = before + text + after
     else:
         current = current.rstrip("\n") + "\n\n" + text + "\n"
