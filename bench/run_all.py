@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 checks = roundtrips.budgets(figures)
                 write_section("roundtrips", roundtrip_section(info, figures, checks))
                 rows += [(f"round trips: {b.name}: {b.budget}", b.measured, "met" if b.met else "**not met**",
-                          roundtrips.CLOSE.get(b.name, "")) for b in checks]
+                          "" if b.met else roundtrips.CLOSE.get(b.name, "")) for b in checks]
             result = step("throughput", lambda: throughput.measure(server.endpoint_url, quick=args.quick))
             if result is not None:
                 write_section("throughput", throughput_section(info, result))
