@@ -361,9 +361,6 @@ def measure(endpoint: str) -> dict[str, Figure]:
 
 # What would close each budget not met today (the counts are measured; this is the analysis).
 CLOSE = {
-    f"pairing round of {LUNCHERS} members (worker)":
-        "one conditional PutItem per pair and one UpdateItem per member (record_round): writing pairs and"
-        " records in transactions of 100 (still conditional, still idempotent) would make ~15 write calls",
 }
 
 

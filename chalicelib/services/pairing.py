@@ -252,11 +252,10 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     odd_rule = "sit_out" if any(len(p.member_ids) > 2 for p in earlier) else lunch_round.odd_rule
     plan = matching.plan_round(profiles, history, odd_rule=odd_rule,  # type: ignore[arg-type]
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id))
-    for planned in plan.pairs:
-        store.lunch.put_pair(LunchPair(
-            pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
-            member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
-            slot=planned.slot, created_at=now))
+    store.lunch.put_pairs([LunchPair(
+        pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
+        member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
+        slot=planned.slot, created_at=now) for planned in plan.pairs])
     total = sum(p.score for p in earlier) + plan.total_score
     return store.lunch.mark_planned(group_id, round_id, pair_count=len(earlier) + len(plan.pairs),
                                     sat_out=plan.sat_out, skipped=skipped, total_score=total, at=now)
@@ -268,10 +267,7 @@ def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
     pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
     everyone = {mid for p in pairs for mid in p.member_ids}
     members = {m.member_id: m for m in store.members.get_many(group_id, sorted(everyone))}
-    for pair in pairs:
-        for mid in pair.member_ids:
-            store.lunch.record_round(group_id, mid, round_id=round_id, pair_id=pair.pair_id,
-                                     partners=[o for o in pair.member_ids if o != mid])
+    store.lunch.record_round(group_id, round_id, pairs)
     for mid in lunch_round.sat_out:
         store.lunch.record_sat_out(group_id, mid, round_id)
     for mid in lunch_round.skipped:

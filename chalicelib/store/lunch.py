@@ -14,14 +14,23 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.models import LunchPair, LunchProgram, LunchRecord, LunchRound, PairFeedbackIn
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, set_remove
+from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled, set_remove
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
 
 
+def _pair_item(pair: LunchPair) -> Item:
+    return {**keys.lunch_pair(pair.group_id, pair.pair_id), "type": "lunch_pair",
+            **pair.model_dump(exclude={"responses", "feedback", "blocked_by"}),
+            "responses": {}, "feedback": {}}
+
+
 def _plain(item: Item) -> Item:
     return {k: v for k, v in item.items() if k not in _KEY_FIELDS}
+
+
+_TRIES = 5
 
 
 class LunchRepo:
@@ -144,16 +153,27 @@ class LunchRepo:
 
     # ---- pairs
 
-    def put_pair(self, pair: LunchPair) -> bool:
-        """Write the pair once; False when it was written before (a rerun)."""
-        item = {**keys.lunch_pair(pair.group_id, pair.pair_id), "type": "lunch_pair",
-                **pair.model_dump(exclude={"responses", "feedback", "blocked_by"}),
-                "responses": {}, "feedback": {}}
-        try:
-            self.db.put(item, condition="attribute_not_exists(PK)")
-        except ConditionFailed:
-            return False
-        return True
+    def put_pairs(self, pairs: Sequence[LunchPair]) -> int:
+        """Write each pair once, in transactions of 100 conditional puts; answers how many were
+        new (a rerun finds the ones an earlier attempt wrote, and leaves them as they are)."""
+        written = 0
+        for start in range(0, len(pairs), 100):
+            chunk = list(pairs[start:start + 100])
+            for _ in range(_TRIES):
+                if not chunk:
+                    break
+                try:
+                    self.db.transact([{"Put": {"Item": _pair_item(p),
+                                               "ConditionExpression": "attribute_not_exists(PK)"}}
+                                      for p in chunk])
+                except TransactionCancelled as cancelled:
+                    chunk = [p for i, p in enumerate(chunk) if not cancelled.failed(i)]
+                    continue
+                written += len(chunk)
+                break
+            else:
+                raise errors.Unavailable("The service is busy; try again in a moment.")
+        return written
 
     def get_pair(self, group_id: str, pair_id: str) -> LunchPair | None:
         item = self.db.get(keys.lunch_pair(group_id, pair_id))
@@ -215,13 +235,25 @@ class LunchRepo:
 
     # ---- per-member records
 
-    def record_round(self, group_id: str, member_id: str, *, round_id: str, pair_id: str,
-                     partners: Sequence[str]) -> None:
-        """Note that the member met `partners` in this round (idempotent: set ADDs)."""
-        met = {f"{round_id}/{p}" for p in partners}
-        self.db.update(keys.lunch_member(group_id, member_id),
-                       "SET member_id = :me ADD met :met, pairs :pair",
-                       values={":me": member_id, ":met": met, ":pair": {pair_id}})
+    def record_round(self, group_id: str, round_id: str, pairs: Sequence[LunchPair]) -> None:
+        """Note for every member who they met in this round, in transactions of 100 updates
+        (idempotent: set ADDs, so a rerun adds nothing twice)."""
+        updates = [{"Update": {
+            "Key": keys.lunch_member(group_id, member_id),
+            "UpdateExpression": "SET member_id = :me ADD met :met, pairs :pair",
+            "ExpressionAttributeValues": {
+                ":me": member_id, ":pair": {pair.pair_id},
+                ":met": {f"{round_id}/{other}" for other in pair.member_ids if other != member_id}}}}
+            for pair in pairs for member_id in pair.member_ids]
+        for start in range(0, len(updates), 100):
+            for _ in range(_TRIES):
+                try:
+                    self.db.transact(updates[start:start + 100])
+                except TransactionCancelled:  # a conflict with a member's own write: again
+                    continue
+                break
+            else:
+                raise errors.Unavailable("The service is busy; try again in a moment.")
 
     def record_sat_out(self, group_id: str, member_id: str, round_id: str) -> None:
         self.db.update(keys.lunch_member(group_id, member_id),

@@ -97,23 +97,20 @@ def test_a_round_killed_during_pair_writes_finishes_on_the_next_run(local_table:
 
     group_id = setup_group(11, odd_rule="trio")
     clock.set(DUE)
-    real_put = LunchRepo.put_pair
-    writes: list[str] = []
+    real_put = LunchRepo.put_pairs
 
-    def dying_put(self: LunchRepo, pair: Any) -> bool:
-        if len(writes) == 2:
-            raise Killed("the Lambda ran out of time")
-        writes.append(pair.pair_id)
-        return real_put(self, pair)
+    def dying_put(self: LunchRepo, pairs: Any) -> int:
+        real_put(self, pairs[:2])  # the first two pairs landed, then the Lambda timed out
+        raise Killed("the Lambda ran out of time")
 
-    monkeypatch.setattr(LunchRepo, "put_pair", dying_put)
+    monkeypatch.setattr(LunchRepo, "put_pairs", dying_put)
     assert pairing.start_due_rounds(DUE) == 0  # the worker died; the schedule logs and goes on
     lunch_round = deps.store().lunch.all_rounds(group_id)[0]
     assert lunch_round.status == "started"
     assert len(deps.store().lunch.pairs_of_round(group_id, pairing.pair_prefix(lunch_round.round_id))) == 2
     assert intro_recipients(outbox_dir) == Counter()
 
-    monkeypatch.setattr(LunchRepo, "put_pair", real_put)
+    monkeypatch.setattr(LunchRepo, "put_pairs", real_put)
     clock.advance(hours=1)
     assert pairing.start_due_rounds(clock()) == 1  # the next hourly run picks it up again
     assert_one_clean_round(group_id, 11)
