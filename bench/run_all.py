@@ -44,7 +44,9 @@ def machine() -> dict[str, str]:
     mem_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True, check=False).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+    # The results file itself does not count: this run is rewriting it.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!bench/RESULTS.md"], cwd=ROOT,
                            capture_output=True, text=True, check=False).stdout.strip()
     return {
         "machine": f"{model}, {os.cpu_count()} cores, {mem_kb / 2**20:.0f} GiB RAM; Python {platform.python_version()}",
