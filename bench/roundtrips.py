@@ -360,7 +360,7 @@ def measure(endpoint: str) -> dict[str, Figure]:
 
 
 # What would close each budget not met today (the counts are measured; this is the analysis).
-CLOSE = {
+CLOSE: dict[str, str] = {
 }
 
 
