@@ -22,7 +22,6 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import sys
 import tempfile
 import uuid
@@ -125,45 +124,25 @@ class Figure:
 def _environment(endpoint: str) -> Iterator[Queues]:
     """Test-like settings with WORK_MODE=sqs on a fresh table, all restored afterwards (tests
     share the process); SQS messages are recorded by `Queues` instead of sent."""
+    from bench.appenv import app_table
     from chalicelib import deps
     from chalicelib.services import outbox
     from chalicelib.store import schema
 
     tmp = Path(tempfile.mkdtemp(prefix="roundtrips-"))
-    table = f"powerlunch-rt-{uuid.uuid4().hex[:10]}"
-    wanted = {
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "DYNAMODB_ENDPOINT": endpoint,
-        "SIGNING_SECRET": secrets.token_urlsafe(48), "MAIL_MODE": "files", "WORK_MODE": "sqs",
-        "BASE_URL": "https://lunch.example.test", "SENDER_EMAIL": "lunch@powerlunch.example",
-        "TABLE_NAME": table, "OUTBOX_DIR": str(tmp / "outbox"),
-        "MAIL_QUEUE_URL": "https://sqs.invalid/mail", "PAIRING_QUEUE_URL": "https://sqs.invalid/pairing",
-    }
-    dropped = ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN")
-    saved = {k: os.environ.get(k) for k in (*wanted, *dropped)}
-    os.environ.update(wanted)
-    for name in dropped:
-        os.environ.pop(name, None)
-    queues = Queues()
-    real_dispatch = outbox.dispatch_work
-    outbox.dispatch_work = queues.send  # type: ignore[assignment,unused-ignore]
-    deps.reset()
-    deps.set_clock(lambda: NOW)
-    try:
-        settings = deps.settings()  # cached now: the test stage's WORK_MODE=inline is never read
-        assert settings.work_mode == "sqs", settings
-        schema.create_table(deps.dynamodb_client(), table)
-        yield queues
-    finally:
-        outbox.dispatch_work = real_dispatch  # type: ignore[assignment,unused-ignore]
-        deps.set_clock(lambda: datetime.now(UTC))
-        with contextlib.suppress(Exception):
-            deps.dynamodb_client().delete_table(TableName=table)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        deps.reset()
+    with app_table(endpoint, tmp / "outbox", "powerlunch-rt") as table:
+        queues = Queues()
+        real_dispatch = outbox.dispatch_work
+        outbox.dispatch_work = queues.send  # type: ignore[assignment,unused-ignore]
+        deps.set_clock(lambda: NOW)
+        try:
+            settings = deps.settings()  # cached now: the test stage's WORK_MODE=inline is never read
+            assert settings.work_mode == "sqs", settings
+            schema.create_table(deps.dynamodb_client(), table)
+            yield queues
+        finally:
+            outbox.dispatch_work = real_dispatch  # type: ignore[assignment,unused-ignore]
+            deps.set_clock(lambda: datetime.now(UTC))
 
 
 class Queues:

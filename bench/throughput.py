@@ -16,15 +16,12 @@ and not delivered (the mail worker's job). All threads share the app's one boto3
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import secrets
 import statistics
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.appenv import app_table  # noqa: E402
 from bench.roundtrips import RoundTrips  # noqa: E402
 
 CONCURRENCY = (1, 8, 32)
@@ -105,35 +103,6 @@ def _run_threads(concurrency: int, jobs: list[Any], work: Callable[[Any], object
     return seconds, latencies
 
 
-@contextlib.contextmanager
-def _environment(endpoint: str, outbox_dir: Path) -> Iterator[str]:
-    from chalicelib import deps
-
-    table = f"powerlunch-bench-{uuid.uuid4().hex[:10]}"
-    wanted = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-              "DYNAMODB_ENDPOINT": endpoint, "TABLE_NAME": table, "WORK_MODE": "sqs",
-              "MAIL_MODE": "files", "OUTBOX_DIR": str(outbox_dir),
-              "MAIL_QUEUE_URL": "http://127.0.0.1:9/unused", "PAIRING_QUEUE_URL": "http://127.0.0.1:9/unused",
-              "SIGNING_SECRET": secrets.token_urlsafe(48), "BASE_URL": "https://lunch.example.test"}
-    dropped = ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN")
-    saved = {k: os.environ.get(k) for k in (*wanted, *dropped)}
-    os.environ.update(wanted)
-    for name in dropped:
-        os.environ.pop(name, None)
-    deps.reset()
-    try:
-        yield table
-    finally:
-        with contextlib.suppress(Exception):
-            deps.dynamodb_client().delete_table(TableName=table)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        deps.reset()
-
-
 def _answers(concurrency: int, count: int, capacity: int, group_id: str, member_ids: list[str]) -> Run:
     from chalicelib import deps
     from chalicelib.models import MeetupIn, RsvpAnswer
@@ -184,7 +153,7 @@ def measure(endpoint: str, *, quick: bool = False) -> dict[str, Any]:
     sizes = QUICK if quick else ANSWERS
     dispatched: list[str] = []
     real_dispatch = outbox.dispatch_work
-    with tempfile.TemporaryDirectory() as tmp, _environment(endpoint, Path(tmp)) as table:
+    with tempfile.TemporaryDirectory() as tmp, app_table(endpoint, Path(tmp), "powerlunch-bench") as table:
         outbox.dispatch_work = lambda queue, body: dispatched.append(queue)  # type: ignore[assignment,unused-ignore]
         try:
             schema.create_table(deps.dynamodb_client(), table)
