@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from chalicelib import deps, errors, links, timeutil
 from chalicelib.models import Group, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
 from chalicelib.services import outbox
+from chalicelib.services.members import recipients
 
 # ---------------------------------------------------------------- the programme
 
@@ -50,14 +51,7 @@ def invite(group_id: str, member_ids: list[str] | None) -> dict[str, int]:
     store = deps.store()
     group = store.groups.require(group_id)
     get_program(group_id)
-    if member_ids is None:
-        members = [m for m in store.members.all(group_id) if m.subscribed and not m.bounced]
-    else:
-        found = {m.member_id: m for m in store.members.get_many(group_id, member_ids)}
-        missing = [mid for mid in member_ids if mid not in found]
-        if missing:
-            raise errors.InvalidInput(f"no such member in this group: {missing[0]}", field="member_ids")
-        members = [found[mid] for mid in dict.fromkeys(member_ids)]
+    members = recipients(group_id, member_ids)
     batch = []
     for member in members:
         subject, text, html = outbox.render_email(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chalicelib import deps, errors, ids
 from chalicelib.models import LunchPrefs, Member, MemberIn, MemberPatch
 
@@ -17,6 +19,20 @@ def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], 
         for m in incoming
     ]
     return deps.store().members.create_many(group_id, members)
+
+
+def recipients(group_id: str, member_ids: Sequence[str] | None) -> list[Member]:
+    """Who an invitation goes to: the given members (each once, in the order given; an id not
+    in the group is a 400 naming `member_ids`), or every subscribed, unbounced member."""
+    store = deps.store()
+    if member_ids is None:
+        return [m for m in store.members.all(group_id) if m.subscribed and not m.bounced]
+    found = {m.member_id: m for m in store.members.get_many(group_id, list(member_ids))}
+    missing = [mid for mid in dict.fromkeys(member_ids) if mid not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise errors.InvalidInput(f"not members of this group: {shown}", field="member_ids")
+    return [found[mid] for mid in dict.fromkeys(member_ids)]
 
 
 def list_members(group_id: str, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import deps, errors, links, timeutil
 from chalicelib.models import Group, Meetup, Member, Rsvp, RsvpAnswer, RsvpStatus
+from chalicelib.services.members import recipients
 from chalicelib.store.rsvps import Snapshot, WaitEntryGone
 from chalicelib.tokens import Claims
 
@@ -338,15 +339,7 @@ def invite(group_id: str, meetup_id: str, member_ids: Sequence[str] | None) -> i
         raise AnswersClosed("the meetup is cancelled", field="status")
     if not meetup.is_open(deps.now()):
         raise AnswersClosed("answers for this meetup are closed", field="rsvp_closes_at")
-    if member_ids is None:
-        members = [m for m in store.members.all(group_id) if m.subscribed and not m.bounced]
-    else:
-        found = _members_by_id(group_id, member_ids)
-        missing = sorted(set(member_ids) - set(found))
-        if missing:
-            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-            raise errors.InvalidInput(f"not members of this group: {shown}", field="member_ids")
-        members = [found[mid] for mid in dict.fromkeys(member_ids)]
+    members = recipients(group_id, member_ids)
     batch = [(m, _email("rsvp_invite", f"rsvp_invite:{meetup.meetup_id}:{m.member_id}", group, m,
                         meetup, guests_allowed=meetup.guests_allowed))
              for m in members]
