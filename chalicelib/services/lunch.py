@@ -52,14 +52,9 @@ def invite(group_id: str, member_ids: list[str] | None) -> dict[str, int]:
     group = store.groups.require(group_id)
     get_program(group_id)
     members = recipients(group_id, member_ids)
-    batch = []
-    for member in members:
-        subject, text, html = outbox.render_email(
-            "lunch_invite", group, member,
-            preferences_url=links.lunch_url(group_id, member.member_id))
-        batch.append((member, outbox.Email(kind="lunch_invite",
-                                           dedupe_key=f"lunch_invite:{group_id}:{member.member_id}",
-                                           subject=subject, text=text, html=html)))
+    batch = [(member, outbox.email("lunch_invite", f"lunch_invite:{group_id}:{member.member_id}", group,
+                                   member, preferences_url=links.lunch_url(group_id, member.member_id)))
+             for member in members]
     queued = outbox.queue_many(group, batch)
     return {"members": len(members), "queued": queued, "already_invited": len(members) - queued}
 

@@ -42,13 +42,17 @@ class Email:
     calendar_method: str | None = None
 
 
-def render_email(name: str, group: Group, member: Member, **context: Any) -> tuple[str, str, str]:
-    """Render templates/email/<name> with what every email shows (group, member, unsubscribe)."""
-    from chalicelib.mail.render import render_email as render
+def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar: bytes | None = None,
+          calendar_method: str | None = None, **context: Any) -> Email:
+    """The email of this kind for one member: templates/email/<kind> rendered with what every
+    email shows (group, member, unsubscribe link), ready to queue."""
+    from chalicelib.mail.render import render_email
 
-    return render(name, group_name=group.sender_name, member_name=member.name,
-                  unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id),
-                  **context)
+    subject, text, html = render_email(
+        kind, group_name=group.sender_name, member_name=member.name,
+        unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id), **context)
+    return Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html,
+                 calendar=calendar, calendar_method=calendar_method)
 
 
 def _mail(group: Group, member: Member, email: Email, now: datetime) -> Mail:

@@ -319,12 +319,10 @@ def _partners(pair: LunchPair, member_id: str, members: dict[str, Member]) -> li
 
 
 def _intro(group: Group, member: Member, pair: LunchPair, members: dict[str, Member]) -> outbox.Email:
-    url = links.pairing_url(group.group_id, pair.pair_id, member.member_id)
-    subject, text, html = outbox.render_email(
-        "lunch_intro", group, member, partners=_partners(pair, member.member_id, members),
-        reasons=reasons_in_words(pair, members), suggested_slot=pair.slot, pairing_url=url)
-    return outbox.Email(kind="lunch_intro", dedupe_key=f"lunch_intro:{pair.round_id}:{member.member_id}",
-                        subject=subject, text=text, html=html)
+    return outbox.email("lunch_intro", f"lunch_intro:{pair.round_id}:{member.member_id}", group, member,
+                        partners=_partners(pair, member.member_id, members),
+                        reasons=reasons_in_words(pair, members), suggested_slot=pair.slot,
+                        pairing_url=links.pairing_url(group.group_id, pair.pair_id, member.member_id))
 
 
 # ---------------------------------------------------------------- follow-ups and pausing
@@ -354,12 +352,10 @@ def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
             member = members.get(mid)
             if member is None:
                 continue
-            subject, text, html = outbox.render_email(
-                "lunch_followup", group, member, partners=_partners(pair, mid, members),
-                pairing_url=links.pairing_url(group_id, pair.pair_id, mid))
-            batch.append((member, outbox.Email(kind="lunch_followup",
-                                               dedupe_key=f"lunch_followup:{round_id}:{mid}",
-                                               subject=subject, text=text, html=html)))
+            batch.append((member, outbox.email(
+                "lunch_followup", f"lunch_followup:{round_id}:{mid}", group, member,
+                partners=_partners(pair, mid, members),
+                pairing_url=links.pairing_url(group_id, pair.pair_id, mid))))
     sent = outbox.queue_many(group, batch)
     _pause_ignorers(group, round_id, [members[m] for m in everyone if m in members], now)
     store.lunch.mark_followed_up(group_id, round_id)
@@ -394,12 +390,9 @@ def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now:
             continue
         paused = _pause(group.group_id, member.member_id, now)
         store.lunch.record_paused(group.group_id, member.member_id, round_id)
-        subject, text, html = outbox.render_email(
-            "lunch_paused", group, paused,
-            preferences_url=links.lunch_url(group.group_id, member.member_id))
-        batch.append((paused, outbox.Email(kind="lunch_paused",
-                                           dedupe_key=f"lunch_paused:{round_id}:{member.member_id}",
-                                           subject=subject, text=text, html=html)))
+        batch.append((paused, outbox.email(
+            "lunch_paused", f"lunch_paused:{round_id}:{member.member_id}", group, paused,
+            preferences_url=links.lunch_url(group.group_id, member.member_id))))
     outbox.queue_many(group, batch)
 
 

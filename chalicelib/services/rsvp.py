@@ -296,14 +296,14 @@ def rsvp_url(meetup: Meetup, member_id: str) -> str:
 
 def _email(kind: str, dedupe_key: str, group: Group, member: Member, meetup: Meetup, *,
            method: Method | None = None, **context: Any) -> Any:
+    """An email about this meetup: its details, the member's RSVP link, and the calendar entry
+    for `method` when given."""
     from chalicelib.services import outbox
 
-    subject, text, html = outbox.render_email(kind, group, member, meetup=meetup_view(meetup),
-                                              rsvp_url=rsvp_url(meetup, member.member_id),
-                                              **context)
-    return outbox.Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html,
+    return outbox.email(kind, dedupe_key, group, member, meetup=meetup_view(meetup),
+                        rsvp_url=rsvp_url(meetup, member.member_id),
                         calendar=calendar(group, meetup, method, member) if method else None,
-                        calendar_method=method)
+                        calendar_method=method, **context)
 
 
 def _confirmation(group: Group, member: Member, meetup: Meetup, before: Rsvp | None,
