@@ -34,10 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
 
-GOALS = ("find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_PARTS = ("breakfast", "lunch", "coffee", "after_work")
-SLOTS = tuple(f"{day}-{part}" for day in DAYS for part in DAY_PARTS)
+from chalicelib.vocabulary import GOALS, SLOTS
+
 _SLOT_PREFERENCE = {slot: (not slot.endswith("-lunch"), index) for index, slot in enumerate(SLOTS)}  # lunch first
 
 # Scores are kept in integer points (score = points / 10) so the matching is exact.

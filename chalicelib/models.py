@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from chalicelib import errors, timeutil
+from chalicelib.vocabulary import SLOTS, Goal, Weekday
 
 
 class InModel(BaseModel):
@@ -104,15 +105,12 @@ class ApiKey(Stored):
 
 # ---------------------------------------------------------------- members and lunch preferences
 
-Goal = Literal["find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers"]
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PARTS = ("breakfast", "lunch", "coffee", "after_work")
-SLOTS = frozenset(f"{d}-{p}" for d in DAYS for p in PARTS)
+SLOT_SET = frozenset(SLOTS)
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_no_control)]
 
 
 def _slot(value: str) -> str:
-    if value not in SLOTS:
+    if value not in SLOT_SET:
         raise ValueError("must be a weekday and part of day such as 'tue-lunch'")
     return value
 
@@ -330,7 +328,6 @@ class Rsvp(Stored):
 # ---------------------------------------------------------------- lunch programme
 
 Cadence = Literal["weekly", "biweekly", "monthly"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class LunchProgramIn(InModel):
@@ -364,16 +361,17 @@ PairResponse = Literal["confirmed", "declined"]
 class LunchInvitesIn(InModel):
     """Whom to invite to set lunch preferences: the given members, or every subscribed one."""
 
-    member_ids: Annotated[list[Annotated[str, StringConstraints(max_length=40)]],
-                          Field(min_length=1, max_length=500)] | None = None
+    member_ids: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=500)] | None
+    ) = None
 
 
 class LunchRound(Stored):
     round_id: str
     group_id: str
-    local_date: str                     # the group's local date the round belongs to
+    local_date: str  # the group's local date the round belongs to
     trigger: Literal["schedule", "manual"] = "schedule"
-    seq: int = 0                        # the group's round number: orders rounds for history
+    seq: int = 0  # the group's round number: orders rounds for history
     status: RoundStatus = "started"
     odd_rule: Literal["trio", "sit_out"] = "trio"
     repeat_window: int | None = None
@@ -417,8 +415,7 @@ class LunchPair(Stored):
     created_at: datetime
 
     def answered_by(self, member_id: str) -> bool:
-        return (member_id in self.responses or member_id in self.feedback
-                or member_id in self.blocked_by)
+        return member_id in self.responses or member_id in self.feedback or member_id in self.blocked_by
 
 
 class PairFeedbackIn(InModel):
@@ -431,8 +428,8 @@ class LunchRecord(Stored):
     """Per member: whom they met in which round, their pairs, whom they blocked."""
 
     member_id: str
-    met: list[str] = Field(default_factory=list)        # "<round_id>/<partner_id>"
-    pairs: list[str] = Field(default_factory=list)      # pair ids, time-sortable
-    blocked: list[str] = Field(default_factory=list)    # member ids
+    met: list[str] = Field(default_factory=list)  # "<round_id>/<partner_id>"
+    pairs: list[str] = Field(default_factory=list)  # pair ids, time-sortable
+    blocked: list[str] = Field(default_factory=list)  # member ids
     sat_out_round: str | None = None
     paused_round: str | None = None

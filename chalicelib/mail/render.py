@@ -20,38 +20,18 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from chalicelib.vocabulary import DAY_PART_LABELS, GOAL_LABELS, WEEKDAY_LABELS
+from chalicelib.vocabulary import SLOTS as VOCAB_SLOTS
+
 TEMPLATES_DIR: Final = Path(__file__).resolve().parent.parent / "templates"
 BASE_PAGE: Final = "pages/base.html"
 
-# The choices the lunch preferences form offers; routes validate posted values against these.
-GOALS: Final[tuple[tuple[str, str], ...]] = (
-    ("find_job", "Find a job"),
-    ("hiring", "Hiring"),
-    ("mentor", "Mentor someone"),
-    ("be_mentored", "Be mentored"),
-    ("give_intros", "Give intros"),
-    ("learn", "Learn"),
-    ("meet_peers", "Meet peers"),
-)
-WEEKDAYS: Final[tuple[tuple[str, str], ...]] = (
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
-    ("sat", "Saturday"),
-    ("sun", "Sunday"),
-)
-SLOTS: Final[tuple[tuple[str, str], ...]] = (
-    ("breakfast", "Breakfast"),
-    ("lunch", "Lunch"),
-    ("coffee", "Coffee"),
-    ("after_work", "After work"),
-)
-# Availability checkbox values are "<weekday>-<slot>", e.g. "tue-lunch" (as in models.SLOTS).
-AVAILABILITY: Final[frozenset[str]] = frozenset(
-    f"{d}-{s}" for d, _ in WEEKDAYS for s, _ in SLOTS
-)
+# The choices the lunch preferences form offers, as (key, label) pairs; routes validate posted
+# values against AVAILABILITY ("<weekday>-<part of day>", e.g. "tue-lunch").
+GOALS: Final = GOAL_LABELS
+WEEKDAYS: Final = WEEKDAY_LABELS
+SLOTS: Final = DAY_PART_LABELS
+AVAILABILITY: Final[frozenset[str]] = frozenset(VOCAB_SLOTS)
 
 _MONTHS: Final = (
     "January",

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import deps, errors, ids, links, timeutil
 from chalicelib.models import (
-    DAYS,
     Group,
     LunchPair,
     LunchProgram,
@@ -37,6 +36,7 @@ from chalicelib.models import (
 )
 from chalicelib.services import lunch, outbox
 from chalicelib.tokens import Claims
+from chalicelib.vocabulary import DAYS
 
 if TYPE_CHECKING:  # the matcher (numpy, rustworkx) loads only in the pairing worker
     from chalicelib import matching

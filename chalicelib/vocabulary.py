@@ -1,0 +1,45 @@
+"""The words members pick from: goals, weekdays, parts of the day and the slots they make.
+
+Defined once here; `models.py` validates against them, `matching.py` scores with them and
+`mail/render.py` labels them on pages and in mail. Each is a tuple of (key, label) pairs in
+the order a person reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+Goal = Literal["find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DayPart = Literal["breakfast", "lunch", "coffee", "after_work"]
+
+GOAL_LABELS: Final[tuple[tuple[str, str], ...]] = (
+    ("find_job", "Find a job"),
+    ("hiring", "Hiring"),
+    ("mentor", "Mentor someone"),
+    ("be_mentored", "Be mentored"),
+    ("give_intros", "Give intros"),
+    ("learn", "Learn"),
+    ("meet_peers", "Meet peers"),
+)
+WEEKDAY_LABELS: Final[tuple[tuple[str, str], ...]] = (
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+)
+DAY_PART_LABELS: Final[tuple[tuple[str, str], ...]] = (
+    ("breakfast", "Breakfast"),
+    ("lunch", "Lunch"),
+    ("coffee", "Coffee"),
+    ("after_work", "After work"),
+)
+
+GOALS: Final[tuple[str, ...]] = get_args(Goal)
+DAYS: Final[tuple[str, ...]] = get_args(Weekday)
+DAY_PARTS: Final[tuple[str, ...]] = get_args(DayPart)
+# A slot is "<weekday>-<part of day>", e.g. "tue-lunch": 28 in all, Monday breakfast first.
+SLOTS: Final[tuple[str, ...]] = tuple(f"{day}-{part}" for day in DAYS for part in DAY_PARTS)
