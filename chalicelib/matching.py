@@ -52,15 +52,20 @@ NEWCOMER_MAX_ROUNDS = 1
 WELL_CONNECTED_MIN = 10
 POINTS_PER_SCORE = 10
 
-TOP_K = 40  # candidates kept per member in large blocks
+ALL_PAIRS_LIMIT = 200  # blocks up to this size keep every feasible pair
+SCORED_LIMIT = 6000  # blocks up to this size score every pair; bigger ones draw candidates from an index
+TOP_K = 40  # candidates kept per member in larger blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
-DENSE_LIMIT = 2 * TOP_K  # blocks up to this size keep every feasible pair
+FEATURE_DRAWS = 96  # candidates drawn per member from the index (big blocks)
+RANDOM_DRAWS = 16  # ... and from anyone in the block
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
+MAX_PASSES = 4  # re-matches of a block's leftovers among themselves
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
 REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
+SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
 
 # fmt: off
@@ -268,22 +273,24 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
 class _Block:
     """One city (or the virtual members) encoded so that a pair's points are one dot product.
 
-    points(a, b) = rows[a] . cols[b]; slots use "any time" = every slot, so a pair can meet
-    when slots[a] . slots[b] > 0.
+    points(a, b) = rows[a] . cols[b]; a pair can meet when slots[a] & slots[b] != 0 (a bit
+    per slot; "any time" sets every bit).
     """
 
     members: list[int]  # positions in the seeded order
     rows: FloatArray
     cols: FloatArray
-    slots: FloatArray
-    ban_rows: IntArray  # forbidden pairs in local ids, sorted by row
-    ban_cols: IntArray
+    slots: IntArray
+    ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
+    rng: np.random.Generator  # seeded per round and block: breaks ties, draws candidates
 
 
 _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
 for (_x, _y), _points in GOAL_POINTS.items():
     _GOAL_MATRIX[GOALS.index(_x), GOALS.index(_y)] = _points
     _GOAL_MATRIX[GOALS.index(_y), GOALS.index(_x)] = _points
+_SLOT_BIT = {slot: 1 << index for index, slot in enumerate(SLOTS)}
+_ANY_TIME = (1 << len(SLOTS)) - 1
 
 
 def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
@@ -298,7 +305,7 @@ def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = Non
     return matrix
 
 
-def _encode(people: list[Profile], members: list[int], banned: IntArray) -> _Block:
+def _encode(people: list[Profile], members: list[int], banned: IntArray, seed: int | Sequence[int] = 0) -> _Block:
     found = [people[i] for i in members]
     interests = _one_hot([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
@@ -317,19 +324,21 @@ def _encode(people: list[Profile], members: list[int], banned: IntArray) -> _Blo
         ]
     )
     cols = np.hstack([interests, goals, offers, asks, connected, newcomer])
-    slots = _one_hot([p.availability or frozenset(SLOTS) for p in found], SLOTS)
+    slots = np.array(
+        [sum(_SLOT_BIT[s] for s in p.availability if s in _SLOT_BIT) if p.availability else _ANY_TIME for p in found],
+        dtype=np.int64,
+    )
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     ban_rows, ban_cols = local[banned[0]], local[banned[1]]
-    inside = (ban_rows >= 0) & (ban_cols >= 0)
-    order = np.argsort(ban_rows[inside], kind="stable")
+    inside = (ban_rows >= 0) & (ban_cols >= 0) & (ban_rows < ban_cols)
     return _Block(
         members=members,
         rows=rows,
         cols=cols,
         slots=slots,
-        ban_rows=ban_rows[inside][order],
-        ban_cols=ban_cols[inside][order],
+        ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
+        rng=np.random.default_rng(seed),
     )
 
 
@@ -349,47 +358,86 @@ def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]
 def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     """Points of rows start:stop against the whole block; -1 where a pair is infeasible."""
     points = block.rows[start:stop] @ block.cols.T
-    np.putmask(points, block.slots[start:stop] @ block.slots.T == 0, np.float32(-1.0))
+    np.putmask(points, (block.slots[start:stop, None] & block.slots[None, :]) == 0, np.float32(-1.0))
     local_rows = np.arange(stop - start)
     points[local_rows, local_rows + start] = -1.0
-    low, high = np.searchsorted(block.ban_rows, [start, stop])
-    points[block.ban_rows[low:high] - start, block.ban_cols[low:high]] = -1.0
+    size = len(block.members)
+    low, high = np.searchsorted(block.ban_keys, [start * size, stop * size])
+    keys = block.ban_keys[low:high]
+    points[keys // size - start, keys % size] = -1.0
+    keys = block.ban_keys[(block.ban_keys % size >= start) & (block.ban_keys % size < stop)]
+    points[keys % size - start, keys // size] = -1.0
+    return points
+
+
+def _feasible(block: _Block, u: IntArray, v: IntArray) -> npt.NDArray[np.bool_]:
+    """Which pairs (u, v) may meet: different members, a common slot, not forbidden."""
+    ok: npt.NDArray[np.bool_] = (u != v) & ((block.slots[u] & block.slots[v]) != 0)
+    if len(block.ban_keys):
+        keys = np.minimum(u, v) * len(block.members) + np.maximum(u, v)
+        ok &= ~np.isin(keys, block.ban_keys)
+    return ok
+
+
+def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
+    """Exact points of the pairs (u, v), from each row's non-zero features only."""
+    nonzero_rows, features = np.nonzero(block.rows)
+    weights = block.rows[nonzero_rows, features]
+    indptr = np.searchsorted(nonzero_rows, np.arange(len(block.members) + 1))
+    points = np.zeros(len(u), dtype=np.int64)
+    for start in range(0, len(u), SCORE_CHUNK):
+        us, vs = u[start : start + SCORE_CHUNK], v[start : start + SCORE_CHUNK]
+        lengths = indptr[us + 1] - indptr[us]
+        ends = np.cumsum(lengths)
+        at = np.repeat(indptr[us] - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
+        hits = block.cols[np.repeat(vs, lengths), features[at]] * weights[at]
+        owner = np.repeat(np.arange(len(us)), lengths)
+        points[start : start + len(us)] = np.rint(np.bincount(owner, weights=hits, minlength=len(us)))
     return points
 
 
 def _candidate_edges(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray, IntArray]:
-    """Undirected edges (local ids u < v, points) of the block's candidate graph."""
+    """Undirected edges (local ids u < v, points) of the block's candidate graph.
+
+    Small blocks keep every feasible pair. Up to `SCORED_LIMIT` members every pair is scored
+    (BLAS, in row chunks) and each member keeps its best TOP_K; bigger blocks draw candidates
+    from an index instead (see `_sampled_candidates`). Ranks are the full integer points plus
+    a seeded jitter below one point, so equal scores spread over different candidates.
+    """
     size = len(block.members)
-    dense = size <= DENSE_LIMIT
+    if size <= SCORED_LIMIT:
+        rows, cols = _scored_candidates(block, priority)
+    else:
+        rows, cols = _sampled_candidates(block, priority)
+    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
+    keys = np.unique(low * size + high)
+    u, v = keys // size, keys % size
+    return u, v, _pair_points(block, u, v)
+
+
+def _scored_candidates(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+    size = len(block.members)
     sources: list[IntArray] = []
     targets: list[IntArray] = []
-    weights: list[IntArray] = []
     for start in range(0, size, CHUNK_ROWS):
         stop = min(size, start + CHUNK_ROWS)
         points = _score_rows(block, start, stop)
-        if dense:
+        if size <= ALL_PAIRS_LIMIT:
             rows, cols = np.nonzero(points >= 0)
             keep = cols > rows + start
             rows, cols = rows[keep], cols[keep]
         else:
-            rows, cols = _top_k(points, priority[start:stop])
+            rows, cols = _top_k(points, priority[start:stop], block.rng)
         sources.append((rows + start).astype(np.int64))
         targets.append(cols.astype(np.int64))
-        weights.append(points[rows, cols].astype(np.int64))
-    u = np.concatenate(sources) if sources else np.zeros(0, np.int64)
-    v = np.concatenate(targets) if targets else np.zeros(0, np.int64)
-    w = np.concatenate(weights) if weights else np.zeros(0, np.int64)
-    low, high = np.minimum(u, v), np.maximum(u, v)
-    key = low * size + high
-    key, first = np.unique(key, return_index=True)
-    return low[first], high[first], w[first]
+    empty = np.zeros(0, np.int64)
+    return (np.concatenate(sources), np.concatenate(targets)) if sources else (empty, empty)
 
 
-def _top_k(points: FloatArray, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
-    """Each row's best TOP_K feasible columns (SAT_OUT_TOP_K for priority rows)."""
+def _top_k(points: FloatArray, priority: npt.NDArray[np.bool_], rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+    """Each row's best TOP_K feasible columns (SAT_OUT_TOP_K for priority rows), ties at random."""
     size = points.shape[1]
-    # rank on one byte per pair (infeasible = 0): partitioning bytes is twice as fast
-    rank = np.clip(points + 1.0, 0.0, 255.0).astype(np.uint8)
+    rank = points + rng.random(points.shape, dtype=np.float32) * np.float32(0.5)  # < 1 point: order kept
     k = min(TOP_K, size - 1)
     best = np.argpartition(rank, size - k, axis=1)[:, size - k :]
     rows: list[IntArray] = [np.repeat(np.arange(len(points), dtype=np.int64), k)]
@@ -400,8 +448,65 @@ def _top_k(points: FloatArray, priority: npt.NDArray[np.bool_]) -> tuple[IntArra
         rows.append(np.full(len(extra), row, dtype=np.int64))
         cols.append(extra.astype(np.int64))
     all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
-    feasible = rank[all_rows, all_cols] > 0
+    feasible = points[all_rows, all_cols] >= 0
     return all_rows[feasible], all_cols[feasible]
+
+
+def _sampled_candidates(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+    """Candidates of a big block from an inverted index, without scoring every pair.
+
+    Each member gets FEATURE_DRAWS + RANDOM_DRAWS draws: the feature draws are shared among the
+    features it scores on, in proportion to their points, and each takes a member who has
+    that feature (every such member when there are no more of them than draws; a random one
+    otherwise); the random draws take anyone in the block, so blank and look-alike profiles
+    still get varied candidates. The draws are scored exactly and each member keeps its
+    best TOP_K, ties broken at random.
+    """
+    size = len(block.members)
+    width = FEATURE_DRAWS + RANDOM_DRAWS
+    rng = block.rng
+    draws = rng.integers(0, size, size=(size, width), dtype=np.int64)
+    seekers, features = np.nonzero(block.rows)
+    holders_feature, holders = np.nonzero(block.cols.T)
+    count = np.bincount(holders_feature, minlength=block.cols.shape[1])
+    offset = np.concatenate(([0], np.cumsum(count)))
+    useful = count[features] > 0
+    seekers, features = seekers[useful], features[useful]
+    weight = block.rows[seekers, features].astype(np.float64)
+    share = weight / np.bincount(seekers, weights=weight, minlength=size)[seekers]
+    slots = np.maximum(1, np.floor(share * FEATURE_DRAWS)).astype(np.int64)
+    slots = np.minimum(slots, np.maximum(count[features], 1))  # no more draws than holders when listing all
+    ends = np.cumsum(slots)
+    first_of_seeker = np.searchsorted(seekers, seekers)  # seekers are sorted (np.nonzero is row-major)
+    before = ends - slots
+    column = before - before[first_of_seeker]
+    total = int(ends[-1]) if len(ends) else 0
+    incidence = np.repeat(np.arange(len(slots)), slots)
+    step = np.arange(total) - np.repeat(before, slots)
+    position = np.repeat(column, slots) + step
+    inside = position < FEATURE_DRAWS
+    incidence, step, position = incidence[inside], step[inside], position[inside]
+    holders_of = count[features[incidence]]
+    listing = holders_of <= slots[incidence]
+    pick = np.where(listing, step, (rng.random(len(step)) * holders_of).astype(np.int64))
+    draws[seekers[incidence], position] = holders[offset[features[incidence]] + np.minimum(pick, holders_of - 1)]
+    rows = np.repeat(np.arange(size, dtype=np.int64), width)
+    ok = _feasible(block, rows, draws.ravel())
+    rank = np.full(size * width, -1.0)
+    rank[ok] = _pair_points(block, rows[ok], draws.ravel()[ok]) + rng.random(int(ok.sum())) * 0.5
+    k = min(TOP_K, width)
+    best = np.argpartition(rank.reshape(size, width), width - k, axis=1)[:, width - k :]
+    rows = np.repeat(np.arange(size, dtype=np.int64), k)
+    at = rows * width + best.ravel()
+    keep = rank[at] >= 0
+    rows, cols = rows[keep], draws.ravel()[at[keep]]
+    extra = np.flatnonzero(priority)
+    if len(extra):  # whoever sat out last time keeps every feasible one of many more random draws
+        more_rows = np.repeat(extra, SAT_OUT_TOP_K)
+        more_cols = rng.integers(0, size, size=len(more_rows), dtype=np.int64)
+        fits = _feasible(block, more_rows, more_cols)
+        rows, cols = np.concatenate([rows, more_rows[fits]]), np.concatenate([cols, more_cols[fits]])
+    return rows, cols
 
 
 # ---------------------------------------------------------------- matching
@@ -664,8 +769,8 @@ def plan_round(
         else:
             blocks.setdefault(key, []).append(position)
     pairs: list[tuple[int, ...]] = []
-    for key in sorted(blocks):
-        matched, left = _pair_block(people, blocks[key], banned)
+    for number, key in enumerate(sorted(blocks)):
+        matched, left = _pair_block(people, blocks[key], banned, (seed, number))
         pairs.extend(matched)
         unpaired.extend(left)
 
@@ -681,23 +786,32 @@ def plan_round(
     )
 
 
-def _pair_block(people: list[Profile], members: list[int], banned: IntArray) -> tuple[list[tuple[int, ...]], list[int]]:
-    """Pairs (as positions) and the unpaired members of one block."""
-    block = _encode(people, members, banned)
-    priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
-    u, v, points = _candidate_edges(block, priority)
-    weights = _weights(u, v, points, priority, len(members))
-    rough = _rough_weights(points, u, v, priority)
-    matched: list[tuple[int, ...]] = [
-        (members[x], members[y]) for x, y in match_block(len(members), u, v, weights, rough)
-    ]
-    paired = {x for pair in matched for x in pair}
-    leftovers = [i for i in members if i not in paired]
-    if len(leftovers) > 1 and len(leftovers) < len(members):
-        # everyone's top candidates were taken: pair the leftovers among themselves
-        again, leftovers = _pair_block(people, leftovers, banned)
-        matched.extend(again)
-    return matched, leftovers
+def _pair_block(
+    people: list[Profile], members: list[int], banned: IntArray, seed: tuple[int, int]
+) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Pairs (as positions) and the unpaired members of one block.
+
+    Members left over when their candidates were all taken get a fresh candidate graph among
+    themselves, at most MAX_PASSES times: a loop, not recursion, so depth never grows with
+    the block.
+    """
+    matched: list[tuple[int, ...]] = []
+    left = members
+    for attempt in range(MAX_PASSES):
+        block = _encode(people, left, banned, (*seed, attempt))
+        priority = np.array([people[i].sat_out_last for i in left], dtype=bool)
+        u, v, points = _candidate_edges(block, priority)
+        weights = _weights(u, v, points, priority, len(left))
+        rough = _rough_weights(points, u, v, priority)
+        found = [(left[x], left[y]) for x, y in match_block(len(left), u, v, weights, rough)]
+        matched.extend(found)
+        paired = {x for pair in found for x in pair}
+        still = [i for i in left if i not in paired]
+        done = not found or len(still) < 2 or len(left) <= ALL_PAIRS_LIMIT  # all pairs seen: nothing more
+        left = still
+        if done:
+            break
+    return matched, left
 
 
 def _make_trio(
@@ -706,29 +820,34 @@ def _make_trio(
     unpaired: list[int],
     forbidden: Container[frozenset[str]],
 ) -> tuple[list[tuple[int, ...]], list[int]]:
-    """Add one unpaired member to one pair where the hard rules hold with both: one per round."""
-    best: tuple[tuple[bool, int, int, int], int, int] | None = None
-    by_block: dict[str | None, list[int]] = {}
+    """In each block, add one unpaired member to one pair where the hard rules hold with both
+    and the three share a slot: at most one trio per block."""
+    by_block: dict[str, list[int]] = {}
     for index, pair in enumerate(pairs):
-        by_block.setdefault(block_of(people[pair[0]]), []).append(index)
+        by_block.setdefault(str(block_of(people[pair[0]])), []).append(index)
+    best: dict[str, tuple[tuple[bool, int, int, int], int, int]] = {}
     for extra in unpaired:
         newcomer = people[extra]
-        for index in by_block.get(block_of(newcomer), []) if block_of(newcomer) else []:
+        key = block_of(newcomer)
+        if key is None:
+            continue
+        for index in by_block.get(key, []):
             a, b = people[pairs[index][0]], people[pairs[index][1]]
             if not (can_pair(newcomer, a, forbidden) and can_pair(newcomer, b, forbidden)):
                 continue
             if (a.availability and b.availability and newcomer.availability) and suggest_slot([a, b, newcomer]) is None:
                 continue  # a trio needs one slot all three can make
             gain = pair_points(newcomer, a) + pair_points(newcomer, b)
-            key = (newcomer.sat_out_last, gain, -extra, -index)
-            if best is None or key > best[0]:
-                best = (key, extra, index)
-    if best is None:
+            rank = (newcomer.sat_out_last, gain, -extra, -index)
+            if key not in best or rank > best[key][0]:
+                best[key] = (rank, extra, index)
+    if not best:
         return pairs, unpaired
-    _, extra, index = best
     pairs = list(pairs)
-    pairs[index] = (*pairs[index], extra)
-    return pairs, [i for i in unpaired if i != extra]
+    for _, extra, index in best.values():
+        pairs[index] = (*pairs[index], extra)
+    joined = {extra for _, extra, _ in best.values()}
+    return pairs, [i for i in unpaired if i not in joined]
 
 
 def _planned(people: list[Profile], pair: tuple[int, ...]) -> PlannedPair:
