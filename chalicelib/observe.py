@@ -215,7 +215,8 @@ def configure(level: str | None = None) -> None:
             root.addHandler(handler)
         for name in _APP_LOGGERS:
             for handler in logging.getLogger(name).handlers:
-                handler.setFormatter(formatter)
+                if type(handler) is logging.StreamHandler:  # Chalice's, not a test runner's capture
+                    handler.setFormatter(formatter)
         _configured = True
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import errors, ids
+from chalicelib import errors, ids, observe
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,13 @@ def path_id(value: str, prefix: str, field: str) -> str:
 
 def rewrite_chalice_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """HTTP middleware: Chalice's own 405/415/500 answers in our error shape, plus the
-    security headers on every answer."""
-    response = get_response(event)
+    security headers on every answer. Each request's log lines carry its request id and route."""
+    observe.configure()
+    context = getattr(event, "context", None) or {}
+    request_id = context.get("requestId") or getattr(getattr(event, "lambda_context", None), "aws_request_id", None)
+    with observe.invocation(kind="http", request_id=request_id, route=f"{event.method} {event.path}"):
+        response = get_response(event)
+        log.info("answered %d", response.status_code, extra={"status": response.status_code})
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         code = {405: "method_not_allowed", 415: "unsupported_media_type",
