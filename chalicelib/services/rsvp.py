@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import deps, errors, links, timeutil
+from chalicelib import deps, errors, links, observe, timeutil
 from chalicelib.models import Group, Meetup, Member, Rsvp, RsvpAnswer, RsvpStatus
 from chalicelib.services.members import recipients
 from chalicelib.store.rsvps import Snapshot, WaitEntryGone
@@ -183,6 +183,7 @@ def answer(claims: Claims, given: RsvpAnswer) -> Answered:
         except errors.StaleWrite:
             _backoff(attempt)
             continue
+        observe.count(observe.RSVPS, status=after.status)
         outbox.dispatch_mail(mail)
         meetup = meetup.model_copy(update={
             "going_seats": meetup.going_seats + decision.seats_delta,
