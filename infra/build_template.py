@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from chalice.utils import to_cfn_resource_name  # noqa: E402
 
+from chalicelib import observe  # noqa: E402
 from chalicelib.store import schema  # noqa: E402
 
 # The queues the app consumes, by the name app.py gives them, and their logical ids here.
@@ -115,6 +116,39 @@ def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
                 "OKActions": [{"Ref": "AlarmTopic"}],
             },
         },
+    }
+
+
+def metric_alarms() -> dict[str, Any]:
+    """Alarms on the app's own metrics, which chalicelib/observe.py prints as embedded metric
+    lines (CloudWatch Logs extracts them: no PutMetricData, no IAM permission). They watch the
+    dimensionless series, which every count reaches whatever its dimensions. These count events,
+    so no OK notice: a quiet period does not mean what went wrong is fixed."""
+
+    def alarm(what: str, metric: str, statistic: str, period: int) -> dict[str, Any]:
+        return {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": {"Fn::Sub": f"${{AWS::StackName}}: {what} (docs/DEPLOY.md, Where to look)"},
+                "Namespace": observe.NAMESPACE,
+                "MetricName": metric,
+                "Dimensions": [],
+                "Statistic": statistic,
+                "Period": period,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
+            },
+        }
+
+    return {
+        "MailDeadAlarm": alarm("mail was given up on (MailDead): its member got nothing",
+                               observe.MAIL_DEAD, "Sum", 300),
+        # The hourly function reports it; an hour's period keeps the alarm up until the next report.
+        "JobsOverdueAlarm": alarm("a job stays running past its timeout (JobsOverdue)",
+                                  observe.JOBS_OVERDUE, "Maximum", 3600),
     }
 
 
@@ -236,6 +270,7 @@ def build(stage_name: str) -> dict[str, Any]:
         "Condition": "HasAlarmEmail",
         "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
     }
+    resources.update(metric_alarms())
     resources["RestAPI"] = {"Properties": {
         "MethodSettings": method_settings(app),
         "DefinitionBody": {"paths": _break_base_url_cycle(app),
