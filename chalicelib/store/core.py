@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -24,6 +25,7 @@ from chalicelib.store.schema import GSI1, GSI1PK, GSI1SK, PK, SK
 log = logging.getLogger(__name__)
 
 Item = dict[str, Any]
+T = TypeVar("T")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -126,6 +128,30 @@ class TransactionCancelled(Exception):
         return any(r in ("TransactionConflict", "ThrottlingError") for r in self.reasons)
 
 
+# Cancellation reasons that say "busy, try again", not "this item is wrong"; "None" marks the
+# actions that were fine in a transaction cancelled because of another one.
+_BUSY_REASONS = {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+BUSY_TRIES = 8  # transactions cancelled only for being busy, per chunk, before errors.Unavailable
+
+
+@dataclass(frozen=True)
+class Refused(Generic[T]):
+    """An item whose transaction said no: `failed[i]` is true where action i's condition did
+    not hold, and `olds[i]` is the item that stopped it (ALL_OLD), None elsewhere."""
+
+    item: T
+    failed: tuple[bool, ...]
+    olds: tuple[Item | None, ...]
+
+
+@dataclass(frozen=True)
+class Transacted(Generic[T]):
+    """What `Db.transact_each` did: every item given is in exactly one of the two lists."""
+
+    written: list[T]
+    refused: list[Refused[T]]
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[Item]
@@ -138,6 +164,13 @@ def unavailable(exc: ClientError) -> errors.Unavailable:
     return errors.Unavailable("The service is busy; try again in a moment.")
 
 
+def _backoff(attempt: int) -> float:
+    """25 ms doubling per attempt, capped at 1 s, with jitter in the upper half (so concurrent
+    writers that collided once do not collide again in step)."""
+    ceiling = min(0.025 * (1 << (attempt - 1)), 1.0)
+    return ceiling / 2 + random.uniform(0.0, ceiling / 2)
+
+
 class Db:
     """One table through the low-level client. `client` is a boto3 DynamoDB client."""
 
@@ -145,6 +178,7 @@ class Db:
         self.client = client
         self.table = table_name
         self._cursors = URLSafeSerializer(cursor_secret, salt="powerlunch.cursor")
+        self.sleep: Callable[[float], None] = time.sleep  # tests record the backoff instead
 
     # ---- errors
 
@@ -244,6 +278,73 @@ class Db:
         if token:
             kwargs["ClientRequestToken"] = token
         self._call("transact_write_items", **kwargs)
+
+    def transact_each(self, items: Sequence[T],
+                      actions_of: Callable[[T], Sequence[dict[str, Any]]], *,
+                      max_actions: int = 100) -> Transacted[T]:
+        """Write many items, each as its own `actions_of(item)`, packed in order into
+        transactions of at most `max_actions` actions; an item's actions are never split.
+
+        An item whose condition fails is refused (with the items that stopped it), and the
+        rest of its transaction is sent again at once. A transaction cancelled only for
+        conflicts or throttling is sent again after a short jittered backoff; after
+        BUSY_TRIES of those this raises errors.Unavailable, so the request or the queue retries:
+        no item is ever left out of the answer. One TransactWriteItems per chunk when
+        nothing gets in the way. Only for idempotent actions (conditional puts, set ADDs):
+        a retry may find what an earlier, failed call wrote."""
+        written: list[T] = []
+        refused: list[Refused[T]] = []
+        for chunk in self._packed(items, actions_of, max_actions):
+            busy = 0
+            while chunk:
+                actions = [a for _, item_actions in chunk for a in item_actions]
+                try:
+                    self.transact(actions)
+                except TransactionCancelled as cancelled:
+                    if not all(r in _BUSY_REASONS or r == "ConditionalCheckFailed"
+                               for r in cancelled.reasons):
+                        raise  # a malformed action or a full item collection: a bug, not load
+                    kept: list[tuple[T, Sequence[dict[str, Any]]]] = []
+                    at = 0
+                    for item, item_actions in chunk:
+                        span = range(at, at + len(item_actions))
+                        at += len(item_actions)
+                        failed = tuple(cancelled.failed(i) for i in span)
+                        if any(failed):
+                            olds = tuple(cancelled.olds[i] if cancelled.failed(i) else None for i in span)
+                            refused.append(Refused(item, failed, olds))
+                        else:
+                            kept.append((item, item_actions))
+                    if len(kept) == len(chunk):  # only busy: back off, bounded
+                        busy += 1
+                        if busy >= BUSY_TRIES:
+                            log.warning("transaction still conflicting after %d tries: %s",
+                                        busy, sorted(set(cancelled.reasons)))
+                            raise errors.Unavailable(
+                                "The service is busy; try again in a moment.") from cancelled
+                        self.sleep(_backoff(busy))
+                    chunk = kept
+                    continue
+                written.extend(item for item, _ in chunk)
+                break
+        return Transacted(written, refused)
+
+    @staticmethod
+    def _packed(items: Sequence[T], actions_of: Callable[[T], Sequence[dict[str, Any]]],
+                max_actions: int) -> list[list[tuple[T, Sequence[dict[str, Any]]]]]:
+        """Greedy, in order; all of it before the first write, so a bad item writes nothing."""
+        chunks: list[list[tuple[T, Sequence[dict[str, Any]]]]] = [[]]
+        size = 0
+        for item in items:
+            actions = actions_of(item)
+            if not actions or len(actions) > max_actions:
+                raise ValueError(f"an item needs 1 to {max_actions} actions, not {len(actions)}")
+            if size + len(actions) > max_actions:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((item, actions))
+            size += len(actions)
+        return [c for c in chunks if c]
 
     def _wire_action(self, action: dict[str, Any]) -> dict[str, Any]:
         (kind, spec), = action.items()

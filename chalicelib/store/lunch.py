@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.models import LunchPair, LunchProgram, LunchRecord, LunchRound, PairFeedbackIn
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled, set_remove
+from chalicelib.store.core import ConditionFailed, Db, Item, set_remove
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
@@ -28,9 +28,6 @@ def _pair_item(pair: LunchPair) -> Item:
 
 def _plain(item: Item) -> Item:
     return {k: v for k, v in item.items() if k not in _KEY_FIELDS}
-
-
-_TRIES = 5
 
 
 class LunchRepo:
@@ -156,24 +153,9 @@ class LunchRepo:
     def put_pairs(self, pairs: Sequence[LunchPair]) -> int:
         """Write each pair once, in transactions of 100 conditional puts; answers how many were
         new (a rerun finds the ones an earlier attempt wrote, and leaves them as they are)."""
-        written = 0
-        for start in range(0, len(pairs), 100):
-            chunk = list(pairs[start:start + 100])
-            for _ in range(_TRIES):
-                if not chunk:
-                    break
-                try:
-                    self.db.transact([{"Put": {"Item": _pair_item(p),
-                                               "ConditionExpression": "attribute_not_exists(PK)"}}
-                                      for p in chunk])
-                except TransactionCancelled as cancelled:
-                    chunk = [p for i, p in enumerate(chunk) if not cancelled.failed(i)]
-                    continue
-                written += len(chunk)
-                break
-            else:
-                raise errors.Unavailable("The service is busy; try again in a moment.")
-        return written
+        new = self.db.transact_each(pairs, lambda p: [{"Put": {
+            "Item": _pair_item(p), "ConditionExpression": "attribute_not_exists(PK)"}}])
+        return len(new.written)
 
     def get_pair(self, group_id: str, pair_id: str) -> LunchPair | None:
         item = self.db.get(keys.lunch_pair(group_id, pair_id))
@@ -238,22 +220,18 @@ class LunchRepo:
     def record_round(self, group_id: str, round_id: str, pairs: Sequence[LunchPair]) -> None:
         """Note for every member who they met in this round, in transactions of 100 updates
         (idempotent: set ADDs, so a rerun adds nothing twice)."""
-        updates = [{"Update": {
-            "Key": keys.lunch_member(group_id, member_id),
-            "UpdateExpression": "SET member_id = :me ADD met :met, pairs :pair",
-            "ExpressionAttributeValues": {
-                ":me": member_id, ":pair": {pair.pair_id},
-                ":met": {f"{round_id}/{other}" for other in pair.member_ids if other != member_id}}}}
-            for pair in pairs for member_id in pair.member_ids]
-        for start in range(0, len(updates), 100):
-            for _ in range(_TRIES):
-                try:
-                    self.db.transact(updates[start:start + 100])
-                except TransactionCancelled:  # a conflict with a member's own write: again
-                    continue
-                break
-            else:
-                raise errors.Unavailable("The service is busy; try again in a moment.")
+        def update(entry: tuple[LunchPair, str]) -> list[dict[str, Any]]:
+            pair, member_id = entry
+            return [{"Update": {
+                "Key": keys.lunch_member(group_id, member_id),
+                "UpdateExpression": "SET member_id = :me ADD met :met, pairs :pair",
+                "ExpressionAttributeValues": {
+                    ":me": member_id, ":pair": {pair.pair_id},
+                    ":met": {f"{round_id}/{other}" for other in pair.member_ids if other != member_id}}}}]
+
+        # Unconditional, so nothing is refused; a conflict with a member's own write is retried.
+        self.db.transact_each([(pair, member_id) for pair in pairs for member_id in pair.member_ids],
+                              update)
 
     def record_sat_out(self, group_id: str, member_id: str, round_id: str) -> None:
         self.db.update(keys.lunch_member(group_id, member_id),

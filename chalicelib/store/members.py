@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.models import Member
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.core import ConditionFailed, Db, Item
 from chalicelib.store.schema import GSI1PK, GSI1SK
 
 _MAX_TRIES = 5
@@ -35,8 +35,8 @@ class MemberRepo:
         """Create members whose email is new to the group; answer (created, existed).
 
         Existing emails are found with one BatchGetItem per 100 guards; new members go in
-        transactions of 50 (member + guard each). A guard that appears meanwhile cancels its
-        transaction, which is retried without that member: the answer stays exact under races.
+        transactions of 50 (member + guard each). A guard that appears meanwhile refuses its
+        member, whose existing record is answered instead: the answer stays exact under races.
         """
         by_email: dict[str, Member] = {}
         for m in members:
@@ -51,41 +51,25 @@ class MemberRepo:
                 existed_ids[email] = existing_ids[digest]
             else:
                 pending.append(m)
-        created: list[Member] = []
-        for start in range(0, len(pending), 50):
-            chunk = pending[start:start + 50]
-            for _ in range(_MAX_TRIES):
-                if not chunk:
-                    break
-                try:
-                    self.db.transact(self._create_actions(chunk))
-                except TransactionCancelled as cancelled:
-                    taken = {chunk[i // 2].email for i in range(0, len(cancelled.reasons), 2)
-                             if cancelled.failed(i + 1)}
-                    for m in chunk:
-                        if m.email in taken:
-                            old = cancelled.olds[2 * chunk.index(m) + 1] or {}
-                            existed_ids[m.email] = str(old.get("member_id", ""))
-                    chunk = [m for m in chunk if m.email not in taken]
-                    continue
-                created.extend(chunk)
-                break
-            else:
-                raise errors.Unavailable("The service is busy; try again in a moment.")
+        done = self.db.transact_each(pending, self._create_actions)
+        for refused in done.refused:
+            if not refused.failed[1]:  # the member id itself was taken: 80 random bits say never
+                raise errors.Conflict("a new member's id is already in use; try again")
+            existed_ids[refused.item.email] = str((refused.olds[1] or {}).get("member_id", ""))
+        created = done.written
         existed = self.get_many(group_id, [mid for mid in existed_ids.values() if mid])
         return created, existed
 
     @staticmethod
-    def _create_actions(chunk: Sequence[Member]) -> list[dict[str, Any]]:
-        actions: list[dict[str, Any]] = []
-        for m in chunk:
-            guard = keys.email_guard(m.group_id, m.email)
-            actions.append({"Put": {"Item": _item(m), "ConditionExpression": "attribute_not_exists(PK)"}})
-            actions.append({"Put": {
-                "Item": {**guard, "type": "email_guard", "member_id": m.member_id,
-                         "email_hash": guard["SK"].removeprefix("EMAIL#")},
-                "ConditionExpression": "attribute_not_exists(PK)"}})
-        return actions
+    def _create_actions(m: Member) -> list[dict[str, Any]]:
+        """The member and its email guard: both new, or neither."""
+        guard = keys.email_guard(m.group_id, m.email)
+        return [
+            {"Put": {"Item": _item(m), "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": {**guard, "type": "email_guard", "member_id": m.member_id,
+                              "email_hash": guard["SK"].removeprefix("EMAIL#")},
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
 
     def get(self, group_id: str, member_id: str, *, consistent: bool = True) -> Member | None:
         item = self.db.get(keys.member(group_id, member_id), consistent=consistent)

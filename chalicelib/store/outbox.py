@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.core import ConditionFailed, Db, Item
 from chalicelib.store.schema import GSI1PK, GSI1SK
 
 MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
@@ -55,26 +55,14 @@ class OutboxRepo:
         self.db = db
 
     def add_new(self, mails: Sequence[Mail]) -> list[Mail]:
-        """Record the mails whose dedupe key is new; answer those (the others existed)."""
+        """Record the mails whose dedupe key is new, in transactions of 100; answer those (the
+        others existed)."""
         existing = {i["mail_id"] for i in self.db.get_many(
             [keys.mail(m.group_id, m.member_id, m.mail_id) for m in mails])}
         pending = list({m.mail_id: m for m in mails if m.mail_id not in existing}.values())
-        added: list[Mail] = []
-        for start in range(0, len(pending), 100):
-            chunk = pending[start:start + 100]
-            for _ in range(5):
-                if not chunk:
-                    break
-                try:
-                    self.db.transact([{"Put": {"Item": _item(m),
-                                               "ConditionExpression": "attribute_not_exists(PK)"}}
-                                      for m in chunk])
-                except TransactionCancelled as cancelled:
-                    chunk = [m for i, m in enumerate(chunk) if not cancelled.failed(i)]
-                    continue
-                added.extend(chunk)
-                break
-        return added
+        # Refused ones were recorded meanwhile by someone else, who delivers them; a table too
+        # busy to record some raises errors.Unavailable rather than answer fewer.
+        return self.db.transact_each(pending, lambda m: [self.put_action(m)]).written
 
     @staticmethod
     def put_action(mail: Mail) -> dict[str, Any]:
