@@ -22,10 +22,10 @@ caller picks.
 
 Why the stdlib and not Powertools' Logger/Metrics: measured with `import app` done first (so
 logging, json, boto3 and jmespath are already loaded), importing Powertools and building a
-Logger and Metrics adds a median 12.6 ms to every cold start (min 9.1 ms, 20 runs), on a cold
-start already 10x over its budget, and 1.0 MB zipped to a package at 23.9 of its 25 MB. The
-part of it this app needs is this module. Figures and method: bench/RESULTS.md, "Logging
-library".
+Logger and Metrics adds a median 12.6 ms to every cold start on a quiet machine (min 9.1 ms,
+20 runs; about 30 ms under load), on a cold start already 10x over its budget, and 1.0 MB zipped
+to a package at 23.9 of its 25 MB. This module adds 1.7 ms and does the part this app needs.
+Figures and method: bench/RESULTS.md, "Logging library".
 """
 
 from __future__ import annotations
@@ -197,7 +197,9 @@ def configure(level: str | None = None) -> None:
     later calls only set the level. `level` defaults to the LOG_LEVEL setting."""
     global _configured
     root = logging.getLogger()
-    root.setLevel((level or deps.settings().log_level).upper())
+    wanted = (level or deps.settings().log_level).upper()
+    if logging.getLevelName(root.level) != wanted:  # setLevel clears every logger's cache: not per request
+        root.setLevel(wanted)
     if _configured:
         return
     with _lock:
