@@ -20,7 +20,7 @@ from chalicelib.routes.http import (
     path_id,
     query,
 )
-from chalicelib.services import groups, meetups, members
+from chalicelib.services import erasure, groups, meetups, members
 
 bp = Blueprint(__name__)
 
@@ -94,7 +94,7 @@ def patch_member(group_id: str, member_id: str) -> Response:
 @bp.route("/groups/{group_id}/members/{member_id}", methods=["DELETE"])
 @api
 def delete_member(group_id: str, member_id: str) -> Response:
-    members.erase_member(organizer(group_id), path_id(member_id, "mem", "member_id"))
+    erasure.erase_member(organizer(group_id), path_id(member_id, "mem", "member_id"))
     return Response(body="", status_code=204)
 
 

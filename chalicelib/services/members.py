@@ -1,4 +1,4 @@
-"""Members of a group: add (one or up to 500), list, read, change, erase."""
+"""Members of a group: add (one or up to 500), list, read, change (erasure: `erasure.py`)."""
 
 from __future__ import annotations
 
@@ -59,16 +59,3 @@ def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
         return updated
 
     return deps.store().members.change(group_id, member_id, edit)
-
-
-def erase_member(group_id: str, member_id: str) -> None:
-    """Erase the person's personal data (GDPR) everywhere: their lunch answers and the pairing
-    reasons quoting them, the mail recorded for them, then the member item and email guard.
-    RSVPs and pairs keep only the bare member id: an anonymous stub once the member is gone."""
-    from chalicelib.services import outbox, pairing
-
-    deps.store().members.require(group_id, member_id)
-    pairing.forget_member(group_id, member_id)
-    outbox.erase_member(group_id, member_id)
-    if deps.store().members.delete(group_id, member_id) is None:
-        raise errors.NotFound("no such member in this group", field="member_id")
