@@ -180,11 +180,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stdout is at the time (tests and the Lambda runtime swap it)."""
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests swap it). Outside Lambda only: stdout
+    stays for what a program prints (the operator CLI's JSON, the metric lines)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stdout
+        self.stream = sys.stderr
         super().emit(record)
 
 
@@ -212,7 +213,7 @@ def configure(level: str | None = None) -> None:
             for handler in root.handlers:
                 handler.setFormatter(formatter)
         else:
-            handler = _StdoutHandler()
+            handler = _StderrHandler()
             handler.setFormatter(formatter)
             root.addHandler(handler)
         for name in _APP_LOGGERS:

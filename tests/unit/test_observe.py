@@ -132,7 +132,7 @@ def test_configure_installs_one_json_handler_however_often_it_is_called(
 ) -> None:
     root = logging.getLogger()
     monkeypatch.setattr(observe, "_configured", False)
-    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if not isinstance(h, observe._StdoutHandler)])
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if not isinstance(h, observe._StderrHandler)])
     monkeypatch.setattr(root, "level", root.level)
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
 
@@ -144,8 +144,10 @@ def test_configure_installs_one_json_handler_however_often_it_is_called(
 
     capsys.readouterr()
     logging.getLogger("chalicelib.anything").info("to %s", ADDRESS)
-    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    out, err = capsys.readouterr()
+    (line,) = [json.loads(x) for x in err.splitlines()]
     assert line["message"] == "to <address>"
+    assert out == ""  # stdout is for what a program prints (the CLI's JSON, metric lines)
 
 
 def emf_check(document: dict[str, Any]) -> None:
