@@ -6,13 +6,17 @@ first N calls with a TransactionCanceledException whose reasons hold Transaction
 some actions (the engine never sees those calls, just as a cancelled transaction writes
 nothing). A concurrent writer with its own client writes some of the same items for real
 between two calls, so the engine itself refuses them. The table is then read back raw.
+(A real TransactionConflict cannot be provoked here: DynamoDB Local runs transactions one at
+a time, so racing writers on the same items only ever see ConditionalCheckFailed.)
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,24 +41,34 @@ class _Raw:
 
 @dataclass
 class Conflicts:
-    """Cancels the first `times` TransactWriteItems calls (all of them when None) with
-    TransactionConflict on every third action; `before[n]` runs a real write before call n."""
+    """Cancels the first `times` TransactWriteItems calls (all of them when None; per thread
+    when `per_thread`) with TransactionConflict on every third action; `before[n]` runs a real
+    write before call n."""
 
     times: int | None
     calls: int = 0
     injected: int = 0
     sizes: list[int] = field(default_factory=list)
     before: dict[int, Callable[[], None]] = field(default_factory=dict)
+    per_thread: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _injected_by: Counter[int] = field(default_factory=Counter)
 
     def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        self.calls += 1
         size = len(json.loads(params["body"])["TransactItems"])
-        self.sizes.append(size)
-        if self.calls in self.before:
-            self.before.pop(self.calls)()
-        if self.times is not None and self.injected >= self.times:
+        with self.lock:
+            self.calls += 1
+            self.sizes.append(size)
+            write = self.before.pop(self.calls, None)
+            me = threading.get_ident() if self.per_thread else 0
+            passes = self.times is not None and self._injected_by[me] >= self.times
+            if not passes:
+                self.injected += 1
+                self._injected_by[me] += 1
+        if write is not None:
+            write()
+        if passes:
             return None  # on to the engine
-        self.injected += 1
         reasons = [
             {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
             if i % 3 == 0
@@ -77,8 +91,8 @@ class Wire:
     sleeps: list[float]
     other: Store  # a second writer with its own client, on the same table
 
-    def conflicts(self, times: int | None) -> Conflicts:
-        c = Conflicts(times)
+    def conflicts(self, times: int | None, *, per_thread: bool = False) -> Conflicts:
+        c = Conflicts(times, per_thread=per_thread)
         deps.dynamodb_client().meta.events.register_first("before-call.dynamodb.TransactWriteItems", c)
         return c
 
@@ -183,6 +197,31 @@ def test_add_new_when_conflicts_persist_raises_unavailable_instead_of_answering_
     assert sum(wire.sleeps) < 5  # short enough for a request
     c.times = c.injected  # the table calms down; the retry (request or SQS) records them all
     assert len(deps.store().outbox.add_new(mails)) == 150
+
+
+def test_add_new_racing_itself_under_conflicts_answers_each_mail_to_exactly_one_caller(wire: Wire) -> None:
+    """Four workers record the same 300 mails at once (an SQS redelivery, a retried request):
+    each mail is answered as new by exactly one of them, so it is delivered once, not never."""
+    g = group()
+    mails = [mail(g.group_id, f"mem_{i % 11}", f"note:{i}") for i in range(300)]
+    c = wire.conflicts(times=6, per_thread=True)  # each worker's first chunk, six times over
+    start = threading.Barrier(4)
+
+    def record(_: int) -> list[str]:
+        start.wait()
+        return [m.mail_id for m in deps.store().outbox.add_new(mails)]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(record, range(4)))
+
+    assert c.injected == 24
+    assert Counter(mid for answer in answers for mid in answer) == Counter({m.mail_id: 1 for m in mails})
+    recorded = Counter(
+        i["mail_id"]["S"]
+        for mid in sorted({m.member_id for m in mails})
+        for i in wire.raw(keys.mailbox(g.group_id, mid), keys.MAIL_PREFIX)
+    )
+    assert recorded == Counter({m.mail_id: 1 for m in mails})
 
 
 # ---- members: the email guard refuses, and names the member who has the address
