@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
-from chalicelib import deps
+from chalicelib import deps, observe, workers
 from chalicelib.routes import (
     http,
     lunch_pages,
@@ -30,27 +30,38 @@ app.register_blueprint(lunch_pages.bp)
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")
 def hourly(event: CloudWatchEvent) -> dict[str, int]:
+    """Finds what is due and fans it out as messages; does none of the work itself."""
     from chalicelib.services import schedules
 
-    return schedules.run_hourly(deps.now())
+    observe.configure()
+    with observe.invocation(kind="hourly", request_id=_request_id(event)):
+        return schedules.run_hourly(deps.now())
 
 
-@app.on_sqs_message(queue="powerlunch-mail", batch_size=10, name="mail_worker")
+# The queues and what each carries: chalicelib/workers.py, the one map of background work.
+
+
+@app.on_sqs_message(queue=workers.MAIL.name, batch_size=workers.MAIL.batch_size, name=workers.MAIL.function)
 def mail_worker(event: SQSEvent) -> dict[str, Any]:
-    from chalicelib.services import outbox
-
-    return outbox.handle_records(outbox.MAIL_QUEUE, list(event))
+    return workers.handle_sqs(workers.MAIL, list(event))
 
 
-@app.on_sqs_message(queue="powerlunch-pairing", batch_size=1, name="pairing_worker")
+@app.on_sqs_message(queue=workers.PAIRING.name, batch_size=workers.PAIRING.batch_size,
+                    name=workers.PAIRING.function)
 def pairing_worker(event: SQSEvent) -> dict[str, Any]:
-    from chalicelib.services import outbox, pairing
-
-    return outbox.handle_records(pairing.PAIRING_QUEUE, list(event))
+    return workers.handle_sqs(workers.PAIRING, list(event))
 
 
-@app.on_sqs_message(queue="powerlunch-rsvp", batch_size=5, name="rsvp_worker")
+@app.on_sqs_message(queue=workers.RSVP.name, batch_size=workers.RSVP.batch_size, name=workers.RSVP.function)
 def rsvp_worker(event: SQSEvent) -> dict[str, Any]:
-    from chalicelib.services import outbox, rsvp
+    return workers.handle_sqs(workers.RSVP, list(event))
 
-    return outbox.handle_records(rsvp.RSVP_QUEUE, list(event))
+
+@app.on_sqs_message(queue=workers.JOBS.name, batch_size=workers.JOBS.batch_size, name=workers.JOBS.function)
+def jobs_worker(event: SQSEvent) -> dict[str, Any]:
+    return workers.handle_sqs(workers.JOBS, list(event))
+
+
+def _request_id(event: Any) -> str | None:
+    context = getattr(event, "context", None)
+    return getattr(context, "aws_request_id", None)

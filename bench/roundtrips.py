@@ -125,15 +125,14 @@ def _environment(endpoint: str) -> Iterator[Queues]:
     """Test-like settings with WORK_MODE=sqs on a fresh table, all restored afterwards (tests
     share the process); SQS messages are recorded by `Queues` instead of sent."""
     from bench.appenv import app_table
-    from chalicelib import deps
-    from chalicelib.services import outbox
+    from chalicelib import deps, workers
     from chalicelib.store import schema
 
     tmp = Path(tempfile.mkdtemp(prefix="roundtrips-"))
     with app_table(endpoint, tmp / "outbox", "powerlunch-rt") as table:
         queues = Queues()
-        real_dispatch = outbox.dispatch_work
-        outbox.dispatch_work = queues.send  # type: ignore[assignment,unused-ignore]
+        real_send_many = workers.send_many
+        workers.send_many = queues.send_many  # type: ignore[assignment,unused-ignore]
         deps.set_clock(lambda: NOW)
         try:
             settings = deps.settings()  # cached now: the test stage's WORK_MODE=inline is never read
@@ -141,18 +140,25 @@ def _environment(endpoint: str) -> Iterator[Queues]:
             schema.create_table(deps.dynamodb_client(), table)
             yield queues
         finally:
-            outbox.dispatch_work = real_dispatch  # type: ignore[assignment,unused-ignore]
+            workers.send_many = real_send_many  # type: ignore[assignment,unused-ignore]
             deps.set_clock(lambda: datetime.now(UTC))
 
 
 class Queues:
-    """Stands in for SQS: records each message `outbox.dispatch_work` would send, by queue."""
+    """Stands in for SQS: records each message `workers.send_many` would send, by queue."""
 
     def __init__(self) -> None:
-        self.messages: dict[str, list[dict[str, Any]]] = {"mail": [], "pairing": [], "rsvp": []}
+        from chalicelib import workers
 
-    def send(self, queue_name: str, body: dict[str, Any]) -> None:
-        self.messages[queue_name.removeprefix("powerlunch-")].append(body)
+        self.messages: dict[str, list[dict[str, Any]]] = {
+            q.name.removeprefix("powerlunch-"): [] for q in workers.QUEUES}
+
+    def send_many(self, kind: str, many: Any, **_: Any) -> int:
+        from chalicelib import workers
+
+        queue = workers.WORK[kind].queue.name.removeprefix("powerlunch-")
+        self.messages[queue] += [workers.message(kind, **ids) for ids in many]
+        return len(many)
 
     def waiting(self) -> dict[str, int]:
         return {name: len(bodies) for name, bodies in self.messages.items()}
@@ -205,8 +211,7 @@ class Scenarios:
 
         bodies = self.queues.drain("mail")
         with RoundTrips(self.client) as trips:
-            for body in bodies:
-                outbox.deliver(**body)
+            outbox.deliver_batch(bodies)
         calls = {op: n for op, n in trips.calls.items()}
         self.figures[name] = Figure(name, calls, dict(trips.items), trips.attempts,
                                     {"mails delivered": len(bodies)}, note)
@@ -276,7 +281,7 @@ class Scenarios:
         from chalicelib.services import rsvp
 
         (work,) = self.queues.drain("rsvp")
-        self.measure("promotion of one (RSVP worker)", lambda: rsvp.promote_message(work),
+        self.measure("promotion of one (RSVP worker)", lambda: rsvp.promote_work(work),
                      "group, meetup (GetItem each), waitlist in order (Query), the promoted member"
                      " (GetItem), one transaction with the notice's outbox record")
         self.drop_mail()
@@ -298,9 +303,15 @@ class Scenarios:
     def invitations(self) -> None:
         ids = self.members(INVITED, "invitee")
         meetup_id, _ = self.meetup(capacity=None)
-        self.measure(f"invitations for {INVITED} members",
+        self.measure(f"invitations for {INVITED} members (request)",
                      lambda: self.api("POST", f"meetups/{meetup_id}/invitations", {"member_ids": ids}),
-                     "key, group, meetup; members and outbox dedupe keys by 100; mail in transactions of 100")
+                     "key, group, meetup; the given ids checked by 100; the job recorded, one jobs message")
+        from chalicelib.services import jobs
+
+        (work,) = self.queues.drain("jobs")
+        self.measure(f"invitations for {INVITED} members (jobs worker)", lambda: jobs.invite_page_work(work),
+                     "the job, group, meetup; members and outbox dedupe keys by 100; mail in transactions"
+                     " of 100; the job's counters")
         self.drop_mail()
 
     def pairing(self) -> None:
@@ -313,7 +324,7 @@ class Scenarios:
         work = self.queues.drain("pairing")
         assert len(work) == 1, work
         self.measure(f"pairing round of {LUNCHERS} members (worker)",
-                     lambda: pairing.run_round_message(work[0]),
+                     lambda: pairing.run_round_work(work[0]),
                      "plan, write pairs, per-member records, intros recorded in the outbox")
         self.drop_mail()
 

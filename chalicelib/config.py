@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 MailMode = Literal["ses", "files"]
 WorkMode = Literal["sqs", "inline"]
 
 # What a deployed function must be given (tests/deploy checks every function of the packaged
-# template has each). Everything else `from_env` reads is local-only (DYNAMODB_ENDPOINT,
-# OUTBOX_DIR, SIGNING_SECRET, SIGNING_SECRET_FILE) or set by the Lambda runtime (AWS_REGION).
+# template has each), besides one URL variable per queue of the worker map (workers.QUEUES,
+# read here as every *_QUEUE_URL). Everything else `from_env` reads is optional
+# (MAIL_RATE_LIMIT), local-only (DYNAMODB_ENDPOINT, OUTBOX_DIR, SIGNING_SECRET,
+# SIGNING_SECRET_FILE) or set by the Lambda runtime (AWS_REGION).
 AWS_VARIABLES: tuple[str, ...] = (
-    "TABLE_NAME", "BASE_URL", "MAIL_MODE", "SENDER_EMAIL", "WORK_MODE",
-    "MAIL_QUEUE_URL", "PAIRING_QUEUE_URL", "RSVP_QUEUE_URL", "SIGNING_SECRET_ARN", "LOG_LEVEL",
+    "TABLE_NAME", "BASE_URL", "MAIL_MODE", "SENDER_EMAIL", "WORK_MODE", "SIGNING_SECRET_ARN",
+    "LOG_LEVEL",
 )
+QUEUE_URL_SUFFIX = "_QUEUE_URL"
 
 
 @dataclass(frozen=True)
@@ -28,18 +32,13 @@ class Settings:
     outbox_dir: str
     sender_email: str
     work_mode: WorkMode
-    mail_queue_url: str | None
-    pairing_queue_url: str | None
-    rsvp_queue_url: str | None
+    mail_rate_limit: float | None
     signing_secret: str | None
     signing_secret_file: str | None
     signing_secret_arn: str | None
     log_level: str
-
-    def queue_url(self, queue_name: str) -> str | None:
-        """The URL of one of the app's queues, by the name app.py consumes it under."""
-        return {"powerlunch-mail": self.mail_queue_url, "powerlunch-pairing": self.pairing_queue_url,
-                "powerlunch-rsvp": self.rsvp_queue_url}.get(queue_name)
+    # Each queue's URL by its variable's name (workers.Queue.url_env), e.g. MAIL_QUEUE_URL.
+    queue_urls: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -59,11 +58,24 @@ class Settings:
             outbox_dir=e.get("OUTBOX_DIR", ".local/outbox"),
             sender_email=e.get("SENDER_EMAIL", "lunch@powerlunch.example"),
             work_mode=work_mode,  # type: ignore[arg-type]
-            mail_queue_url=e.get("MAIL_QUEUE_URL") or None,
-            pairing_queue_url=e.get("PAIRING_QUEUE_URL") or None,
-            rsvp_queue_url=e.get("RSVP_QUEUE_URL") or None,
+            mail_rate_limit=_positive(e, "MAIL_RATE_LIMIT"),
             signing_secret=e.get("SIGNING_SECRET") or None,
             signing_secret_file=e.get("SIGNING_SECRET_FILE") or None,
             signing_secret_arn=e.get("SIGNING_SECRET_ARN") or None,
             log_level=e.get("LOG_LEVEL", "INFO"),
+            queue_urls={k: v for k, v in e.items() if k.endswith(QUEUE_URL_SUFFIX) and v},
         )
+
+
+def _positive(env: Mapping[str, str], name: str) -> float | None:
+    """An optional positive number, e.g. MAIL_RATE_LIMIT (mails a second; below SES's own)."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be above 0, not {raw!r}")
+    return value

@@ -66,6 +66,14 @@ def ses_client() -> Any:
 
 
 @functools.cache
+def ses_quota_client() -> Any:
+    """SES (v1) for GetSendQuota: the account's send rate and daily quota."""
+    import boto3
+
+    return boto3.client("ses", region_name=settings().region, config=_boto_config())
+
+
+@functools.cache
 def sqs_client() -> Any:
     import boto3
 
@@ -112,5 +120,9 @@ def store() -> Store:
 
 def reset() -> None:
     """Forget every cached client and setting (tests, and a new stage in one process)."""
-    for getter in (settings, dynamodb_client, ses_client, sqs_client, signing_secret, store):
+    for getter in (settings, dynamodb_client, ses_client, ses_quota_client, sqs_client, signing_secret,
+                   store):
         getter.cache_clear()
+    from chalicelib.mail import sender
+
+    sender.forget_quota()

@@ -433,3 +433,49 @@ class LunchRecord(Stored):
     blocked: list[str] = Field(default_factory=list)  # member ids
     sat_out_round: str | None = None
     paused_round: str | None = None
+
+
+# ---------------------------------------------------------------- background jobs (invitations)
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+JobKind = Literal["invite.meetup", "invite.lunch"]
+
+
+class Job(Stored):
+    """An invitation job: recorded page by page by the jobs worker, delivered by the mail
+    worker. Done when every page is recorded and every recorded mail is sent, suppressed or
+    dead."""
+
+    job_id: str
+    group_id: str
+    kind: JobKind
+    meetup_id: str | None = None  # invite.meetup: which meetup
+    member_ids: list[str] | None = None  # given ids, or None for every member, page by page
+    status: JobStatus = "queued"
+    page: int = 0  # the next page to record
+    cursor: str | None = None  # where the next page of members starts (None: the first)
+    pages_done: bool = False
+    total: int = 0  # members looked at
+    recorded: int = 0  # mails recorded (new)
+    sent: int = 0
+    skipped: int = 0  # already invited, unsubscribed or bounced when recorded
+    suppressed: int = 0  # unsubscribed or bounced by the time it was sent
+    failed: int = 0  # mail that stayed dead after every attempt
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.pages_done and self.sent + self.suppressed + self.failed >= self.recorded
+
+    def out(self, zone_name: str) -> dict[str, Any]:
+        def local(at: datetime | None) -> str | None:
+            return timeutil.in_zone(at, zone_name).isoformat() if at else None
+
+        return {"job_id": self.job_id, "kind": self.kind, "meetup_id": self.meetup_id,
+                "status": self.status, "total": self.total, "recorded": self.recorded,
+                "sent": self.sent, "skipped": self.skipped + self.suppressed, "failed": self.failed,
+                "error": self.error, "created_at": local(self.created_at),
+                "started_at": local(self.started_at), "finished_at": local(self.finished_at)}

@@ -2,8 +2,9 @@
 
 Generated, not hand-written, because three things must stay equal to code that lives elsewhere:
 the table's key schema (chalicelib/store/schema.py), the routes of the API (app.py: every
-integration URI is rewritten, see `_break_base_url_cycle`) and the per-stage Lambda timeouts
-(.chalice/config.json: each queue's visibility timeout is 6x its consumer's timeout).
+integration URI is rewritten, see `_break_base_url_cycle`) and the queues (chalicelib/workers.py,
+the map of background work: each queue, its dead-letter queue, its URL variable and its
+consumer's event source come from there).
 
     python -m infra.build_template --stage prod --out out/merge-template.json
 """
@@ -21,13 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from chalice.utils import to_cfn_resource_name  # noqa: E402
 
-from chalicelib import observe  # noqa: E402
+from chalicelib import observe, workers  # noqa: E402
 from chalicelib.store import schema  # noqa: E402
 
-# The queues the app consumes, by the name app.py gives them, and their logical ids here.
-QUEUES = {"powerlunch-mail": "MailQueue", "powerlunch-pairing": "PairingQueue",
-          "powerlunch-rsvp": "RsvpQueue"}
-MAX_RECEIVE_COUNT = 5
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600  # a weekend outage of SES still gets delivered
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the maximum: time to look at what failed
 LOG_RETENTION_DAYS = 90
@@ -74,9 +71,13 @@ def table() -> dict[str, Any]:
     }
 
 
-def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
-    """A queue and its dead-letter queue. Visibility 6x the consumer's timeout, as AWS advises
-    for Lambda event sources: a batch still running is never handed to a second worker."""
+def queue_pair(queue: workers.Queue, consumer_timeout: int) -> dict[str, Any]:
+    """A queue and its dead-letter queue. Visibility at least 6x the consumer's timeout, as AWS
+    advises for Lambda event sources: a batch still running is never handed to a second worker."""
+    if queue.visibility_timeout < 6 * consumer_timeout:
+        raise SystemExit(f"{queue.name}: visibility_timeout {queue.visibility_timeout} s is under 6x "
+                         f"{queue.function}'s timeout ({consumer_timeout} s): raise it in chalicelib/workers.py")
+    logical_id = queue.logical_id
     dlq = logical_id.replace("Queue", "DeadLetterQueue")
     return {
         logical_id: {
@@ -84,11 +85,11 @@ def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Properties": {
-                "VisibilityTimeout": 6 * consumer_timeout,
+                "VisibilityTimeout": queue.visibility_timeout,
                 "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-                                  "maxReceiveCount": MAX_RECEIVE_COUNT},
+                                  "maxReceiveCount": queue.max_receives},
             },
         },
         dlq: {
@@ -102,7 +103,7 @@ def queue_pair(logical_id: str, consumer_timeout: int) -> dict[str, Any]:
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
                 "AlarmDescription": {"Fn::Sub": f"${{AWS::StackName}}: messages in ${{{dlq}.QueueName}} failed "
-                                                f"{MAX_RECEIVE_COUNT} times; look at them, fix, redrive"},
+                                                f"{queue.max_receives} times; look at them, fix, redrive"},
                 "Namespace": "AWS/SQS",
                 "MetricName": "ApproximateNumberOfMessagesVisible",
                 "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}],
@@ -216,14 +217,15 @@ def build(stage_name: str) -> dict[str, Any]:
     resources: dict[str, Any] = {"Table": table()}
 
     consumers = {s.queue: s for s in app.event_sources if hasattr(s, "queue")}
-    unknown = set(consumers) - set(QUEUES)
+    unknown = set(consumers) - {q.name for q in workers.QUEUES}
     if unknown:
-        raise SystemExit(f"app.py consumes queues this template does not define: {sorted(unknown)}")
-    for queue, logical_id in QUEUES.items():
-        if queue not in consumers:
-            raise SystemExit(f"no function consumes {queue}: remove it from infra/build_template.py")
-        source = consumers[queue]
-        resources.update(queue_pair(logical_id, lambda_setting(stage, source.name, "lambda_timeout", 60)))
+        raise SystemExit(f"app.py consumes queues the worker map does not name: {sorted(unknown)}")
+    for queue in workers.QUEUES:
+        logical_id = queue.logical_id
+        if queue.name not in consumers:
+            raise SystemExit(f"no function in app.py consumes {queue.name} (chalicelib/workers.py)")
+        source = consumers[queue.name]
+        resources.update(queue_pair(queue, lambda_setting(stage, source.name, "lambda_timeout", 60)))
         fn = functions[source.name]
         event: dict[str, Any] = {
             # Fn::Sub, not Fn::GetAtt: this replaces the Fn::Sub Chalice wrote (a second key
@@ -307,9 +309,7 @@ def build(stage_name: str) -> dict[str, Any]:
             "TABLE_NAME": {"Ref": "Table"},
             "BASE_URL": base_url,
             "SENDER_EMAIL": {"Ref": "SenderEmail"},
-            "MAIL_QUEUE_URL": {"Ref": "MailQueue"},
-            "PAIRING_QUEUE_URL": {"Ref": "PairingQueue"},
-            "RSVP_QUEUE_URL": {"Ref": "RsvpQueue"},
+            **{q.url_env: {"Ref": q.logical_id} for q in workers.QUEUES},
             "SIGNING_SECRET_ARN": {"Ref": "SigningSecret"},
         }}}},
         "Resources": resources,
@@ -317,12 +317,9 @@ def build(stage_name: str) -> dict[str, Any]:
             "BaseUrl": {"Description": "Where members' links point", "Value": base_url},
             "TableName": {"Value": {"Ref": "Table"}},
             "SigningSecretArn": {"Value": {"Ref": "SigningSecret"}},
-            "MailQueueUrl": {"Value": {"Ref": "MailQueue"}},
-            "PairingQueueUrl": {"Value": {"Ref": "PairingQueue"}},
-            "RsvpQueueUrl": {"Value": {"Ref": "RsvpQueue"}},
-            "MailDeadLetterQueueUrl": {"Value": {"Ref": "MailDeadLetterQueue"}},
-            "PairingDeadLetterQueueUrl": {"Value": {"Ref": "PairingDeadLetterQueue"}},
-            "RsvpDeadLetterQueueUrl": {"Value": {"Ref": "RsvpDeadLetterQueue"}},
+            **{f"{q.logical_id}Url": {"Value": {"Ref": q.logical_id}} for q in workers.QUEUES},
+            **{f"{q.logical_id.replace('Queue', 'DeadLetterQueue')}Url": {
+                "Value": {"Ref": q.logical_id.replace("Queue", "DeadLetterQueue")}} for q in workers.QUEUES},
         },
     }
 

@@ -30,12 +30,15 @@ os.environ.update({
     "SENDER_EMAIL": "lunch@powerlunch.example",
 })
 for name in ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN", "DYNAMODB_ENDPOINT",
-             "MAIL_QUEUE_URL", "PAIRING_QUEUE_URL"):
+             "MAIL_RATE_LIMIT"):
     os.environ.pop(name, None)
 
 from moto import mock_aws  # noqa: E402  (import moto before boto3 clients exist)
 
-from chalicelib import deps  # noqa: E402
+from chalicelib import deps, workers  # noqa: E402
+
+for _queue in workers.QUEUES:  # every queue of the worker map: tests run background work inline
+    os.environ.pop(_queue.url_env, None)
 from chalicelib.store import schema  # noqa: E402
 
 

@@ -36,6 +36,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     status_code=status, headers=all_headers)
 
 
+def job_accepted(job: Any) -> Response:
+    """202 for work handed to a background job: where to watch it, and that it is queued."""
+    return json_response({"job_id": job.job_id, "status": "queued"}, 202,
+                         {"Location": f"/groups/{job.group_id}/jobs/{job.job_id}"})
+
+
 def error_body(code: str, message: str, field: str | None = None,
                details: list[dict[str, str]] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field,

@@ -20,7 +20,7 @@ from chalicelib.routes.http import (
     path_id,
     query,
 )
-from chalicelib.services import erasure, groups, meetups, members
+from chalicelib.services import erasure, groups, jobs, meetups, members
 
 bp = Blueprint(__name__)
 
@@ -144,3 +144,10 @@ def patch_meetup(group_id: str, meetup_id: str) -> Response:
 def cancel_meetup(group_id: str, meetup_id: str) -> Response:
     gid = organizer(group_id)
     return json_response(meetups.cancel_meetup(gid, path_id(meetup_id, "mtp", "meetup_id")).out())
+
+
+@bp.route("/groups/{group_id}/jobs/{job_id}", methods=["GET"])
+@api
+def get_job(group_id: str, job_id: str) -> Response:
+    gid = organizer(group_id)
+    return json_response(jobs.get_job(gid, path_id(job_id, "job", "job_id")).out(groups.get_group(gid).timezone))

@@ -8,6 +8,7 @@ from chalicelib.models import LunchInvitesIn, LunchProgramIn
 from chalicelib.routes.http import (
     JSON_TYPES,
     api,
+    job_accepted,
     json_response,
     once,
     page,
@@ -17,7 +18,7 @@ from chalicelib.routes.http import (
     path_id,
 )
 from chalicelib.routes.organizer import organizer
-from chalicelib.services import groups, lunch, pairing
+from chalicelib.services import groups, jobs, lunch, pairing
 
 bp = Blueprint(__name__)
 
@@ -43,7 +44,7 @@ def invite(group_id: str) -> Response:
     gid = organizer(group_id)
     raw = bp.current_request.raw_body or b""
     body = LunchInvitesIn.model_validate(parse_json(bp.current_request)) if raw.strip() else LunchInvitesIn()
-    return json_response(lunch.invite(gid, body.member_ids), 202)
+    return once(bp.current_request, gid, lambda: job_accepted(jobs.invite_to_lunch(gid, body.member_ids)))
 
 
 @bp.route("/groups/{group_id}/lunch-rounds", methods=["POST"], content_types=JSON_TYPES)

@@ -9,9 +9,20 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib import errors
 from chalicelib.models import InModel, RsvpStatus
-from chalicelib.routes.http import JSON_TYPES, api, json_response, page, page_params, parse_json, path_id, query
+from chalicelib.routes.http import (
+    JSON_TYPES,
+    api,
+    job_accepted,
+    json_response,
+    once,
+    page,
+    page_params,
+    parse_json,
+    path_id,
+    query,
+)
 from chalicelib.routes.organizer import organizer
-from chalicelib.services import rsvp
+from chalicelib.services import jobs, rsvp
 
 bp = Blueprint(__name__)
 
@@ -74,9 +85,9 @@ def invite(group_id: str, meetup_id: str) -> Response:
     if not isinstance(body, dict):
         raise errors.InvalidInput("must be a JSON object", field="body")
     given = InvitationsIn.model_validate(body)
-    queued = rsvp.invite(gid, path_id(meetup_id, "mtp", "meetup_id"),
-                         None if given.member_ids is None else given.member_ids)
-    return json_response({"queued": queued}, 202)
+    mid = path_id(meetup_id, "mtp", "meetup_id")
+    return once(bp.current_request, gid, lambda: job_accepted(
+        jobs.invite_to_meetup(gid, mid, given.member_ids)))
 
 
 @bp.route("/groups/{group_id}/meetups/{meetup_id}/rsvps/{member_id}/check-in", methods=["POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,6 @@ from pydantic import ValidationError
 from chalicelib import deps, errors, links, timeutil
 from chalicelib.models import Group, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
 from chalicelib.services import outbox
-from chalicelib.services.members import recipients
 
 # ---------------------------------------------------------------- the programme
 
@@ -46,17 +46,13 @@ def put_program(group_id: str, data: LunchProgramIn) -> tuple[LunchProgram, bool
 # ---------------------------------------------------------------- invitations
 
 
-def invite(group_id: str, member_ids: list[str] | None) -> dict[str, int]:
-    """Email a `lunch_invite` with each member's own preferences link; once per member."""
-    store = deps.store()
-    group = store.groups.require(group_id)
-    get_program(group_id)
-    members = recipients(group_id, member_ids)
-    batch = [(member, outbox.email("lunch_invite", f"lunch_invite:{group_id}:{member.member_id}", group,
-                                   member, preferences_url=links.lunch_url(group_id, member.member_id)))
-             for member in members]
-    queued = outbox.queue_many(group, batch)
-    return {"members": len(members), "queued": queued, "already_invited": len(members) - queued}
+def invitations(group: Group, members: Sequence[Member]) -> list[tuple[Member, outbox.Email]]:
+    """A `lunch_invite` to each member with their own preferences link (the jobs worker
+    records them, a page at a time; once per member)."""
+    return [(member, outbox.email("lunch_invite", f"lunch_invite:{group.group_id}:{member.member_id}",
+                                  group, member,
+                                  preferences_url=links.lunch_url(group.group_id, member.member_id)))
+            for member in members]
 
 
 # ---------------------------------------------------------------- the preferences page

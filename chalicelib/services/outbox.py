@@ -1,31 +1,37 @@
 """Mail through an outbox: record each email once (by dedupe key), then deliver it.
 
 queued -> sending (a lease) -> sent | suppressed (unsubscribed, bounced or erased at send time);
-a failed send goes back to queued and is retried (SQS redelivery in AWS, the hourly sweep
-everywhere), and after MAX_ATTEMPTS it stays recorded as dead (and its SQS message lands in
-the dead-letter queue). Background work in general goes through `dispatch_work`: SQS in AWS,
-inline locally and in tests.
+a failed send goes back to queued, due again after a backoff, and after MAX_ATTEMPTS it stays
+recorded as dead. SES throttling and an exhausted daily quota are not failures of the mail:
+a throttled one comes back on its queue after a delay, a held one waits, queued, for the
+recovery sweep. Delivery is the `mail.deliver` work of chalicelib/workers.py.
+
+Sending is paced: every worker reserves its send times on one shared bucket in the table, at
+the account's maximum send rate (SES GetSendQuota, cached a few minutes), so together they
+never pass it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import deps, links
+from chalicelib import deps, links, observe, workers
 from chalicelib.models import Group, Member
 from chalicelib.store import keys
 from chalicelib.store.outbox import Mail
 
 log = logging.getLogger(__name__)
 
-MAIL_QUEUE = "powerlunch-mail"
 LEASE = timedelta(minutes=5)
-RETRY_AFTER = timedelta(minutes=2)
+RETRY_AFTER = timedelta(minutes=2)  # recorded mail not sent by then is picked up by the sweep
+QUOTA_HOLD = timedelta(hours=1)  # a held mail is tried again after this (SES's window rolls)
+MAX_WAIT_SECONDS = 20.0  # a batch whose send times lie further out goes back on the queue
 
 
 @dataclass(frozen=True)
@@ -55,16 +61,16 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
                  calendar=calendar, calendar_method=calendar_method)
 
 
-def _mail(group: Group, member: Member, email: Email, now: datetime) -> Mail:
+def _mail(group: Group, member: Member, email: Email, now: datetime, job_id: str | None = None) -> Mail:
     return Mail(mail_id=keys.mail_id(email.dedupe_key), group_id=group.group_id,
                 member_id=member.member_id, kind=email.kind, dedupe_key=email.dedupe_key,
                 subject=email.subject, text=email.text, html=email.html, calendar=email.calendar,
-                calendar_method=email.calendar_method, created_at=now)
+                calendar_method=email.calendar_method, job_id=job_id, created_at=now)
 
 
 def record_action(group: Group, member: Member, email: Email) -> tuple[dict[str, Any], Mail]:
     """The email's outbox record as an action for the caller's own transaction; after that
-    transaction commits, hand the mail to `dispatch_mail`."""
+    transaction commits, hand the mail to `dispatch`."""
     mail = _mail(group, member, email, deps.now())
     return deps.store().outbox.put_action(mail), mail
 
@@ -74,72 +80,188 @@ def queue(group: Group, member: Member, email: Email) -> bool:
     return queue_many(group, [(member, email)]) == 1
 
 
-def queue_many(group: Group, batch: Sequence[tuple[Member, Email]]) -> int:
+def queue_many(group: Group, batch: Sequence[tuple[Member, Email]], *, job_id: str | None = None) -> int:
     """Record many (one BatchGetItem per 100, conditional puts in transactions of 100), then
-    deliver the new ones; answers how many were new."""
+    hand the new ones to delivery in SQS batches of 10; answers how many were new."""
     now = deps.now()
-    added = deps.store().outbox.add_new([_mail(group, m, e, now) for m, e in batch])
-    for mail in added:
-        dispatch_mail(mail)
+    added = deps.store().outbox.add_new([_mail(group, m, e, now, job_id) for m, e in batch])
+    dispatch(added)
     return len(added)
 
 
-def dispatch_mail(mail: Mail) -> None:
-    body = {"group_id": mail.group_id, "member_id": mail.member_id, "mail_id": mail.mail_id}
-    if deps.settings().work_mode == "inline":
-        try:
-            deliver(**body)
-        except Exception:  # recorded on the mail; the sweep retries it
-            log.exception("inline delivery failed for mail %s", mail.mail_id)
-        return
-    dispatch_work(MAIL_QUEUE, body)
+def dispatch(mails: Sequence[Mail]) -> None:
+    """Hand recorded mail to the mail worker (ids only). Were this lost, the sweep finds it."""
+    workers.send_many("mail.deliver", [
+        {"group_id": m.group_id, "member_id": m.member_id, "mail_id": m.mail_id} for m in mails])
 
 
-def deliver(group_id: str, member_id: str, mail_id: str) -> str:
-    """Send one recorded mail unless it is sent or being sent; answers the resulting status.
-    Raises when the send failed (the mail is back to queued, or dead after the last try)."""
+def deliver(group_id: str, member_id: str, mail_id: str) -> None:
+    """Deliver one recorded mail (as the worker does); raises when its send failed."""
+    (outcome,) = deliver_batch([{"group_id": group_id, "member_id": member_id, "mail_id": mail_id}])
+    if outcome is not None:
+        raise outcome
+
+
+# ---------------------------------------------------------------- the mail worker
+
+
+def _ids(body: dict[str, Any]) -> tuple[str, str, str] | None:
+    found = tuple(body.get(k) for k in ("group_id", "member_id", "mail_id"))
+    return found if all(isinstance(v, str) for v in found) else None  # type: ignore[return-value]
+
+
+def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
+    """The mail worker: claim each mail (skipping sent or taken ones), read the batch's
+    members and groups once, reserve paced send times, send. One outcome per body."""
     store = deps.store()
-    mail = store.outbox.get(group_id, member_id, mail_id)
-    if mail is None:
-        return "missing"
     now = deps.now()
-    claimed = store.outbox.claim(mail, now, now + LEASE)
-    if claimed is None:
-        return mail.status
-    group = store.groups.get(group_id)
-    member = store.members.get(group_id, member_id)
-    if group is None or member is None or not member.subscribed or member.bounced:
-        store.outbox.finish(claimed, "suppressed", now)
-        return "suppressed"
+    outcomes: list[workers.Outcome] = [None] * len(bodies)
+    claimed: list[tuple[int, Mail]] = []
+    for index, body in enumerate(bodies):
+        ids = _ids(body)
+        if ids is None:  # poison: fails, and in time goes to the dead-letter queue
+            log.error("mail message without ids")
+            outcomes[index] = ValueError("a mail message needs group_id, member_id and mail_id")
+            continue
+        mail = store.outbox.claim_key(*ids, now, now + LEASE)
+        if mail is not None:
+            claimed.append((index, mail))
+    if not claimed:
+        return outcomes
+    groups: dict[str, Group | None] = {}
+    members: dict[tuple[str, str], Member] = {}
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for _, mail in claimed:
+        by_group[mail.group_id].append(mail.member_id)
+    for group_id, member_ids in by_group.items():
+        groups[group_id] = store.groups.get(group_id)
+        members.update({(group_id, m.member_id): m for m in store.members.get_many(group_id, member_ids)})
+
+    tally: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    sendable: list[tuple[int, Mail, Group, Member]] = []
+    for index, mail in claimed:
+        group, member = groups.get(mail.group_id), members.get((mail.group_id, mail.member_id))
+        if group is None or member is None or not member.subscribed or member.bounced:
+            store.outbox.finish(mail, "suppressed", now)
+            _count(tally, mail, "suppressed")
+            continue
+        sendable.append((index, mail, group, member))
+
+    if sendable and not quota_left():  # SES's day is used up: hold, queued, until it has room
+        for _, mail, _, _ in sendable:
+            store.outbox.release(mail, "SES daily quota used up", retry_at=now + QUOTA_HOLD, counts=False)
+        log.warning("SES daily quota used up; mail held", extra={"count": len(sendable)})
+        sendable = []
+    times = _send_times(len(sendable))
+    for (index, mail, group, member), at in zip(sendable, times, strict=True):
+        outcomes[index] = _send_one(mail, group, member, at, tally)
+    for (group_id, job_id), counts in tally.items():
+        job = store.jobs.count_mail(group_id, job_id, counts)
+        if job is not None and job.status == "running" and job.settled:
+            store.jobs.finish(job, "done", now)
+            observe.count("JobsFinished")
+    return outcomes
+
+
+def _count(tally: dict[tuple[str, str], Counter[str]], mail: Mail, what: str) -> None:
+    if mail.job_id:
+        tally[(mail.group_id, mail.job_id)][what] += 1
+
+
+def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
+              tally: dict[tuple[str, str], Counter[str]]) -> workers.Outcome:
     from chalicelib.mail import compose, sender
 
+    store = deps.store()
+    if at is not None:
+        wait = at - time.time()
+        if wait > MAX_WAIT_SECONDS:  # the line is long: come back when our turn is near
+            store.outbox.release(mail, "waiting for a send slot", retry_at=deps.now(), counts=False)
+            return workers.Retry(int(wait))
+        if wait > 0:
+            time.sleep(wait)
+    now = deps.now()
     try:
         raw = compose.compose(
-            to_name=member.name, to_email=member.email, subject=claimed.subject,
-            text=claimed.text, html=claimed.html, sender_name=group.sender_name,
+            to_name=member.name, to_email=member.email, subject=mail.subject,
+            text=mail.text, html=mail.html, sender_name=group.sender_name,
             sender_email=deps.settings().sender_email, reply_to=group.reply_to,
-            unsubscribe_url=links.unsubscribe_url(group_id, member_id),
-            message_id_key=claimed.dedupe_key, calendar=claimed.calendar,
-            calendar_method=claimed.calendar_method, date=now)
+            unsubscribe_url=links.unsubscribe_url(mail.group_id, mail.member_id),
+            message_id_key=mail.dedupe_key, calendar=mail.calendar,
+            calendar_method=mail.calendar_method, date=now)
         sender.send_raw(raw, to_email=member.email, from_email=deps.settings().sender_email,
-                        name_hint=f"{now:%Y%m%dT%H%M%S}-{claimed.kind}-{claimed.mail_id}")
+                        name_hint=f"{now:%Y%m%dT%H%M%S}-{mail.kind}-{mail.mail_id}")
+    except sender.SendThrottled as exc:
+        delay = workers.backoff(mail.attempts)
+        store.outbox.release(mail, str(exc), retry_at=now + timedelta(seconds=delay), counts=False)
+        observe.count("MailThrottled")
+        log.info("mail throttled by SES; back on the queue", extra={"mail_id": mail.mail_id, "delay": delay})
+        return workers.Retry(delay)
+    except sender.QuotaExhausted as exc:
+        store.outbox.release(mail, str(exc), retry_at=now + QUOTA_HOLD, counts=False)
+        log.warning("SES daily quota used up; mail held", extra={"mail_id": mail.mail_id})
+        return None  # stays queued; the sweep sends it once the quota has room
     except Exception as exc:
-        released = store.outbox.release(claimed, f"{type(exc).__name__}: {exc}")
-        log.warning("mail %s failed (attempt %d, now %s)", mail_id, claimed.attempts, released.status)
-        raise
-    store.outbox.finish(claimed, "sent", now)
-    return "sent"
+        delay = workers.backoff(mail.attempts)
+        released = store.outbox.release(mail, f"{type(exc).__name__}: {exc}",
+                                        retry_at=now + timedelta(seconds=delay))
+        log.warning("mail send failed", extra={"mail_id": mail.mail_id, "attempt": mail.attempts,
+                                                "status": released.status})
+        if released.status == "dead":
+            observe.count("MailDead")
+            _count(tally, mail, "failed")
+            return None  # recorded as dead, counted and alarmed on: nothing left to retry
+        return workers.Retry(delay)
+    store.outbox.finish(mail, "sent", now)
+    sender.note_sent(1)
+    observe.count("MailSent")
+    _count(tally, mail, "sent")
+    return None
 
 
-def retry_stuck(now: datetime) -> int:
-    """Re-dispatch mail recorded a while ago and still not sent (lost messages, failed sends)."""
-    count = 0
+def _send_times(count: int) -> list[float | None]:
+    """When each of `count` sends may go (epoch seconds), or None where nothing is paced
+    (.eml files locally, unless MAIL_RATE_LIMIT asks for pacing)."""
+    if count == 0:
+        return []
+    from chalicelib.mail import sender
+
+    settings = deps.settings()
+    if settings.mail_mode != "ses" and settings.mail_rate_limit is None:
+        return [None] * count
+    rate = settings.mail_rate_limit
+    if settings.mail_mode == "ses":
+        ses_rate = sender.send_quota(time.time()).max_send_rate
+        rate = min(rate, ses_rate) if rate else ses_rate
+    assert rate is not None
+    first = deps.store().outbox.reserve_send_times(count, rate, time.time())
+    return [first + i / rate for i in range(count)]
+
+
+def quota_left() -> bool:
+    """Whether SES's daily quota has room (as last read, plus our sends since)."""
+    from chalicelib.mail import sender
+
+    if deps.settings().mail_mode != "ses":
+        return True
+    quota = sender.send_quota(time.time())
+    return quota.sent_last_24_hours < quota.max_24_hour_send
+
+
+# ---------------------------------------------------------------- recovery
+
+
+def requeue_overdue(now: datetime) -> int:
+    """Hand the mail worker every mail still not sent that is overdue: recorded a while ago
+    and never delivered (a lost message), due again after a failed send or a quota hold, or
+    stuck in `sending` past its lease. Pages through the whole index: no cap."""
+    due: list[Mail] = []
     for mail in deps.store().outbox.pending(before=now - RETRY_AFTER):
         if mail.status == "queued" or (mail.status == "sending" and mail.lease_until
                                        and mail.lease_until < now):
-            dispatch_mail(mail)
-            count += 1
-    return count
+            due.append(mail)
+    dispatch(due)
+    return len(due)
 
 
 def scrub(group_id: str, member_id: str, dedupe_keys: Sequence[str]) -> None:
@@ -151,40 +273,3 @@ def scrub(group_id: str, member_id: str, dedupe_keys: Sequence[str]) -> None:
 def erase_member(group_id: str, member_id: str) -> int:
     """Delete the member's recorded mail (it holds their address and our words to them)."""
     return deps.store().outbox.erase_member(group_id, member_id)
-
-
-# ---------------------------------------------------------------- background work
-
-_workers: dict[str, Callable[[dict[str, Any]], Any]] = {}
-
-
-def register_worker(queue_name: str, handler: Callable[[dict[str, Any]], Any]) -> None:
-    _workers[queue_name] = handler
-
-
-register_worker(MAIL_QUEUE, lambda body: deliver(**body))
-
-
-def dispatch_work(queue_name: str, body: dict[str, Any]) -> None:
-    """Run background work: inline (locally, tests) or as an SQS message carrying ids only."""
-    settings = deps.settings()
-    if settings.work_mode == "inline":
-        _workers[queue_name](body)
-        return
-    url = settings.queue_url(queue_name)
-    if not url:
-        raise RuntimeError(f"no queue URL configured for {queue_name}")
-    deps.sqs_client().send_message(QueueUrl=url, MessageBody=json.dumps(body))
-
-
-def handle_records(queue_name: str, records: Sequence[Any]) -> dict[str, list[dict[str, str]]]:
-    """An SQS batch: run each record's work; the failed ones go back (partial batch response)."""
-    failures: list[dict[str, str]] = []
-    for record in records:
-        data = record.to_dict()
-        try:
-            _workers[queue_name](json.loads(data["body"]))
-        except Exception:
-            log.exception("work on %s failed", queue_name)
-            failures.append({"itemIdentifier": data["messageId"]})
-    return {"batchItemFailures": failures}

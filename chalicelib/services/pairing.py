@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import deps, errors, ids, links, timeutil
+from chalicelib import deps, errors, ids, links, observe, timeutil, workers
 from chalicelib.models import (
     Group,
     LunchPair,
@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # the matcher (numpy, rustworkx) loads only in the pairing wo
 
 log = logging.getLogger(__name__)
 
-PAIRING_QUEUE = "powerlunch-pairing"
 LEASE = timedelta(minutes=10)
 FOLLOWUP_AFTER = timedelta(days=7)
 FEEDBACK_OPENS_AFTER = timedelta(days=2)
@@ -124,12 +123,12 @@ def _new_round(program: LunchProgram, round_id: str, local_date: date, trigger: 
 
 
 def start_due_rounds(now: datetime) -> int:
-    """Hourly: start each due round once and hand it to the worker; answers rounds dispatched.
-
-    A round created earlier today that is not done yet (its worker died) is dispatched again.
+    """Hourly: record each due round once and hand them to the pairing worker (SQS batches of
+    10); answers rounds handed on. A round created earlier today that is not done yet (its
+    worker died) is handed on again.
     """
     store = deps.store()
-    dispatched = 0
+    due_rounds: list[dict[str, str]] = []
     for program in store.lunch.enabled_programs():
         try:
             group = store.groups.get(program.group_id)
@@ -146,11 +145,10 @@ def start_due_rounds(now: datetime) -> int:
                 existing = None if created else store.lunch.get_round(group.group_id, round_id)
             if existing is not None and existing.status == "done":
                 continue
-            outbox.dispatch_work(PAIRING_QUEUE, {"group_id": group.group_id, "round_id": round_id})
-            dispatched += 1
+            due_rounds.append({"group_id": group.group_id, "round_id": round_id})
         except Exception:
             log.exception("lunch round for group %s failed to start", program.group_id)
-    return dispatched
+    return workers.send_many("lunch.round", due_rounds)
 
 
 def start_round_now(group_id: str) -> LunchRound:
@@ -161,14 +159,14 @@ def start_round_now(group_id: str) -> LunchRound:
     round_id = ids.new_id("lrd", now_ms=int(now.timestamp() * 1000))
     local_date = timeutil.in_zone(now, group.timezone).date()
     deps.store().lunch.create_round(_new_round(program, round_id, local_date, "manual", now))
-    outbox.dispatch_work(PAIRING_QUEUE, {"group_id": group_id, "round_id": round_id})
+    workers.send("lunch.round", group_id=group_id, round_id=round_id)
     return deps.store().lunch.require_round(group_id, round_id)
 
 
 # ---------------------------------------------------------------- the worker
 
 
-def run_round_message(body: dict[str, Any]) -> None:
+def run_round_work(body: dict[str, Any]) -> None:
     """The pairing worker's entry: a message carries ids only."""
     group_id, round_id = body.get("group_id"), body.get("round_id")
     if not isinstance(group_id, str) or not isinstance(round_id, str):
@@ -280,6 +278,7 @@ def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
                 batch.append((member, _intro(group, member, pair, members)))
     outbox.queue_many(group, batch)
     store.lunch.mark_done(group_id, round_id, at=now, followup_at=now + FOLLOWUP_AFTER)
+    observe.count("RoundsRun")
 
 
 def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
@@ -328,16 +327,20 @@ def _intro(group: Group, member: Member, pair: LunchPair, members: dict[str, Mem
 # ---------------------------------------------------------------- follow-ups and pausing
 
 
-def send_followups(now: datetime) -> int:
-    """Hourly: a follow-up to everyone paired in rounds done a week ago, then pause members who
+def followups_due(now: datetime) -> list[dict[str, str]]:
+    """Hourly: the rounds done a week ago whose follow-ups have not gone out, as ids."""
+    return [{"group_id": group_id, "round_id": round_id}
+            for group_id, round_id in deps.store().lunch.followups_due(now)]
+
+
+def follow_up_work(body: dict[str, Any]) -> int:
+    """The pairing worker: a follow-up to everyone paired in the round, then pause members who
     ignored their last three pairings. Idempotent (dedupe keys, then the round is marked)."""
-    sent = 0
-    for group_id, round_id in list(deps.store().lunch.followups_due(now)):
-        try:
-            sent += _follow_up(group_id, round_id, now)
-        except Exception:
-            log.exception("follow-ups for round %s failed", round_id)
-    return sent
+    group_id, round_id = body.get("group_id"), body.get("round_id")
+    if not isinstance(group_id, str) or not isinstance(round_id, str):
+        log.error("follow-up message without ids dropped")
+        return 0
+    return _follow_up(group_id, round_id, deps.now())
 
 
 def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
@@ -569,4 +572,3 @@ def forget_member(group_id: str, member_id: str) -> None:
     store.delete_record(group_id, member_id)
 
 
-outbox.register_worker(PAIRING_QUEUE, run_round_message)

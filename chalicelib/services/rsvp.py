@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import deps, errors, links, observe, timeutil
+from chalicelib import deps, errors, links, observe, timeutil, workers
 from chalicelib.models import Group, Meetup, Member, Rsvp, RsvpAnswer, RsvpStatus
-from chalicelib.services.members import recipients
 from chalicelib.store.rsvps import Snapshot, WaitEntryGone
 from chalicelib.tokens import Claims
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:  # icalendar loads when a calendar is first made, not at impor
 log = logging.getLogger(__name__)
 
 MAX_TRIES = 12
-RSVP_QUEUE = "powerlunch-rsvp"
 REMINDER_WINDOW = (timedelta(hours=23), timedelta(hours=25))
 
 
@@ -184,7 +182,7 @@ def answer(claims: Claims, given: RsvpAnswer) -> Answered:
             _backoff(attempt)
             continue
         observe.count(observe.RSVPS, status=after.status)
-        outbox.dispatch_mail(mail)
+        outbox.dispatch([mail])
         meetup = meetup.model_copy(update={
             "going_seats": meetup.going_seats + decision.seats_delta,
             "waitlist_count": meetup.waitlist_count + decision.wait_delta})
@@ -197,13 +195,11 @@ def answer(claims: Claims, given: RsvpAnswer) -> Answered:
 def request_promotion(meetup: Meetup) -> None:
     """Seats were freed: promote from the waitlist in the worker (SQS in AWS, which retries a
     failed promotion; inline locally and in tests)."""
-    from chalicelib.services import outbox
-
-    outbox.dispatch_work(RSVP_QUEUE, {"group_id": meetup.group_id, "meetup_id": meetup.meetup_id})
+    workers.send("rsvp.promote", group_id=meetup.group_id, meetup_id=meetup.meetup_id)
 
 
-def promote_message(body: dict[str, Any]) -> list[Rsvp]:
-    """The worker's side of `request_promotion`."""
+def promote_work(body: dict[str, Any]) -> list[Rsvp]:
+    """The RSVP worker's side of `request_promotion`."""
     group = deps.store().groups.get(str(body["group_id"]))
     return [] if group is None else promote_waitlist(group, str(body["meetup_id"]))
 
@@ -245,7 +241,7 @@ def promote_waitlist(group: Group, meetup_id: str) -> list[Rsvp]:
                 stale = True
                 break
             if mail is not None:
-                outbox.dispatch_mail(mail)
+                outbox.dispatch([mail])
             promoted.append(rsvp)
             if left is not None:
                 left -= entry.seats
@@ -328,23 +324,21 @@ def _members_by_id(group_id: str, member_ids: Iterable[str]) -> dict[str, Member
 # ---------------------------------------------------------------- organizer: invitations
 
 
-def invite(group_id: str, meetup_id: str, member_ids: Sequence[str] | None) -> int:
-    """Queue a personal RSVP email to each given member, or to every subscribed member;
-    answers how many were new (an invitation already sent is not sent again)."""
-    from chalicelib.services import outbox
-
-    store = deps.store()
-    group = store.groups.require(group_id)
-    meetup = store.meetups.require(group_id, meetup_id)
+def require_invitable(group_id: str, meetup_id: str) -> Meetup:
+    """The meetup, if invitations to it can go out now: not cancelled, answers still open."""
+    meetup = deps.store().meetups.require(group_id, meetup_id)
     if meetup.status == "cancelled":
         raise AnswersClosed("the meetup is cancelled", field="status")
     if not meetup.is_open(deps.now()):
         raise AnswersClosed("answers for this meetup are closed", field="rsvp_closes_at")
-    members = recipients(group_id, member_ids)
-    batch = [(m, _email("rsvp_invite", f"rsvp_invite:{meetup.meetup_id}:{m.member_id}", group, m,
-                        meetup, guests_allowed=meetup.guests_allowed))
-             for m in members]
-    return outbox.queue_many(group, batch)
+    return meetup
+
+
+def invitations(group: Group, meetup: Meetup, members: Sequence[Member]) -> list[tuple[Member, Any]]:
+    """A personal RSVP email to each member (the jobs worker records them, a page at a time)."""
+    return [(m, _email("rsvp_invite", f"rsvp_invite:{meetup.meetup_id}:{m.member_id}", group, m,
+                       meetup, guests_allowed=meetup.guests_allowed))
+            for m in members]
 
 
 # ---------------------------------------------------------------- organizer: change, cancel
@@ -464,35 +458,33 @@ def check_in(group_id: str, meetup_id: str, member_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- reminders
 
 
-def send_reminders(now: datetime) -> int:
-    """One reminder to everyone going, about a day before each meetup (hourly; a meetup is in
-    two runs' windows, the dedupe key makes it one email). Answers how many were queued."""
+def reminders_due(now: datetime) -> list[dict[str, str]]:
+    """Hourly: the meetups starting in about a day, as ids for the RSVP worker. A meetup is in
+    two runs' windows; the reminders' dedupe keys make it one email each."""
+    lower, upper = now + REMINDER_WINDOW[0], now + REMINDER_WINDOW[1]
+    return [{"group_id": group_id, "meetup_id": meetup_id}
+            for group_id, meetup_id in deps.store().rsvps.starting_between(lower, upper)]
+
+
+def remind_work(body: dict[str, Any]) -> int:
+    """The RSVP worker: one reminder to everyone going to this meetup, if it is still about a
+    day away. Answers how many were queued."""
     from chalicelib.services import outbox
 
     store = deps.store()
+    group_id, meetup_id = str(body.get("group_id")), str(body.get("meetup_id"))
+    now = deps.now()
     lower, upper = now + REMINDER_WINDOW[0], now + REMINDER_WINDOW[1]
-    queued = 0
-    for group_id, meetup_id in store.rsvps.starting_between(lower, upper):
-        meetup = store.meetups.get(group_id, meetup_id)
-        group = store.groups.get(group_id)
-        if (meetup is None or group is None or meetup.status != "scheduled"
-                or not lower <= meetup.starts_at < upper):
-            continue
-        going = [r for r in store.rsvps.all(meetup_id) if r.status == "going"]
-        members = _members_by_id(group_id, [r.member_id for r in going])
-        stamp = timeutil.to_store(meetup.starts_at)
-        batch = [(members[r.member_id],
-                  _email("meetup_reminder", f"meetup_reminder:{meetup_id}:{r.member_id}:{stamp}",
-                         group, members[r.member_id], meetup, guests=r.guests))
-                 for r in going if r.member_id in members]
-        queued += outbox.queue_many(group, batch)
-    return queued
-
-
-def _register() -> None:
-    from chalicelib.services import outbox
-
-    outbox.register_worker(RSVP_QUEUE, promote_message)
-
-
-_register()
+    meetup = store.meetups.get(group_id, meetup_id)
+    group = store.groups.get(group_id)
+    if (meetup is None or group is None or meetup.status != "scheduled"
+            or not lower - timedelta(hours=1) <= meetup.starts_at < upper):
+        return 0
+    going = [r for r in store.rsvps.all(meetup_id) if r.status == "going"]
+    members = _members_by_id(group_id, [r.member_id for r in going])
+    stamp = timeutil.to_store(meetup.starts_at)
+    batch = [(members[r.member_id],
+              _email("meetup_reminder", f"meetup_reminder:{meetup_id}:{r.member_id}:{stamp}",
+                     group, members[r.member_id], meetup, guests=r.guests))
+             for r in going if r.member_id in members]
+    return outbox.queue_many(group, batch)

@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.idempotency import IdempotencyRepo
+from chalicelib.store.jobs import JobRepo
 from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
@@ -49,6 +50,10 @@ class Store:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.db)
+
+    @cached_property
+    def jobs(self) -> JobRepo:
+        return JobRepo(self.db)
 
 
 __all__ = ["Db", "Store"]

@@ -113,7 +113,8 @@ def time_bound(at: datetime) -> str:
 
 
 # ---- outbox (mail): one partition per recipient, so erasing a member is one Query.
-# | mail | MAILTO#g#m | MAIL#sha256(dedupe)[:32] | OUTBOX#PENDING / created#g#m#id (until sent) |
+# | mail | MAILTO#g#m | MAIL#sha256(dedupe)[:32] | OUTBOX#PENDING / due#g#m#id (until sent) | delivery, the recovery sweep (Query GSI1 by due time, every page) |
+# | send-rate bucket | MAILRATE | BUCKET | — | every mail worker batch reserves its send times (one UpdateItem) |
 
 
 def mail_id(dedupe_key: str) -> str:
@@ -134,9 +135,32 @@ def mail(group_id: str, member_id: str, mail_id: str) -> Key:
 PENDING_MAIL = "OUTBOX#PENDING"
 
 
-def pending_mail_index(group_id: str, member_id: str, mail_id: str, created_at: datetime) -> Key:
+def pending_mail_index(group_id: str, member_id: str, mail_id: str, due_at: datetime) -> Key:
+    """Sorted by when the mail is due to be (re)tried: when recorded, then after a failed send
+    or a quota hold, when that wait ends. The recovery sweep reads what is overdue."""
     return {GSI1PK: PENDING_MAIL,
-            GSI1SK: f"{timeutil.to_store(created_at)}#{group_id}#{member_id}#{mail_id}"}
+            GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{member_id}#{mail_id}"}
+
+
+def mail_rate_bucket() -> Key:
+    """One per deployment (one SES account): the next free send time, shared by every worker."""
+    return _k("MAILRATE", "BUCKET")
+
+
+# ---- background jobs (invitations): progress counters the organizer polls.
+# | job | GROUP#g | JOB#j | JOBS#RUNNING / started#g#j (while running) | GET job; the hourly overdue check (Query GSI1) |
+
+JOB_PREFIX = "JOB#"
+RUNNING_JOBS = "JOBS#RUNNING"
+
+
+def job(group_id: str, job_id: str) -> Key:
+    return _k(group_pk(group_id), f"{JOB_PREFIX}{job_id}")
+
+
+def running_job_index(group_id: str, job_id: str, started_at: datetime) -> Key:
+    """Sparse: set while the job runs, so the hourly check reads only running jobs."""
+    return {GSI1PK: RUNNING_JOBS, GSI1SK: f"{timeutil.to_store(started_at)}#{group_id}#{job_id}"}
 
 
 # ---- RSVPs (issue 3): one partition per meetup holds its RSVPs and its waitlist, so an

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from chalicelib import errors
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, Item
 from chalicelib.store.schema import GSI1PK, GSI1SK
@@ -34,6 +36,7 @@ class Mail(BaseModel):
     calendar_method: str | None = None
     status: MailStatus = "queued"
     attempts: int = 0
+    job_id: str | None = None  # the invitation job that recorded it, whose counters it moves
     created_at: datetime
     sent_at: datetime | None = None
     lease_until: datetime | None = None
@@ -76,11 +79,17 @@ class OutboxRepo:
 
     def claim(self, mail: Mail, now: datetime, lease_until: datetime) -> Mail | None:
         """Take the mail for sending: queued, or sending with an expired lease. None if taken."""
+        return self.claim_key(mail.group_id, mail.member_id, mail.mail_id, now, lease_until)
+
+    def claim_key(self, group_id: str, member_id: str, mail_id: str, now: datetime,
+                  lease_until: datetime) -> Mail | None:
+        """`claim` by key, in one UpdateItem: None if absent, taken, or already finished."""
         try:
             item = self.db.update(
-                keys.mail(mail.group_id, mail.member_id, mail.mail_id),
+                keys.mail(group_id, member_id, mail_id),
                 "SET #st = :sending, lease_until = :lease, attempts = attempts + :one",
-                condition="#st = :queued OR (#st = :sending AND lease_until < :now)",
+                condition="attribute_exists(PK) AND "
+                          "(#st = :queued OR (#st = :sending AND lease_until < :now))",
                 names={"#st": "status"},
                 values={":sending": "sending", ":queued": "queued", ":lease": lease_until,
                         ":one": 1, ":now": now})
@@ -98,16 +107,26 @@ class OutboxRepo:
                            names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK, **_CONTENT_NAMES},
                            values={":status": status, ":sending": "sending", ":at": at})
 
-    def release(self, mail: Mail, error: str) -> Mail:
-        """Give a failed send back: queued for a retry, or dead after MAX_ATTEMPTS (kept, visible)."""
-        status = "dead" if mail.attempts >= MAX_ATTEMPTS else "queued"
-        expression = "SET #st = :status, last_error = :err REMOVE lease_until"
-        names = {"#st": "status"}
+    def release(self, mail: Mail, error: str, *, retry_at: datetime, counts: bool = True) -> Mail:
+        """Give a failed send back: queued, due again at `retry_at`, or dead after MAX_ATTEMPTS
+        (kept, visible). A send that did not count (SES throttling, its daily quota) gives its
+        attempt back: it never makes a mail dead."""
+        status = "dead" if counts and mail.attempts >= MAX_ATTEMPTS else "queued"
+        names = {"#st": "status", "#gsk": GSI1SK}
+        values: dict[str, Any] = {":status": status, ":err": error[:500]}
+        sets = "SET #st = :status, last_error = :err"
+        if not counts:
+            sets += ", attempts = attempts - :one"
+            values[":one"] = 1
         if status == "dead":
-            expression += ", #gpk, #gsk"
-            names.update({"#gpk": GSI1PK, "#gsk": GSI1SK})
+            expression = f"{sets} REMOVE lease_until, #gpk, #gsk"
+            names["#gpk"] = GSI1PK
+        else:
+            due = keys.pending_mail_index(mail.group_id, mail.member_id, mail.mail_id, retry_at)
+            expression = f"{sets}, #gsk = :due REMOVE lease_until"
+            values[":due"] = due[GSI1SK]
         item = self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id), expression,
-                              names=names, values={":status": status, ":err": error[:500]})
+                              names=names, values=values)
         return _mail(item)
 
     def scrub(self, group_id: str, member_id: str, mail_id: str) -> None:
@@ -124,11 +143,40 @@ class OutboxRepo:
                                names=_CONTENT_NAMES)
 
     def pending(self, before: datetime) -> Iterator[Mail]:
-        """Mail still not sent that was recorded before `before` (the retry sweep)."""
+        """Every mail not sent yet that was due before `before` (the recovery sweep), page by
+        page until none is left: no cap."""
         bound = keys.time_bound(before)
-        page = self.db.query_page(partition=keys.PENDING_MAIL, index=True, upper=bound, limit=200)
-        for item in page.items:
-            yield _mail(item)
+        cursor: str | None = None
+        while True:
+            page = self.db.query_page(partition=keys.PENDING_MAIL, index=True, upper=bound, limit=500,
+                                      cursor=cursor)
+            yield from (_mail(item) for item in page.items)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def reserve_send_times(self, count: int, rate: float, now: float) -> float:
+        """Reserve `count` send times spaced 1/rate apart on the shared bucket; answers the first
+        (epoch seconds; the i-th is first + i/rate). One UpdateItem, two when the bucket was idle.
+        Every worker reserves from the same line, so together they never pass `rate`."""
+        span = Decimal(str(round(count / rate, 6)))
+        at = Decimal(str(round(now, 6)))
+        key = keys.mail_rate_bucket()
+        for _ in range(8):
+            try:  # busy: the line reaches into the future, take the next `count` places
+                item = self.db.update(key, "SET next_free = next_free + :span",
+                                      condition="next_free >= :now", values={":span": span, ":now": at})
+                return float(item["next_free"]) - float(span)
+            except ConditionFailed:
+                pass
+            try:  # idle: start the line now
+                self.db.put({**key, "type": "mail_rate", "next_free": at + span},
+                            condition="attribute_not_exists(next_free) OR next_free < :now",
+                            values={":now": at})
+                return now
+            except ConditionFailed:
+                continue  # another worker started it between the two: join the line
+        raise errors.Unavailable("The mail send-rate bucket is busy; try again in a moment.")
 
     def of_member(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
         return [k for k in self.db.query_all(partition=keys.mailbox(group_id, member_id))]

@@ -189,7 +189,7 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     r = org.patch(f"meetups/{meetup['meetup_id']}", {"venue": {"name": FIELDS["venue"] + "!", "address": FIELDS["address"]}})
     assert r.status_code == 200, r.data
     clock.set(world["start"] - timedelta(hours=24))
-    assert schedules.run_hourly(deps.now())["reminders_queued"] == 1
+    assert schedules.run_hourly(deps.now())["meetup_reminders"] == 1
     assert org.post(f"meetups/{meetup['meetup_id']}/cancel", {}).status_code == 200
     pages.call("POST", rsvp[y], {"answer": "going"}, status=409)  # closed: the page says so
 
@@ -222,7 +222,7 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     assert "note" in shown(page)
     pages.call("POST", pairing_x, {"action": "feedback", "met": "perhaps"}, status=400)
     clock.advance(days=8)
-    assert schedules.run_hourly(deps.now())["lunch_followups_queued"] >= 1
+    assert schedules.run_hourly(deps.now())["lunch_followups"] >= 1
 
     # Unsubscribe, and the error pages: tampered (403), expired (410), gone member (404)
     unsub_y = urlsplit(links.unsubscribe_url(gid, y)).path

@@ -53,6 +53,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
                                                          "lunch": {"opted_in": False}},
     ("DELETE", "/groups/{group_id}/members/{member_id}"): None,
     ("GET", "/groups/{group_id}/stats"): None,
+    ("GET", "/groups/{group_id}/jobs/{job_id}"): None,
 }
 
 
@@ -99,8 +100,10 @@ def build_world(client: Any, org: Any, city: str) -> dict[str, str]:
     assert round_.status_code == 202, round_.data
     detail = org.get(f"lunch-rounds/{round_.data['round_id']}")
     assert detail.status_code == 200 and detail.data["pairs"], detail.data
+    job = org.post("lunch-program/invitations", {"member_ids": member_ids[:1]})
+    assert job.status_code == 202, job.data
     return {"group_id": org.group_id, "member_id": member_ids[0], "meetup_id": meetup_id,
-            "round_id": round_.data["round_id"]}
+            "round_id": round_.data["round_id"], "job_id": job.data["job_id"]}
 
 
 def _ends(meetup: dict[str, Any]) -> Any:

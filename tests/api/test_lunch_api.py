@@ -113,9 +113,12 @@ def test_invitations_are_sent_once_with_a_working_preferences_link(client: Any, 
     assert org.post("lunch-program/invitations", {}).status_code == 404  # no programme yet
     org.call("PUT", "lunch-program", PROGRAM)
     r = org.post("lunch-program/invitations", {})
-    assert r.status_code == 202 and r.data["queued"] == 3
+    assert r.status_code == 202 and r.data["status"] == "queued"
+    job = org.get(f"jobs/{r.data['job_id']}").data
+    assert (job["status"], job["total"], job["recorded"], job["sent"], job["skipped"]) == ("done", 3, 3, 3, 0)
     r = org.post("lunch-program/invitations", {"member_ids": [members[0]["member_id"]]})
-    assert r.data["queued"] == 0
+    job = org.get(f"jobs/{r.data['job_id']}").data
+    assert (job["status"], job["total"], job["recorded"], job["skipped"]) == ("done", 1, 0, 1)
     invites = of_kind(outbox_dir, "Lunch with someone new")
     assert len(invites) == 3
     url = re.search(r"https://lunch\.example\.test/lunch/\S+", text_of(invites[0]))
@@ -288,8 +291,8 @@ def test_a_round_started_twice_is_one_round_with_one_intro_each(client: Any, org
     opt_in_nine(client, org)
     org.call("PUT", "lunch-program", PROGRAM)
     clock.set(datetime(2026, 11, 3, 10, 5, tzinfo=UTC))  # Tuesday 10:05 in Lisbon (WET)
-    assert schedules.run_hourly(clock())["lunch_rounds_started"] == 1
-    assert schedules.run_hourly(clock())["lunch_rounds_started"] == 0
+    assert schedules.run_hourly(clock())["lunch_rounds"] == 1
+    assert schedules.run_hourly(clock())["lunch_rounds"] == 0
     clock.advance(hours=1)
     assert pairing.start_due_rounds(clock()) == 0
     rounds = org.get("lunch-rounds").data["items"]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from chalice.test import Client
 
-from chalicelib import deps
+from chalicelib import deps, workers
 from chalicelib.mail import sender
 from chalicelib.services import outbox
 from chalicelib.store import keys
@@ -106,14 +106,14 @@ def test_a_failed_send_is_kept_and_retried_until_sent_once(member: Any, outbox_d
     assert inbox(outbox_dir) == []
     stored = deps.store().outbox.get(group.group_id, m.member_id, keys.mail_id("hello:1"))
     assert stored is not None and stored.status == "queued" and "Throttling" in (stored.last_error or "")
-    assert outbox.retry_stuck(clock.advance(minutes=1)) == 0  # too fresh to sweep
+    assert outbox.requeue_overdue(clock.advance(minutes=1)) == 0  # too fresh to sweep
     clock.advance(minutes=5)
-    outbox.retry_stuck(deps.now())
+    outbox.requeue_overdue(deps.now())
     clock.advance(minutes=5)
-    outbox.retry_stuck(deps.now())
+    outbox.requeue_overdue(deps.now())
     assert len(inbox(outbox_dir)) == 1 and calls["n"] == 3
     clock.advance(minutes=5)
-    assert outbox.retry_stuck(deps.now()) == 0
+    assert outbox.requeue_overdue(deps.now()) == 0
 
 
 def test_sqs_worker_reports_only_failed_records(member: Any, outbox_dir: Path,
@@ -123,7 +123,8 @@ def test_sqs_worker_reports_only_failed_records(member: Any, outbox_dir: Path,
     monkeypatch.setenv("MAIL_QUEUE_URL", "unused")
     deps.settings.cache_clear()
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(outbox, "dispatch_work", lambda q, body: sent.append(body))
+    monkeypatch.setattr(workers, "send_many", lambda kind, many, **_: sent.extend(
+        workers.message(kind, **ids) for ids in many))
     outbox.queue(group, m, hello(1))
     outbox.queue(group, m, hello(2))
     assert inbox(outbox_dir) == [] and len(sent) == 2
@@ -135,9 +136,11 @@ def test_sqs_worker_reports_only_failed_records(member: Any, outbox_dir: Path,
         def to_dict(self) -> dict[str, Any]:
             return self._d
 
-    bad = {"group_id": group.group_id, "member_id": m.member_id, "mail_id": "0" * 32}
-    broken = {"group_id": group.group_id}  # missing fields: the handler raises
-    records = [Record(sent[0], "m-1"), Record(bad, "m-2"), Record(broken, "m-3"), Record(sent[0], "m-4")]
-    answer = outbox.handle_records(outbox.MAIL_QUEUE, records)
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-3"}]}
+    bad = {"kind": "mail.deliver", "group_id": group.group_id, "member_id": m.member_id, "mail_id": "0" * 32}
+    broken = {"kind": "mail.deliver", "group_id": group.group_id}  # missing ids: fails (to the DLQ in time)
+    unknown = {"kind": "mail.teleport", "group_id": group.group_id}  # no such work: fails too
+    records = [Record(sent[0], "m-1"), Record(bad, "m-2"), Record(broken, "m-3"), Record(sent[0], "m-4"),
+               Record(unknown, "m-5")]
+    answer = workers.handle_sqs(workers.MAIL, records)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-3"}, {"itemIdentifier": "m-5"}]}
     assert len(inbox(outbox_dir)) == 1  # the redelivered m-4 sent nothing twice

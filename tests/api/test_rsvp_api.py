@@ -138,15 +138,18 @@ def test_invitations_reach_each_subscribed_member_once(org: Any, client: Any, ou
     org.patch(f"members/{people[5].member_id}", {"subscribed": False})
     meetup = new_meetup(org)
     r = invite(org, meetup)
-    assert r.status_code == 202 and r.data == {"queued": 5}
+    assert r.status_code == 202 and r.data == {"job_id": r.data["job_id"], "status": "queued"}
+    assert r.headers["Location"] == f"/groups/{org.group_id}/jobs/{r.data['job_id']}"
+    job = org.get(f"jobs/{r.data['job_id']}").data
+    counts = ("status", "total", "recorded", "sent", "skipped", "failed")
+    assert tuple(job[k] for k in counts) == ("done", 6, 5, 5, 1, 0)  # the unsubscribed one skipped
     assert len(mails(outbox_dir, "rsvp_invite")) == 5
     assert not people[5].mails()
-    r = invite(org, meetup)
-    assert r.status_code == 202 and r.data == {"queued": 0}
-    r = invite(org, meetup, people[:2])
-    assert r.data == {"queued": 0}
-    r = org.post(f"meetups/{meetup['meetup_id']}/invitations", {"all": True})
-    assert r.status_code == 202 and r.data == {"queued": 0}
+    for again in (invite(org, meetup), invite(org, meetup, people[:2]),
+                  org.post(f"meetups/{meetup['meetup_id']}/invitations", {"all": True})):
+        assert again.status_code == 202
+        job = org.get(f"jobs/{again.data['job_id']}").data
+        assert job["status"] == "done" and job["recorded"] == job["sent"] == 0, job
     assert len(mails(outbox_dir, "rsvp_invite")) == 5
     message = people[0].mails("rsvp_invite")[0]
     assert message["From"].addresses[0].display_name == "Lisbon Founders"
@@ -521,15 +524,18 @@ def test_reminders_go_once_to_people_going_about_a_day_before(org: Any, client: 
     invite(org, meetup)
     people[0].answer("going")
     people[1].answer("going")  # waitlisted
-    assert schedules.run_hourly(deps.now())["reminders_queued"] == 0
+    assert schedules.run_hourly(deps.now())["meetup_reminders"] == 0
     # The meetup starts 2026-11-10 12:30 UTC: the run at 11:00 the day before is too early
-    # (23-25 h ahead), the runs at 12:00 and 13:00 both see it, and one reminder goes.
+    # (23-25 h ahead), the runs at 12:00 and 13:00 both hand it to the RSVP worker, and its
+    # dedupe key makes it one reminder.
     clock.set(clock.current.replace(day=9, hour=11, minute=0))
-    assert schedules.run_hourly(deps.now())["reminders_queued"] == 0
+    assert schedules.run_hourly(deps.now())["meetup_reminders"] == 0
+    assert not people[0].mails("meetup_reminder")
     clock.advance(hours=1)
-    assert schedules.run_hourly(deps.now())["reminders_queued"] == 1
+    assert schedules.run_hourly(deps.now())["meetup_reminders"] == 1
+    assert len(people[0].mails("meetup_reminder")) == 1
     clock.advance(hours=1)
-    assert schedules.run_hourly(deps.now())["reminders_queued"] == 0
+    assert schedules.run_hourly(deps.now())["meetup_reminders"] == 1
     client.lambda_.invoke("hourly", client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
     [reminder] = people[0].mails("meetup_reminder")
@@ -546,9 +552,10 @@ def test_a_moved_meetup_is_reminded_at_its_new_time(org: Any, clock: Any, people
     org.patch(f"meetups/{meetup['meetup_id']}", {"starts_at": "2026-11-12T12:30:00",
                                                  "ends_at": "2026-11-12T14:00:00"})
     clock.set(clock.current.replace(day=9, hour=12, minute=0))
-    assert rsvp.send_reminders(deps.now()) == 0
+    assert rsvp.reminders_due(deps.now()) == []
     clock.set(clock.current.replace(day=11, hour=12, minute=0))
-    assert rsvp.send_reminders(deps.now()) == 1
+    [due] = rsvp.reminders_due(deps.now())
+    assert rsvp.remind_work(due) == 1
 
 
 # ---------------------------------------------------------------- round trips
@@ -563,7 +570,7 @@ def test_an_answer_reads_once_and_writes_once(org: Any, people: list[Member],
     calls: list[str] = []
     dispatched: list[Any] = []
     # Delivery runs in the mail worker in AWS, not in the request: count only the request.
-    monkeypatch.setattr(outbox, "dispatch_mail", dispatched.append)
+    monkeypatch.setattr(outbox, "dispatch", dispatched.extend)
     events = deps.dynamodb_client().meta.events
     handler = lambda model, **kw: calls.append(model.name)  # noqa: E731
     events.register("before-call.dynamodb", handler)

@@ -115,7 +115,7 @@ class Scene:
                  people: int) -> None:
         from chalicelib import deps
         from chalicelib.models import GroupIn, MeetupIn, MemberIn
-        from chalicelib.services import groups, meetups, members, rsvp
+        from chalicelib.services import groups, jobs, meetups, members
 
         self.base = base
         self.outbox_dir = outbox_dir
@@ -131,7 +131,8 @@ class Scene:
             starts_at=start, ends_at=start + timedelta(hours=2), timezone="Europe/Lisbon",
             venue={"name": "Mercado do Bolhão", "address": "Rua Formosa 322, Porto"},
             capacity=capacity, guests_allowed=guests_allowed))
-        assert rsvp.invite(self.group.group_id, self.meetup.meetup_id, None) == people
+        job = jobs.invite_to_meetup(self.group.group_id, self.meetup.meetup_id, None)
+        assert jobs.get_job(self.group.group_id, job.job_id).sent == people
 
     def link(self, index: int) -> str:
         import email

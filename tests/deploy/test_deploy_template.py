@@ -11,10 +11,10 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from chalice.utils import to_cfn_resource_name
 
-from chalicelib import config
+from chalicelib import config, workers
 from chalicelib.store import schema
-from infra.build_template import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,8 +113,8 @@ def test_every_function_gets_every_variable_it_reads(template: dict[str, Any], r
         assert not (set(env) & (LOCAL_ONLY | SET_BY_LAMBDA)), f"{name} gets local-only or reserved variables"
         assert env["MAIL_MODE"] == "ses" and env["WORK_MODE"] == "sqs"
         assert env["TABLE_NAME"] == {"Ref": "Table"}
-        assert env["MAIL_QUEUE_URL"] == {"Ref": "MailQueue"}
-        assert env["PAIRING_QUEUE_URL"] == {"Ref": "PairingQueue"}
+        for queue in workers.QUEUES:
+            assert env[queue.url_env] == {"Ref": queue.logical_id}
         assert env["SIGNING_SECRET_ARN"] == {"Ref": "SigningSecret"}
         assert env["SENDER_EMAIL"] == {"Ref": "SenderEmail"}
         assert referenced(env["BASE_URL"]) == {"BaseUrl", "RestAPI"}, "a custom domain, else the API's own URL"
@@ -148,6 +148,9 @@ def check_statement(owner: str, statement: dict[str, Any], queues: set[str]) -> 
     data = [a for a in actions if a.startswith(DATA_SERVICES)]
     if not data:
         return
+    if actions == ["ses:GetSendQuota"]:  # the account's limits: no resource type, so "*" alone
+        assert statement["Resource"] == "*", statement
+        return
     for resource in _as_list(statement["Resource"]):
         assert resource != "*" and isinstance(resource, dict), f"{owner}: {data} on {resource!r}"
         names = referenced(resource)
@@ -180,7 +183,7 @@ def test_policy_files_are_least_privilege(stage: str) -> None:
     assert chalice_config["autogen_policy"] is False
     doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
     for statement in doc["Statement"]:
-        check_statement(stage, statement, set(QUEUES.values()))
+        check_statement(stage, statement, {q.logical_id for q in workers.QUEUES})
 
 
 def consumers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -197,12 +200,13 @@ def consumers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any],
 def test_each_queue_has_a_dead_letter_queue_and_an_alarm(resources: dict[str, Any]) -> None:
     queues = of_type(resources, "AWS::SQS::Queue")
     by_consumer = consumers(resources)
-    assert set(by_consumer) == set(QUEUES.values())
+    assert set(by_consumer) == {q.logical_id for q in workers.QUEUES}
+    receives = {q.logical_id: q.max_receives for q in workers.QUEUES}
     alarms = of_type(resources, "AWS::CloudWatch::Alarm").values()
     for queue, (fn, fn_props, _) in by_consumer.items():
         props = queues[queue]["Properties"]
         redrive = props["RedrivePolicy"]
-        assert redrive["maxReceiveCount"] == 5
+        assert redrive["maxReceiveCount"] == receives[queue]
         (dlq,) = referenced(redrive["deadLetterTargetArn"])
         assert dlq in queues and "RedrivePolicy" not in queues[dlq]["Properties"]
         assert props["VisibilityTimeout"] >= 6 * fn_props["Timeout"], f"{queue} vs {fn}'s timeout"
@@ -306,3 +310,27 @@ def test_local_and_test_stages_stay_local() -> None:
     for stage in ("local", "test"):
         assert "iam_policy_file" not in stages[stage]
 
+
+def test_the_worker_map_and_the_template_name_the_same_queues(resources: dict[str, Any]) -> None:
+    """A queue in the template but not in chalicelib/workers.py, or the other way round, fails."""
+    queues = of_type(resources, "AWS::SQS::Queue")
+    dead_letter = {name for name, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
+    assert set(queues) - dead_letter == {q.logical_id for q in workers.QUEUES}
+    assert set(consumers(resources)) == {q.logical_id for q in workers.QUEUES}
+    fns = functions(resources)
+    for queue in workers.QUEUES:
+        (fn, _, event) = consumers(resources)[queue.logical_id]
+        assert fn == to_cfn_resource_name(queue.function)
+        assert event["BatchSize"] == queue.batch_size
+        assert queues[queue.logical_id]["Properties"]["VisibilityTimeout"] == queue.visibility_timeout
+        assert fn in fns
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_policy_files_let_every_function_use_every_queue_of_the_worker_map(stage: str) -> None:
+    chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
+    (sqs,) = [s for s in doc["Statement"] if any(a.startswith("sqs:") for a in _as_list(s["Action"]))]
+    assert {r["Fn::GetAtt"][0] for r in sqs["Resource"]} == {q.logical_id for q in workers.QUEUES}
+    for queue in workers.QUEUES:
+        assert queue.function in chalice_config["lambda_functions"], f"no settings for {queue.function}"

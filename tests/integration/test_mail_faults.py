@@ -3,9 +3,11 @@ carries the work, the outbox lives on DynamoDB Local (its conditional writes are
 mail from going out twice, so they run on Amazon's engine, not moto's).
 
 - Throttling (429 TooManyRequestsException) and 500s are retried by botocore's standard mode;
-  when a send still fails, the outbox gives the mail back and SQS redelivers it: each email
-  is sent exactly once. A mail SES keeps refusing ends `dead` after MAX_ATTEMPTS, stays recorded
-  with its last error, and its message lands in the dead-letter queue.
+  when a send still fails, the outbox gives the mail back and SQS redelivers it after a backoff:
+  each email is sent exactly once, and a throttled send never counts as an attempt. A mail SES
+  keeps refusing ends `dead` after MAX_ATTEMPTS, stays recorded with its last error and is
+  counted (the MailDead metric and its alarm); its message is done, so the dead-letter queue
+  keeps only messages no worker could read.
 - One SQS message delivered three times (one after the other, and at once) -> one SES send.
 
 Faults are injected on the wire (botocore `before-send.sesv2.SendEmail`), so the whole client
@@ -26,12 +28,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import deps
+from chalicelib import deps, workers
 from chalicelib.models import Group, GroupIn, Member, MemberIn
 from chalicelib.services import groups, members, outbox
 from chalicelib.store import keys
 from chalicelib.store.outbox import MAX_ATTEMPTS
-from infra.build_template import MAX_RECEIVE_COUNT
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SENDER = "lunch@powerlunch.example"
@@ -126,7 +127,7 @@ class Aws:
             if not messages:
                 return deliveries
             deliveries += len(messages)
-            answer = outbox.handle_records(outbox.MAIL_QUEUE, [Record(m) for m in messages])
+            answer = workers.handle_sqs(workers.MAIL, [Record(m) for m in messages])
             failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
             for m in messages:
                 if m["MessageId"] in failed:
@@ -151,7 +152,7 @@ def aws(local_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         dlq_url = sqs.create_queue(QueueName="powerlunch-mail-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_url = sqs.create_queue(QueueName="powerlunch-mail", Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})})[
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": workers.MAIL.max_receives})})[
             "QueueUrl"]
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
         monkeypatch.setenv("MAIL_MODE", "ses")
@@ -159,13 +160,23 @@ def aws(local_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv("MAIL_QUEUE_URL", queue_url)
         monkeypatch.setenv("SENDER_EMAIL", SENDER)
         monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0)
-        for getter in (deps.settings, deps.ses_client, deps.sqs_client):
+        for getter in (deps.settings, deps.ses_client, deps.ses_quota_client, deps.sqs_client):
             getter.cache_clear()
         faults = Faults()
         deps.ses_client().meta.events.register("before-send.sesv2.SendEmail", faults.hook)
+        # moto answers the sandbox's 1 mail a second: pace at a production account's rate instead
+        deps.ses_quota_client().meta.events.register("before-call.ses.GetSendQuota", _production_quota)
         yield Aws(sqs, queue_url, dlq_url, faults)
-        for getter in (deps.settings, deps.ses_client, deps.sqs_client):
+        for getter in (deps.settings, deps.ses_client, deps.ses_quota_client, deps.sqs_client):
             getter.cache_clear()
+
+
+class _Ok:
+    status_code = 200
+
+
+def _production_quota(**_: Any) -> Any:
+    return _Ok(), {"Max24HourSend": 50_000.0, "MaxSendRate": 100.0, "SentLast24Hours": 0.0}
 
 
 def _group_and_members(n: int) -> tuple[Group, list[Member]]:
@@ -209,10 +220,13 @@ def test_ses_throttling_and_failures_each_email_sent_once_or_dead_and_recorded(a
             assert mail.status == "sent", (address, mail.status, mail.last_error)
             assert sent[address] == 1, (address, sent[address])
     assert sum(sent.values()) == 7
-    # The dead mail's message went to the DLQ after MAX_RECEIVE_COUNT receives; nothing else did.
-    assert MAX_RECEIVE_COUNT == MAX_ATTEMPTS
-    dead = aws.dead_letters()
-    assert [d["member_id"] for d in dead] == [people[5].member_id]
+    # Throttles gave their attempts back; refusals and 500s that botocore gave up on did not.
+    attempts = {address: mail.attempts for address, mail in recorded.items() if mail}
+    assert attempts == {"m0@example.com": 1, "m1@example.com": 1, "m2@example.com": 1, "m3@example.com": 2,
+                        "m4@example.com": 1, "m5@example.com": MAX_ATTEMPTS, "m6@example.com": 1,
+                        "m7@example.com": 2}
+    # The dead mail is recorded and counted; its message is done, not left for the DLQ.
+    assert aws.dead_letters() == []
     assert f.calls["m5@example.com"] == MAX_ATTEMPTS  # a refusal is not retried inside botocore
     assert f.calls["m6@example.com"] == 10  # 4 + 4 + (1 throttle + the send)
     total_faults = sum(f.injected.values())
@@ -226,7 +240,7 @@ def test_one_sqs_message_delivered_three_times_one_after_another_sends_once(aws:
     outbox.queue(group, people[0], _email(1))
     (message,) = aws.receive()
     record = Record(message)
-    answers = [outbox.handle_records(outbox.MAIL_QUEUE, [record]) for _ in range(3)]
+    answers = [workers.handle_sqs(workers.MAIL, [record]) for _ in range(3)]
     assert all(a == {"batchItemFailures": []} for a in answers)
     assert aws.sent_to() == Counter({people[0].email: 1})
     mail = deps.store().outbox.get(group.group_id, people[0].member_id, keys.mail_id("note:1"))
@@ -243,7 +257,7 @@ def test_one_sqs_message_delivered_three_times_at_once_sends_once(aws: Aws) -> N
 
     def deliver(record: Record) -> dict[str, Any]:
         start.wait()
-        return outbox.handle_records(outbox.MAIL_QUEUE, [record])
+        return workers.handle_sqs(workers.MAIL, [record])
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         for message in messages:  # each message three times at once

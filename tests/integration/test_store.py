@@ -148,7 +148,7 @@ def test_outbox_release_retries_then_keeps_dead_mail(any_table: str) -> None:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         claimed = outbox.claim(mail, T0, T0 + timedelta(minutes=5))
         assert claimed is not None and claimed.attempts == attempt
-        mail = outbox.release(claimed, "boom")
+        mail = outbox.release(claimed, "boom", retry_at=T0)
     assert mail.status == "dead" and mail.last_error == "boom"
     assert outbox.claim(mail, T0, T0) is None
     assert list(outbox.pending(before=T0 + timedelta(days=1))) == []

@@ -1,0 +1,111 @@
+"""Background jobs (invitations): created once, advanced page by page, counted by the mail worker."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.models import Job
+from chalicelib.store import keys
+from chalicelib.store.core import ConditionFailed, Db, Item
+from chalicelib.store.schema import GSI1PK, GSI1SK
+
+_COUNTERS = ("total", "recorded", "sent", "skipped", "suppressed", "failed")
+
+
+def _adds(counts: Mapping[str, int], names: dict[str, str], values: dict[str, Any]) -> str:
+    """The ADD clause for the non-zero counters (names and values added in place)."""
+    parts = []
+    for name in _COUNTERS:
+        if counts.get(name):
+            names[f"#{name}"] = name
+            values[f":{name}"] = counts[name]
+            parts.append(f"#{name} :{name}")
+    return ", ".join(parts)
+
+
+def _job(item: Item) -> Job:
+    return Job.model_validate({k: v for k, v in item.items() if k not in (GSI1PK, GSI1SK)})
+
+
+class JobRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, job: Job) -> None:
+        item = {**keys.job(job.group_id, job.job_id),
+                **keys.running_job_index(job.group_id, job.job_id, job.created_at),
+                "type": "job", **job.model_dump()}
+        self.db.put(item, condition="attribute_not_exists(PK)")
+
+    def get(self, group_id: str, job_id: str) -> Job | None:
+        item = self.db.get(keys.job(group_id, job_id))
+        return _job(item) if item else None
+
+    def require(self, group_id: str, job_id: str) -> Job:
+        job = self.get(group_id, job_id)
+        if job is None:
+            raise errors.NotFound("no such job in this group", field="job_id")
+        return job
+
+    def record_page(self, job: Job, *, cursor: str | None, last: bool, counts: Mapping[str, int],
+                    now: datetime) -> Job | None:
+        """Move the job past page `job.page` and add its counts, once: a redelivered message
+        for a page already recorded finds the page moved on, and changes nothing (None)."""
+        names = {"#page": "page", "#st": "status", "#done": "pages_done", "#start": "started_at",
+                 "#cur": "cursor"}
+        values: dict[str, Any] = {":page": job.page, ":next": job.page + 1, ":running": "running",
+                                  ":now": now, ":last": last, ":false": False}
+        sets = ["#page = :next", "#st = :running", "#done = :last", "#start = if_not_exists(#start, :now)"]
+        if cursor is not None:
+            sets.append("#cur = :cursor")
+            values[":cursor"] = cursor
+        expression = "SET " + ", ".join(sets) + (" REMOVE #cur" if cursor is None else "")
+        adds = _adds(counts, names, values)
+        if adds:
+            expression += " ADD " + adds
+        try:
+            item = self.db.update(keys.job(job.group_id, job.job_id), expression,
+                                  condition="#page = :page AND #done = :false", names=names, values=values)
+        except ConditionFailed:
+            return None
+        return _job(item)
+
+    def count_mail(self, group_id: str, job_id: str, counts: Mapping[str, int]) -> Job | None:
+        """The mail worker's tally for one batch (sent, suppressed, failed): one UpdateItem."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds = _adds(counts, names, values)
+        if not adds:
+            return None
+        try:
+            item = self.db.update(keys.job(group_id, job_id), "ADD " + adds,
+                                  condition="attribute_exists(PK)", names=names, values=values)
+        except ConditionFailed:
+            return None  # the job is gone (the group was erased): nothing to count
+        return _job(item)
+
+    def finish(self, job: Job, status: str, now: datetime, error: str | None = None) -> None:
+        """Done (or failed): leave the running index. Only a running or queued job finishes."""
+        with contextlib.suppress(ConditionFailed):
+            self.db.update(keys.job(job.group_id, job.job_id),
+                           "SET #st = :status, finished_at = :now, #err = :error REMOVE #gpk, #gsk",
+                           condition="#st IN (:queued, :running)",
+                           names={"#st": "status", "#err": "error", "#gpk": GSI1PK, "#gsk": GSI1SK},
+                           values={":status": status, ":now": now, ":error": error,
+                                   ":queued": "queued", ":running": "running"})
+
+    def running_since(self, before: datetime) -> Iterator[tuple[str, str]]:
+        """(group id, job id) of every job still queued or running that started before `before`."""
+        cursor: str | None = None
+        while True:
+            page = self.db.query_page(partition=keys.RUNNING_JOBS, index=True,
+                                      upper=keys.time_bound(before), limit=200, cursor=cursor)
+            for item in page.items:
+                yield item["group_id"], item["job_id"]
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
