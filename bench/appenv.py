@@ -25,7 +25,7 @@ def app_table(endpoint: str, outbox_dir: Path, prefix: str) -> Iterator[str]:
         "TABLE_NAME": table, "OUTBOX_DIR": str(outbox_dir),
         # Never reached: the benchmarks replace the dispatch to SQS with a recorder.
         "MAIL_QUEUE_URL": "http://127.0.0.1:9/unused", "PAIRING_QUEUE_URL": "http://127.0.0.1:9/unused",
-        "RSVP_QUEUE_URL": "http://127.0.0.1:9/unused",
+        "RSVP_QUEUE_URL": "http://127.0.0.1:9/unused", "JOBS_QUEUE_URL": "http://127.0.0.1:9/unused",
     }
     dropped = ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN")
     saved = {k: os.environ.get(k) for k in (*wanted, *dropped)}

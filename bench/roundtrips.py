@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.roundtrips          # print every scenario's counts by operation
 
 Requests go through `chalice.test.Client` on DynamoDB Local (a fresh table), with WORK_MODE=sqs
-and `outbox.dispatch_work` (the one place that sends SQS messages) replaced by a recorder: in
+and `workers.send_many` (the one place that sends SQS messages) replaced by a recorder: in
 AWS mail is delivered (and a pairing round is run) by a worker, not in the request, so the
 request's figure leaves that out, counts the messages, and the worker's work is its own figure.
 (Not moto: its TransactWriteItems deep-copies the whole table each time, which made 500

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -125,6 +126,51 @@ def heaviest_imports(count: int = 10) -> list[tuple[str, float]]:
     return sorted(found, key=lambda item: -item[1])[:count]
 
 
+def run_fanout(quick: bool) -> dict[str, Any]:
+    """bench/fanout.py in fresh processes (moto's mocks stay out of this one): a big invitation
+    at a high send rate, then a small one paced at 14 a second."""
+    def one(members: int, rate: float) -> dict[str, Any]:
+        run = subprocess.run([sys.executable, "-m", "bench.fanout", "--members", str(members), "--rate", str(rate),
+                              "--json"], cwd=ROOT, check=False, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"bench.fanout failed:\n{run.stderr[-3000:]}")
+        last = [line for line in run.stdout.splitlines() if line.startswith('{"members"')][-1]
+        return dict(json.loads(last))
+
+    baseline = json.loads((ROOT / "bench" / "fanout_baseline.json").read_text())
+    return {"big": one(1000 if quick else 10_000, 1000.0), "paced": one(140 if quick else 420, 14.0),
+            "baseline": baseline}
+
+
+def fanout_section(info: dict[str, str], r: dict[str, Any]) -> list[str]:
+    big, paced, base = r["big"], r["paced"], r["baseline"]
+    b = base["big"]
+    return ["## Fan-out: invite everyone", "", *stamp(info), "",
+            "`bench/fanout.py`: POST .../meetups/{id}/invitations with `{}` through `chalice.test.Client`,"
+            " the table on DynamoDB Local, SQS and SES on moto in the same process, every queue then drained"
+            " through the app's own handlers (a stand-in for Lambda's poller, mail first). Calls are the app's"
+            " own (botocore hooks on its clients; the poller's receives and deletes are Lambda's, not"
+            " counted). The send rate is what GetSendQuota answers. Baseline: the same file run on the code"
+            f" before the worker map ({base['commit']}, {base['date']}), where the request recorded and"
+            " queued every mail itself.", "",
+            "| figure | now | baseline | budget |", "|---|---|---|---|",
+            f"| members invited | {big['members']:,} | {b['members']:,} | |",
+            f"| the request | {big['request_s']:.2f} s | {b['request_s']:.1f} s | ≤ 1 s: "
+            f"{'met' if big['request_s'] <= 1 else '**not met**'} |",
+            f"| time to the last delivery | {big['last_delivery_s']:.0f} s | {b['last_delivery_s']:.0f} s | reported |",
+            f"| every mail recorded and delivered exactly once | {'yes' if big['exactly_once'] else '**no**'}"
+            f" ({big['sent']:,}) | {'yes' if b['exactly_once'] else 'no'} ({b['sent']:,}) | yes |",
+            f"| SQS calls per mail | {big['sqs_calls_per_mail']:.3f} | {b['sqs_calls_per_mail']:.3f} | ≤ 0.15: "
+            f"{'met' if big['sqs_calls_per_mail'] <= 0.15 else '**not met**'} |",
+            f"| DynamoDB calls per mail | {big['dynamodb_calls_per_mail']:.2f} | {b['dynamodb_calls_per_mail']:.2f}"
+            f" | ≤ 3: {'met' if big['dynamodb_calls_per_mail'] <= 3 else '**not met**'} |",
+            f"| most sends in any 1-second window, rate set to 14/s ({paced['members']} mails) |"
+            f" {paced['max_sends_in_any_second']} | {base['paced']['max_sends_in_any_second']} (no pacing) |"
+            f" ≤ 14: {'met' if paced['max_sends_in_any_second'] <= 14 else '**not met**'} |", "",
+            "Calls by operation, now: " + ", ".join(f"{k} {v:,}" for k, v in sorted(big["calls"].items())) + ".",
+            "Baseline: " + ", ".join(f"{k} {v:,}" for k, v in sorted(b["calls"].items())) + "."]
+
+
 def coldstart_section(info: dict[str, str], r: dict[str, Any]) -> list[str]:
     return ["## Cold start", "", *stamp(info), "",
             f"Median time to `import app` in a fresh interpreter, {r['runs']} runs each, interleaved with a bare"
@@ -145,7 +191,7 @@ def roundtrip_section(info: dict[str, str], figures: dict[str, Any], budgets: li
     lines = ["## DynamoDB round trips per request", "", *stamp(info), "",
              "API calls on the app's one DynamoDB client (`deps.dynamodb_client()`), counted with botocore's"
              " `before-call` hook (retries are not separate calls; `before-send` counts HTTP attempts, shown)."
-             " Requests through `chalice.test.Client` on DynamoDB Local, WORK_MODE=sqs with `outbox.dispatch_work`"
+             " Requests through `chalice.test.Client` on DynamoDB Local, WORK_MODE=sqs with `workers.send_many`"
              " recording the SQS messages: mail delivery (and the pairing round) is the worker's, counted as its"
              " own figure. Baseline: the budget (the fewest trips the design allows). Asserted in"
              " `tests/integration/test_round_trips.py`.", "",
@@ -167,7 +213,7 @@ def throughput_section(info: dict[str, str], result: dict[str, Any]) -> list[str
             "Members answering \"going\" through `chalicelib.services.rsvp.answer` (what POST /rsvp/{token} calls)"
             " from 1, 8 and 32 threads, all for one meetup (they contend on its counters), on a fresh table;"
             " beside the baseline, a plain PutItem loop at the same concurrency on the same DynamoDB Local"
-            " in the same run. Outbox: WORK_MODE=sqs with `outbox.dispatch_work` replaced by a counter, so"
+            " in the same run. Outbox: WORK_MODE=sqs with `workers.send_many` replaced by a counter, so"
             " each answer records its confirmation email in its transaction and nothing is delivered"
             f" ({result['mail_dispatches']:,} dispatches counted). One shared boto3 client (pool of 10"
             " connections) for both. Latency is per call, wall clock; CPU (rendering the email and .ics,"
@@ -196,7 +242,7 @@ def budgets_section(info: dict[str, str], rows: list[tuple[str, str, str, str]])
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--skip", default="", help="comma-separated: pairing,coldstart,roundtrips,throughput,package")
+    parser.add_argument("--skip", default="", help="comma-separated: fanout,pairing,coldstart,roundtrips,throughput,package")
     parser.add_argument("--quick", action="store_true", help="smaller runs (not for RESULTS.md of record)")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -213,6 +259,18 @@ def main(argv: list[str] | None = None) -> int:
         result = work()
         timings.append(f"{name} {time.perf_counter() - started:.0f} s")
         return result
+
+    fanout = step("fanout", lambda: run_fanout(args.quick))
+    if fanout is not None:
+        write_section("fanout", fanout_section(info, fanout))
+        big, paced = fanout["big"], fanout["paced"]
+        rows += [(f"fan-out: inviting {big['members']:,}, the request ≤ 1 s", f"{big['request_s']:.2f} s",
+                  "met" if big["request_s"] <= 1 else "**not met**", ""),
+                 ("fan-out: ≤ 0.15 SQS and ≤ 3 DynamoDB calls per mail",
+                  f"{big['sqs_calls_per_mail']:.3f} and {big['dynamodb_calls_per_mail']:.2f}",
+                  "met" if big["sqs_calls_per_mail"] <= 0.15 and big["dynamodb_calls_per_mail"] <= 3 else "**not met**", ""),
+                 ("fan-out: never above 14 sends in any second at 14/s", str(paced["max_sends_in_any_second"]),
+                  "met" if paced["max_sends_in_any_second"] <= 14 else "**not met**", "")]
 
     pairing = step("pairing", lambda: run_pairing(args.quick))
     if pairing is not None:

@@ -7,7 +7,7 @@ same run (the baseline: what the engine and the client do with no rules, no tran
 
 Every answer of a run is for one meetup (so they contend on its counters, as on a popular
 link); each member answers once, "going". One more run has capacity below demand, so half the
-answers take the waitlist path. Outbox: WORK_MODE=sqs with `outbox.dispatch_work` replaced
+answers take the waitlist path. Outbox: WORK_MODE=sqs with `workers.send_many` replaced
 by a counter, so the confirmation email is recorded in the outbox (in the request, as in AWS)
 and not delivered (the mail worker's job). All threads share the app's one boto3 client
 (botocore's default pool of 10 connections), and so does the baseline.
@@ -145,16 +145,16 @@ def measure(endpoint: str, *, quick: bool = False) -> dict[str, Any]:
     """All runs against DynamoDB Local at `endpoint`, on a fresh table."""
     import tempfile
 
-    from chalicelib import deps
+    from chalicelib import deps, workers
     from chalicelib.models import GroupIn, MemberIn
-    from chalicelib.services import groups, members, outbox
+    from chalicelib.services import groups, members
     from chalicelib.store import schema
 
     sizes = QUICK if quick else ANSWERS
     dispatched: list[str] = []
-    real_dispatch = outbox.dispatch_work
+    real_send_many = workers.send_many
     with tempfile.TemporaryDirectory() as tmp, app_table(endpoint, Path(tmp), "powerlunch-bench") as table:
-        outbox.dispatch_work = lambda queue, body: dispatched.append(queue)  # type: ignore[assignment,unused-ignore]
+        workers.send_many = lambda kind, many, **_: dispatched.extend([kind] * len(many)) or len(many)  # type: ignore[assignment,unused-ignore]
         try:
             schema.create_table(deps.dynamodb_client(), table)
             group, _ = groups.create_group(GroupIn(name="Lisbon Founders", timezone="Europe/Lisbon",
@@ -175,7 +175,7 @@ def measure(endpoint: str, *, quick: bool = False) -> dict[str, Any]:
             n = sizes[32]
             runs.append(_answers(32, n, n // 2, group.group_id, ids))
         finally:
-            outbox.dispatch_work = real_dispatch  # type: ignore[assignment,unused-ignore]
+            workers.send_many = real_send_many  # type: ignore[assignment,unused-ignore]
     return {"runs": runs, "mail_dispatches": len(dispatched), "table": table}
 
 

@@ -48,7 +48,7 @@ def test_the_hourly_job_sends_messages_for_30_reminders_and_5_followups_and_rend
     deps.settings.cache_clear()
     batches: list[int] = []
     deps.sqs_client().meta.events.register(
-        "before-call.sqs.SendMessageBatch", lambda params, **_: batches.append(len(params["Entries"])))
+        "provide-client-params.sqs.SendMessageBatch", lambda params, **_: batches.append(len(params["Entries"])))
 
     def no_rendering(*_: Any, **__: Any) -> Any:
         raise AssertionError("the hourly function rendered an email")
