@@ -19,9 +19,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import datetime
+import functools
+import json
 import platform
 import random
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import generate as families
 from bench.generate import generate
 from chalicelib import matching
 from chalicelib.matching import History, Plan, Profile, plan_round
@@ -42,6 +46,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 START, END = "<!-- pairing:start -->", "<!-- pairing:end -->"
 MEASURED = ("bench/pairing.py", "bench/generate.py")  # with chalicelib/matching.py: what the figures depend on
 REPEAT_WINDOW = 6
+EXACT_BOUND_LIMIT = 300  # blocks up to this size: the bound is the exact optimum on all feasible pairs
 SEED = 3
 
 
@@ -123,9 +128,9 @@ def reference_optimum(profiles: list[Profile], history: History, top_k: int | No
     """Exact optimum per block on all feasible pairs (top_k None) or on a top-k graph: (points, pairs, s)."""
     people, blocks, _ = blocks_of(profiles)
     banned = matching._banned_positions(people, matching.forbidden_pairs(history, REPEAT_WINDOW))
-    saved = matching.TOP_K, matching.DENSE_LIMIT
+    saved = matching.TOP_K, matching.ALL_PAIRS_LIMIT
     matching.TOP_K = top_k or saved[0]
-    matching.DENSE_LIMIT = 10**9 if top_k is None else 2 * matching.TOP_K
+    matching.ALL_PAIRS_LIMIT = 10**9 if top_k is None else 2 * matching.TOP_K
     total = pairs = 0
     started = time.process_time()
     try:
@@ -138,7 +143,7 @@ def reference_optimum(profiles: list[Profile], history: History, top_k: int | No
             total += sum(by_edge[pair] for pair in best)
             pairs += len(best)
     finally:
-        matching.TOP_K, matching.DENSE_LIMIT = saved
+        matching.TOP_K, matching.ALL_PAIRS_LIMIT = saved
     return total, pairs, time.process_time() - started
 
 
@@ -225,6 +230,166 @@ def measure(size: int, *, repeats: int, exact: bool, all_pairs: bool, dense_k: i
         figures["dense"] = reference_optimum(profiles, history, dense_k)
         figures["dense_k"] = dense_k
     return figures
+
+
+# ---------------------------------------------------------------- harder families (issue 15)
+
+CASES: dict[str, Callable[[], tuple[list[Profile], History]]] = {
+    **{
+        f"blank {share:.0%} / {size:,}": functools.partial(families.blank, size, share, seed=1)
+        for size in (5000, 20000)
+        for share in (0.0, 0.3, 0.7, 1.0)
+    },
+    **{f"identical / {size:,}": functools.partial(families.identical, size) for size in (1001, 2001, 4001, 8001)},
+    "rich-asks / 650": functools.partial(families.rich_asks, 650, seed=1),
+    "rich-asks / 3,000": functools.partial(families.rich_asks, 3000, seed=1),
+    "many-towns / 100 towns + 2,000": functools.partial(families.many_towns, 2000, seed=1),
+    "virtual-zones / 3,001": functools.partial(families.virtual_zones, 3001, seed=1),
+    "one city / 8,000": functools.partial(families.blank, 8000, 0.0, seed=2),
+}
+
+
+def run_case(name: str, *, bound: bool) -> dict[str, Any]:
+    """Plan one case (sit_out, then trio) and return its figures; run in a child process so
+    that its peak RSS is its own."""
+    profiles, history = CASES[name]()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    wall, cpu = time.perf_counter(), time.process_time()
+    plan = run_plan(profiles, history)
+    cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    trio_cpu = time.process_time()
+    trio = plan_round(profiles, history, odd_rule="trio", repeat_window=REPEAT_WINDOW, seed=SEED)
+    trio_cpu = time.process_time() - trio_cpu
+    odd, isolated = unavoidable_sit_outs(profiles, history)
+    donut_mean, donut_pairs = donut_pairing(profiles, history)
+    figures: dict[str, Any] = {
+        "case": name,
+        "members": len(profiles),
+        "blocks": len({matching.block_of(p) for p in profiles}),
+        "cpu_s": cpu_s,
+        "wall_s": wall_s,
+        "trio_cpu_s": trio_cpu,
+        "rss_before_mib": rss_before,
+        "rss_mib": rss,
+        "points": round(plan.total_score * matching.POINTS_PER_SCORE),
+        "pairs": len(plan.pairs),
+        "sat_out": len(plan.sat_out),
+        "trio_sat_out": len(trio.sat_out),
+        "trios": sum(len(p.member_ids) == 3 for p in trio.pairs),
+        "odd_blocks": odd,
+        "isolated": isolated,
+        "mean_score": plan.total_score / max(1, len(plan.pairs)),
+        "donut_mean": donut_mean,
+        "donut_pairs": donut_pairs,
+    }
+    if bound:
+        figures["bound"] = upper_bound(profiles, history)
+    return figures
+
+
+def run_case_in_child(name: str, *, bound: bool, cap_s: int) -> dict[str, Any]:
+    """run_case in a fresh interpreter limited to `cap_s` CPU seconds; {"capped": cap_s} if it ran out."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (cap_s, cap_s + 5))
+
+    command = [sys.executable, "-m", "bench.pairing", "--case", name]
+    if not bound:
+        command.append("--no-bound")
+    child = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit, check=False)
+    if child.returncode != 0:
+        if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            return {"case": name, "capped": cap_s}
+        raise RuntimeError(f"case {name} failed:\n{child.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def upper_bound(profiles: list[Profile], history: History) -> dict[str, Any]:
+    """An upper bound on the points of any matching under the same hard rules, block by block:
+    the exact optimum on all feasible pairs for blocks up to EXACT_BOUND_LIMIT members, else
+    the fractional-matching LP (HiGHS) with a dual solution made feasible for every pair."""
+    people, blocks, _ = blocks_of(profiles)
+    banned = matching._banned_positions(people, matching.forbidden_pairs(history, REPEAT_WINDOW))
+    started = time.process_time()
+    total = 0.0
+    exact_blocks = lp_blocks = 0
+    for members in blocks.values():
+        block = matching._encode(people, members, banned)
+        if len(members) <= EXACT_BOUND_LIMIT:
+            total += exact_points(block)
+            exact_blocks += 1
+        else:
+            total += lp_bound(block)
+            lp_blocks += 1
+    return {"points": total, "exact_blocks": exact_blocks, "lp_blocks": lp_blocks, "s": time.process_time() - started}
+
+
+def exact_points(block: Any) -> int:
+    """Maximum points of a matching on every feasible pair of a small block."""
+    size = len(block.members)
+    points = matching._score_rows(block, 0, size)
+    rows, cols = np.nonzero(points > 0)
+    keep = rows < cols
+    rows, cols = rows[keep], cols[keep]
+    weights = points[rows, cols].astype(np.int64)
+    best = matching._exact(size, rows.astype(np.int64), cols.astype(np.int64), weights)
+    return int(sum(points[x, y] for x, y in best))
+
+
+def lp_bound(block: Any, start_k: int = 30, rounds: int = 6) -> float:
+    """Sum of a dual-feasible y (y_i + y_j >= points(i, j) for every feasible pair, y >= 0): an
+    upper bound on any matching. y comes from the LP on a growing edge set (column generation);
+    whatever the last pass still finds violated is added to y, so the bound is always valid."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_array
+
+    size = len(block.members)
+    edges: set[tuple[int, int]] = set()
+    for start, points in _dense_chunks(block):
+        k = min(start_k, size - 1)
+        best = np.argpartition(points, size - k, axis=1)[:, size - k :]
+        for row, cols in enumerate(best.tolist()):
+            edges.update((min(start + row, c), max(start + row, c)) for c in cols if points[row, c] > 0)
+    y = np.zeros(size)
+    for _ in range(rounds):
+        u, v = (
+            (np.array(side, dtype=np.int64) for side in zip(*sorted(edges), strict=True))
+            if edges
+            else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        )
+        weights = _points_of(block, u, v)
+        if len(u):
+            incidence = csr_array(
+                (np.ones(2 * len(u)), (np.concatenate([u, v]), np.tile(np.arange(len(u)), 2))), shape=(size, len(u))
+            )
+            solved = linprog(-weights, A_ub=incidence, b_ub=np.ones(size), bounds=(0, None), method="highs")
+            y = np.maximum(0.0, -solved.ineqlin.marginals)
+        violation = np.zeros(size)
+        added = 0
+        for start, points in _dense_chunks(block):
+            slack = np.where(points > 0, points - y[start : start + len(points), None] - y[None, :], -np.inf)
+            violation[start : start + len(points)] = np.maximum(0.0, slack.max(axis=1))
+            worst = np.argpartition(slack, size - 5, axis=1)[:, size - 5 :]
+            for row, cols in enumerate(worst.tolist()):
+                for col in cols:
+                    if slack[row, col] > 1e-6:
+                        edges.add((min(start + row, col), max(start + row, col)))
+                        added += 1
+        if not added:
+            break
+    return float((y + violation).sum())
+
+
+def _dense_chunks(block: Any) -> Iterator[tuple[int, Any]]:
+    size = len(block.members)
+    for start in range(0, size, matching.CHUNK_ROWS):
+        yield start, matching._score_rows(block, start, min(size, start + matching.CHUNK_ROWS)).astype(np.float64)
+
+
+def _points_of(block: Any, u: Any, v: Any) -> Any:
+    return matching._pair_points(block, u, v).astype(np.float64)
 
 
 # ---------------------------------------------------------------- report
@@ -433,7 +598,7 @@ METHOD = [
     " float32 dot product against the block (interests, goals, ask/offer words, newcomer x well-connected),"
     f" in chunks of {matching.CHUNK_ROWS} rows, masked by availability, the repeat window and blocks. Members keep"
     f" their top {matching.TOP_K} feasible candidates ({matching.SAT_OUT_TOP_K} for whoever sat out last time);"
-    f" blocks of {matching.DENSE_LIMIT} or fewer keep every feasible pair. Memory is O(n·k), but the scoring"
+    f" blocks of {matching.ALL_PAIRS_LIMIT} or fewer keep every feasible pair. Memory is O(n·k), but the scoring"
     " still touches every pair of a block once (in BLAS), which is what dominates at 100,000.",
     "- Weights are integers: a bonus per sat-out member paired, larger than a bonus per member paired, larger"
     " than all the points, so one maximum weight matching maximises those three in that order.",

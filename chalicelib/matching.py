@@ -53,13 +53,15 @@ WELL_CONNECTED_MIN = 10
 POINTS_PER_SCORE = 10
 
 ALL_PAIRS_LIMIT = 200  # blocks up to this size keep every feasible pair
-SCORED_LIMIT = 6000  # blocks up to this size score every pair; bigger ones draw candidates from an index
-TOP_K = 40  # candidates kept per member in larger blocks
+TOP_K = 80  # candidates kept per member in larger blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
-FEATURE_DRAWS = 96  # candidates drawn per member from the index (big blocks)
-RANDOM_DRAWS = 16  # ... and from anyone in the block
+OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (see _opportunity)
+SCORING_FIRST = 100000  # partners who score rank before those who do not
+SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
-MAX_PASSES = 4  # re-matches of a block's leftovers among themselves
+MAX_PASSES = 4  # matchings of a big block: its leftovers get a fresh graph each time
+TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
+MIN_PASS_PAIRS = 8  # a pass that pairs fewer moves straight on to the last one
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
@@ -271,18 +273,21 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
 
 @dataclass
 class _Block:
-    """One city (or the virtual members) encoded so that a pair's points are one dot product.
+    """One city (or the virtual members) encoded by *profile class*: members whose scoring
+    fields (interests, goals, ask and offer words, newcomer and well-connected flags, slots,
+    sat-out flag) are all equal share a class, so blank and look-alike profiles cost one row.
 
-    points(a, b) = rows[a] . cols[b]; a pair can meet when slots[a] & slots[b] != 0 (a bit
-    per slot; "any time" sets every bit).
+    points(a, b) = rows[cls[a]] . cols[cls[b]]; a pair can meet when the classes' slot bits
+    overlap ("any time" sets every bit).
     """
 
     members: list[int]  # positions in the seeded order
-    rows: FloatArray
+    cls: IntArray  # each member's class
+    rows: FloatArray  # one row per class
     cols: FloatArray
-    slots: IntArray
+    slots: IntArray  # slot bits per class
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
-    rng: np.random.Generator  # seeded per round and block: breaks ties, draws candidates
+    rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
 
 
 _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
@@ -306,13 +311,22 @@ def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = Non
 
 
 def _encode(people: list[Profile], members: list[int], banned: IntArray, seed: int | Sequence[int] = 0) -> _Block:
-    found = [people[i] for i in members]
+    classes: dict[tuple[object, ...], int] = {}
+    found: list[Profile] = []
+    cls = np.empty(len(members), dtype=np.int64)
+    for at, position in enumerate(members):
+        p = people[position]
+        key = (p.interests, p.goals, words(p.asks), words(p.offers), is_newcomer(p), is_well_connected(p))
+        number = classes.setdefault((*key, p.availability, p.sat_out_last), len(classes))
+        if number == len(found):
+            found.append(p)
+        cls[at] = number
     interests = _one_hot([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
     said = _one_hot([words(p.asks) for p in found] + [words(p.offers) for p in found])
     asks, offers = said[: len(found)], said[len(found) :]
-    newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32)
-    connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32)
+    newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32).reshape(-1, 1)
+    connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32).reshape(-1, 1)
     rows = np.hstack(
         [
             interests * POINTS_PER_SHARED_INTEREST,
@@ -334,6 +348,7 @@ def _encode(people: list[Profile], members: list[int], banned: IntArray, seed: i
     inside = (ban_rows >= 0) & (ban_cols >= 0) & (ban_rows < ban_cols)
     return _Block(
         members=members,
+        cls=cls,
         rows=rows,
         cols=cols,
         slots=slots,
@@ -356,9 +371,14 @@ def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]
 
 
 def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
-    """Points of rows start:stop against the whole block; -1 where a pair is infeasible."""
-    points = block.rows[start:stop] @ block.cols.T
-    np.putmask(points, (block.slots[start:stop, None] & block.slots[None, :]) == 0, np.float32(-1.0))
+    """Points of members start:stop against every member of the block; -1 where infeasible."""
+    mine, everyone = block.cls[start:stop], block.cls
+    points = (
+        (block.rows @ block.cols.T)[mine][:, everyone]
+        if len(block.rows) < 2048
+        else (block.rows[mine] @ block.cols[everyone].T)
+    )
+    np.putmask(points, (block.slots[mine, None] & block.slots[None, everyone]) == 0, np.float32(-1.0))
     local_rows = np.arange(stop - start)
     points[local_rows, local_rows + start] = -1.0
     size = len(block.members)
@@ -370,23 +390,14 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     return points
 
 
-def _feasible(block: _Block, u: IntArray, v: IntArray) -> npt.NDArray[np.bool_]:
-    """Which pairs (u, v) may meet: different members, a common slot, not forbidden."""
-    ok: npt.NDArray[np.bool_] = (u != v) & ((block.slots[u] & block.slots[v]) != 0)
-    if len(block.ban_keys):
-        keys = np.minimum(u, v) * len(block.members) + np.maximum(u, v)
-        ok &= ~np.isin(keys, block.ban_keys)
-    return ok
-
-
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
-    """Exact points of the pairs (u, v), from each row's non-zero features only."""
+    """Exact points of the pairs (u, v), from each class row's non-zero features only."""
     nonzero_rows, features = np.nonzero(block.rows)
     weights = block.rows[nonzero_rows, features]
-    indptr = np.searchsorted(nonzero_rows, np.arange(len(block.members) + 1))
+    indptr = np.searchsorted(nonzero_rows, np.arange(len(block.rows) + 1))
     points = np.zeros(len(u), dtype=np.int64)
     for start in range(0, len(u), SCORE_CHUNK):
-        us, vs = u[start : start + SCORE_CHUNK], v[start : start + SCORE_CHUNK]
+        us, vs = block.cls[u[start : start + SCORE_CHUNK]], block.cls[v[start : start + SCORE_CHUNK]]
         lengths = indptr[us + 1] - indptr[us]
         ends = np.cumsum(lengths)
         at = np.repeat(indptr[us] - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
@@ -396,117 +407,110 @@ def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
     return points
 
 
-def _candidate_edges(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray, IntArray]:
+def _candidate_edges(
+    block: _Block, priority: npt.NDArray[np.bool_], scoring_only: bool = False
+) -> tuple[IntArray, IntArray, IntArray]:
     """Undirected edges (local ids u < v, points) of the block's candidate graph.
 
-    Small blocks keep every feasible pair. Up to `SCORED_LIMIT` members every pair is scored
-    (BLAS, in row chunks) and each member keeps its best TOP_K; bigger blocks draw candidates
-    from an index instead (see `_sampled_candidates`). Ranks are the full integer points plus
-    a seeded jitter below one point, so equal scores spread over different candidates.
+    Blocks up to ALL_PAIRS_LIMIT keep every feasible pair. Bigger ones score every pair of
+    profile classes (BLAS, in row chunks) and each member keeps its best TOP_K members
+    (SAT_OUT_TOP_K for whoever sat out last time): classes in order of full integer points,
+    ties between classes broken by a seeded jitter below one point, and members drawn at
+    random inside the last class it reaches, so equal scores spread over the block instead
+    of every member naming the same few.
     """
     size = len(block.members)
-    if size <= SCORED_LIMIT:
-        rows, cols = _scored_candidates(block, priority)
-    else:
-        rows, cols = _sampled_candidates(block, priority)
-    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
-    keys = np.unique(low * size + high)
-    u, v = keys // size, keys % size
-    return u, v, _pair_points(block, u, v)
+    if size <= ALL_PAIRS_LIMIT:
+        every = _score_rows(block, 0, size)
+        low, high = np.nonzero(every >= 0)
+        keep = high > low
+        return low[keep].astype(np.int64), high[keep].astype(np.int64), every[low[keep], high[keep]].astype(np.int64)
+    rows, cols, points = _class_candidates(block, priority, scoring_only)
+    ok = rows != cols
+    if len(block.ban_keys):
+        ok &= ~np.isin(np.minimum(rows, cols) * size + np.maximum(rows, cols), block.ban_keys)
+    rows, cols, points = rows[ok], cols[ok], points[ok]
+    keys, first = np.unique(np.minimum(rows, cols) * size + np.maximum(rows, cols), return_index=True)
+    return keys // size, keys % size, points[first]
 
 
-def _scored_candidates(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
-    size = len(block.members)
-    sources: list[IntArray] = []
-    targets: list[IntArray] = []
-    for start in range(0, size, CHUNK_ROWS):
-        stop = min(size, start + CHUNK_ROWS)
-        points = _score_rows(block, start, stop)
-        if size <= ALL_PAIRS_LIMIT:
-            rows, cols = np.nonzero(points >= 0)
-            keep = cols > rows + start
-            rows, cols = rows[keep], cols[keep]
-        else:
-            rows, cols = _top_k(points, priority[start:stop], block.rng)
-        sources.append((rows + start).astype(np.int64))
-        targets.append(cols.astype(np.int64))
-    empty = np.zeros(0, np.int64)
-    return (np.concatenate(sources), np.concatenate(targets)) if sources else (empty, empty)
+def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> FloatArray:
+    """Half of what each class could score elsewhere: from its points against a random sample
+    of classes, about its m-th best partner overall for a class of m members. An estimate of the
+    matching's dual prices: ranking partners by points minus their price puts the pairs an
+    optimum uses first, and lets members with little to offer find each other instead of all
+    naming the same sought-after few."""
+    classes = len(block.rows)
+    sample = np.sort(rng.choice(classes, size=min(classes, OPPORTUNITY_SAMPLE), replace=False))
+    price = np.zeros(classes, dtype=np.float32)
+    for start in range(0, classes, CHUNK_ROWS):
+        stop = min(classes, start + CHUNK_ROWS)
+        points = block.rows[start:stop] @ block.cols[sample].T
+        np.putmask(points, (block.slots[start:stop, None] & block.slots[None, sample]) == 0, np.float32(0.0))
+        # a class of m members competes for its m best partners: price it at about its m-th best
+        rank = np.minimum(len(sample) - 1, sizes[start:stop] * len(sample) // len(block.members))
+        best_first = -np.sort(-points, axis=1)
+        price[start:stop] = np.float32(0.5) * best_first[np.arange(stop - start), rank]
+    return price
 
 
-def _top_k(points: FloatArray, priority: npt.NDArray[np.bool_], rng: np.random.Generator) -> tuple[IntArray, IntArray]:
-    """Each row's best TOP_K feasible columns (SAT_OUT_TOP_K for priority rows), ties at random."""
-    size = points.shape[1]
-    rank = points + rng.random(points.shape, dtype=np.float32) * np.float32(0.5)  # < 1 point: order kept
-    k = min(TOP_K, size - 1)
-    best = np.argpartition(rank, size - k, axis=1)[:, size - k :]
-    rows: list[IntArray] = [np.repeat(np.arange(len(points), dtype=np.int64), k)]
-    cols: list[IntArray] = [best.ravel().astype(np.int64)]
-    k_priority = min(SAT_OUT_TOP_K, size - 1)
-    for row in np.flatnonzero(priority):
-        extra = np.argpartition(rank[row], size - k_priority)[size - k_priority :]
-        rows.append(np.full(len(extra), row, dtype=np.int64))
-        cols.append(extra.astype(np.int64))
-    all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
-    feasible = points[all_rows, all_cols] >= 0
-    return all_rows[feasible], all_cols[feasible]
+def _class_candidates(
+    block: _Block, priority: npt.NDArray[np.bool_], scoring_only: bool
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Directed candidates (member, member, points): each member's best TOP_K, by class.
 
-
-def _sampled_candidates(block: _Block, priority: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
-    """Candidates of a big block from an inverted index, without scoring every pair.
-
-    Each member gets FEATURE_DRAWS + RANDOM_DRAWS draws: the feature draws are shared among the
-    features it scores on, in proportion to their points, and each takes a member who has
-    that feature (every such member when there are no more of them than draws; a random one
-    otherwise); the random draws take anyone in the block, so blank and look-alike profiles
-    still get varied candidates. The draws are scored exactly and each member keeps its
-    best TOP_K, ties broken at random.
+    Partner classes are ranked by reduced points: points minus the partner's price (see
+    `_opportunity`), partners who score before those who do not, ties by a seeded jitter.
+    The members of one class want the same partners, so they share them out: the class takes
+    a prefix of its ranking holding enough members for each of its members to list TOP_K with
+    every partner listed about SHARE times, and each member draws its TOP_K at random from it.
+    A class of one keeps exactly its best TOP_K; a big class of blank or identical profiles
+    spreads over the block instead of naming the same few members.
     """
-    size = len(block.members)
-    width = FEATURE_DRAWS + RANDOM_DRAWS
     rng = block.rng
-    draws = rng.integers(0, size, size=(size, width), dtype=np.int64)
-    seekers, features = np.nonzero(block.rows)
-    holders_feature, holders = np.nonzero(block.cols.T)
-    count = np.bincount(holders_feature, minlength=block.cols.shape[1])
-    offset = np.concatenate(([0], np.cumsum(count)))
-    useful = count[features] > 0
-    seekers, features = seekers[useful], features[useful]
-    weight = block.rows[seekers, features].astype(np.float64)
-    share = weight / np.bincount(seekers, weights=weight, minlength=size)[seekers]
-    slots = np.maximum(1, np.floor(share * FEATURE_DRAWS)).astype(np.int64)
-    slots = np.minimum(slots, np.maximum(count[features], 1))  # no more draws than holders when listing all
-    ends = np.cumsum(slots)
-    first_of_seeker = np.searchsorted(seekers, seekers)  # seekers are sorted (np.nonzero is row-major)
-    before = ends - slots
-    column = before - before[first_of_seeker]
-    total = int(ends[-1]) if len(ends) else 0
-    incidence = np.repeat(np.arange(len(slots)), slots)
-    step = np.arange(total) - np.repeat(before, slots)
-    position = np.repeat(column, slots) + step
-    inside = position < FEATURE_DRAWS
-    incidence, step, position = incidence[inside], step[inside], position[inside]
-    holders_of = count[features[incidence]]
-    listing = holders_of <= slots[incidence]
-    pick = np.where(listing, step, (rng.random(len(step)) * holders_of).astype(np.int64))
-    draws[seekers[incidence], position] = holders[offset[features[incidence]] + np.minimum(pick, holders_of - 1)]
-    rows = np.repeat(np.arange(size, dtype=np.int64), width)
-    ok = _feasible(block, rows, draws.ravel())
-    rank = np.full(size * width, -1.0)
-    rank[ok] = _pair_points(block, rows[ok], draws.ravel()[ok]) + rng.random(int(ok.sum())) * 0.5
-    k = min(TOP_K, width)
-    best = np.argpartition(rank.reshape(size, width), width - k, axis=1)[:, width - k :]
-    rows = np.repeat(np.arange(size, dtype=np.int64), k)
-    at = rows * width + best.ravel()
-    keep = rank[at] >= 0
-    rows, cols = rows[keep], draws.ravel()[at[keep]]
-    extra = np.flatnonzero(priority)
-    if len(extra):  # whoever sat out last time keeps every feasible one of many more random draws
-        more_rows = np.repeat(extra, SAT_OUT_TOP_K)
-        more_cols = rng.integers(0, size, size=len(more_rows), dtype=np.int64)
-        fits = _feasible(block, more_rows, more_cols)
-        rows, cols = np.concatenate([rows, more_rows[fits]]), np.concatenate([cols, more_cols[fits]])
-    return rows, cols
+    classes, size = len(block.rows), len(block.members)
+    sizes = np.bincount(block.cls, minlength=classes)
+    order = np.argsort(block.cls, kind="stable")  # members grouped by class
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    wanted = np.where(priority[order[offsets[:-1]]], SAT_OUT_TOP_K, TOP_K)  # per member of each class
+    need = np.clip(-(-sizes * wanted // SHARE), wanted, max(1, size - 1))  # members in the class's prefix
+    price = _opportunity(block, sizes, rng)
+    found: list[tuple[IntArray, ...]] = []
+    for start in range(0, classes, CHUNK_ROWS):
+        stop = min(classes, start + CHUNK_ROWS)
+        points = block.rows[start:stop] @ block.cols.T
+        np.putmask(points, (block.slots[start:stop, None] & block.slots[None, :]) == 0, np.float32(-1.0))
+        own = np.arange(stop - start)
+        others = sizes[None, :].repeat(stop - start, axis=0)
+        others[own, own + start] -= 1  # nobody meets themselves
+        np.putmask(points, others == 0, np.float32(-1.0))
+        rank = points - price[None, :] + rng.random(points.shape, dtype=np.float32) * np.float32(0.5)
+        rank += np.where(points > 0, np.float32(SCORING_FIRST), np.float32(0.0))
+        reach = min(classes, int(need[start:stop].max()) + 1)  # a class holds >= 1 member: enough classes
+        top = np.argpartition(-rank, reach - 1, axis=1)[:, :reach]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rank, top, axis=1), axis=1), axis=1)
+        counts = np.take_along_axis(others, top, axis=1)
+        scores = np.take_along_axis(points, top, axis=1)
+        counts[(scores <= 0) if scoring_only else (scores < 0)] = 0
+        cum = np.cumsum(counts, axis=1)
+        prefix = np.minimum(need[start:stop], cum[:, -1])
+        listed = np.minimum(wanted[start:stop], prefix)
+        per_row = sizes[start:stop] * listed
+        ends = np.cumsum(per_row)
+        step = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - per_row, per_row)
+        row = np.repeat(own, per_row)
+        q, t = step // listed[row], step % listed[row]
+        crowded = listed[row] < prefix[row]  # more partners than the member lists: draw among them
+        position = np.where(crowded, (rng.random(len(t)) * prefix[row]).astype(np.int64), t)
+        flat = (cum + (own * (size + 1))[:, None]).ravel()
+        column = np.searchsorted(flat, position + row * (size + 1), side="right") - row * reach
+        theirs = top[row, column]
+        within = position - (cum[row, column] - counts[row, column])
+        mine = row + start
+        within += (theirs == mine) & (within >= q)  # listing one's own class: skip oneself
+        found.append((offsets[mine] + q, offsets[theirs] + within, scores[row, column].astype(np.int64)))
+    member, partner, points_of = (np.concatenate(part) for part in zip(*found, strict=True))
+    return order[member], order[partner], points_of
 
 
 # ---------------------------------------------------------------- matching
@@ -550,12 +554,14 @@ def match_block(
     """
     if size <= EXACT_LIMIT:
         return _exact(size, u, v, w)
-    choice = _auction(size, u, v, w if rough is None else rough)
     mate = np.full(size, -1, dtype=np.int64)
-    chosen = np.flatnonzero(choice >= 0)
-    keys = np.unique(np.minimum(chosen, choice[chosen]) * size + np.maximum(chosen, choice[chosen]))
-    lows, highs = keys // size, keys % size
-    _solve_components(size, lows, highs, _lookup(size, u, v, w, lows, highs), mate)
+    if len(w) and w.min() < w.max():
+        choice = _auction(size, u, v, w if rough is None else rough)
+        chosen = np.flatnonzero(choice >= 0)
+        keys = np.unique(np.minimum(chosen, choice[chosen]) * size + np.maximum(chosen, choice[chosen]))
+        lows, highs = keys // size, keys % size
+        _solve_components(size, lows, highs, _lookup(size, u, v, w, lows, highs), mate)
+    _greedy(size, u, v, w, mate)  # all weights equal (blank or identical profiles): greedy is optimal
     leftovers = np.flatnonzero(mate < 0)
     if len(leftovers) > 1:  # one exact window around all leftovers finds augmenting paths
         adjacency = _adjacency(size, u, v, w)
@@ -563,6 +569,33 @@ def match_block(
         window = np.unique(np.concatenate([_grow(int(x), adjacency, mate, reach) for x in leftovers]))
         _solve_window(window, u, v, w, mate, size)
     return sorted((int(x), int(mate[x])) for x in range(size) if mate[x] > x)
+
+
+def _greedy(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) -> None:
+    """Pair unpaired members with their best unpaired neighbour, in turn: after the auction
+    this leaves the exact repair only the few members a greedy step cannot place, and when
+    every weight is equal it is the whole matching (the repair then adds augmenting paths)."""
+    free = np.flatnonzero(mate < 0)
+    if len(free) < 2:
+        return
+    alone = np.zeros(size, dtype=bool)
+    alone[free] = True
+    keep = alone[u] & alone[v]
+    ends = np.concatenate([u[keep], v[keep]])
+    others = np.concatenate([v[keep], u[keep]])
+    order = np.lexsort((-np.concatenate([w[keep], w[keep]]), ends))
+    ends, others = ends[order], others[order]
+    bounds = np.searchsorted(ends, np.arange(size + 1)).tolist()
+    neighbours = others.tolist()
+    partner = mate.tolist()
+    for x in free.tolist():
+        if partner[x] >= 0:
+            continue
+        for y in neighbours[bounds[x] : bounds[x + 1]]:
+            if partner[y] < 0:
+                partner[x], partner[y] = y, x
+                break
+    mate[:] = partner
 
 
 def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
@@ -791,26 +824,34 @@ def _pair_block(
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Pairs (as positions) and the unpaired members of one block.
 
-    Members left over when their candidates were all taken get a fresh candidate graph among
-    themselves, at most MAX_PASSES times: a loop, not recursion, so depth never grows with
-    the block.
+    A small block is matched once, exactly, on every feasible pair. A big one is matched in at
+    most MAX_PASSES passes, a loop and not recursion, so depth never grows with the block:
+    first on the pairs that score (or pair someone who sat out last time), each pass on a
+    fresh candidate graph among those still unpaired, so members whose candidates were taken
+    find each other; then one last pass that lets zero-point pairs in, so everyone who can
+    be paired is. Were zero-point pairs in from the start, pairing everyone would come first
+    and could take partners from scoring pairs.
     """
     matched: list[tuple[int, ...]] = []
     left = members
+    fill = len(members) <= ALL_PAIRS_LIMIT
     for attempt in range(MAX_PASSES):
+        fill = fill or attempt == MAX_PASSES - 1
         block = _encode(people, left, banned, (*seed, attempt))
         priority = np.array([people[i].sat_out_last for i in left], dtype=bool)
-        u, v, points = _candidate_edges(block, priority)
+        u, v, points = _candidate_edges(block, priority, scoring_only=not fill)
+        if not fill:
+            scoring = (points > 0) | priority[u] | priority[v]
+            u, v, points = u[scoring], v[scoring], points[scoring]
         weights = _weights(u, v, points, priority, len(left))
         rough = _rough_weights(points, u, v, priority)
         found = [(left[x], left[y]) for x, y in match_block(len(left), u, v, weights, rough)]
         matched.extend(found)
         paired = {x for pair in found for x in pair}
-        still = [i for i in left if i not in paired]
-        done = not found or len(still) < 2 or len(left) <= ALL_PAIRS_LIMIT  # all pairs seen: nothing more
-        left = still
-        if done:
+        left = [i for i in left if i not in paired]
+        if fill or len(left) < 2:
             break
+        fill = len(found) < MIN_PASS_PAIRS or len(left) <= ALL_PAIRS_LIMIT
     return matched, left
 
 
@@ -826,7 +867,11 @@ def _make_trio(
     for index, pair in enumerate(pairs):
         by_block.setdefault(str(block_of(people[pair[0]])), []).append(index)
     best: dict[str, tuple[tuple[bool, int, int, int], int, int]] = {}
-    for extra in unpaired:
+    seen: dict[str | None, int] = {}
+    for extra in sorted(unpaired, key=lambda i: (not people[i].sat_out_last, i)):
+        seen[block_of(people[extra])] = seen.get(block_of(people[extra]), 0) + 1
+        if seen[block_of(people[extra])] > TRIO_CANDIDATES:
+            continue  # a block with many unpaired members: its first few are enough to find a trio
         newcomer = people[extra]
         key = block_of(newcomer)
         if key is None:
