@@ -24,6 +24,7 @@ give the same pairs whatever the input order.
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
@@ -51,6 +52,7 @@ NEWCOMER_POINTS = 20
 NEWCOMER_MAX_ROUNDS = 1
 WELL_CONNECTED_MIN = 10
 POINTS_PER_SCORE = 10
+SHOWN_INTERESTS = 3  # shared interests named in a reason; the rest are counted
 
 ALL_PAIRS_LIMIT = 200  # blocks up to this size keep every feasible pair
 TOP_K = 80  # candidates kept per member in larger blocks
@@ -201,15 +203,6 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _ask_offer_points(ask: str, offer: str) -> int:
-    return POINTS_PER_ASK_WORD * len(words(ask) & words(offer))
-
-
 def pair_points(a: Profile, b: Profile) -> int:
     """The soft score of a pair in integer points (the numpy scorer computes the same)."""
     return _explain(a, b)[0]
@@ -223,7 +216,9 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
     shared = a.interests & b.interests
     if shared:
         points += POINTS_PER_SHARED_INTEREST * len(shared)
-        tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared)[:3]]
+        tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared, key=_natural)]
+        if len(tags) > SHOWN_INTERESTS:
+            tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
         reasons.append(f"{names[id(a)]} and {names[id(b)]} are both into {_join(tags)}.")
     if a.goals and b.goals:
         for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
@@ -233,21 +228,70 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
                     reasons.append(_goal_sentence(goal_x, goal_y, names[id(first)], names[id(second)]))
     for asker, giver in ((a, b), (b, a)):
         if asker.asks and giver.offers:
-            ask_points = _ask_offer_points(asker.asks, giver.offers)
-            if ask_points:
-                points += ask_points
+            matched = words(asker.asks) & words(giver.offers)
+            if matched:
+                points += POINTS_PER_ASK_WORD * len(matched)
                 reasons.append(
-                    f'{names[id(asker)]} asked for "{_shorten(asker.asks)}" and '
-                    f'{names[id(giver)]} offers "{_shorten(giver.offers)}".'
+                    f'{names[id(asker)]} asked for "{_quote(asker.asks, matched)}" and '
+                    f'{names[id(giver)]} offers "{_quote(giver.offers, matched)}".'
                 )
     for new, known in ((a, b), (b, a)):
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
             reasons.append(f"{names[id(new)]} is new here and {names[id(known)]} knows many people in the group.")
     if not reasons:
-        where = "both meeting online" if a.virtual else f"both in {str(a.city).title()}"
-        reasons.append(f"{names[id(a)]} and {names[id(b)]} are {where} and have not met through the programme lately.")
+        reasons.append(_starter(a, b, names[id(a)], names[id(b)]))
     return points, reasons
+
+
+def _starter(a: Profile, b: Profile, name_a: str, name_b: str) -> str:
+    """Something to talk about when nothing scored: what they wrote, or that both are new."""
+    if is_newcomer(a) and is_newcomer(b):
+        return f"{name_a} and {name_b} are both new here: compare what brought you to the group."
+    for first, second, name_1, name_2 in ((a, b, name_a, name_b), (b, a, name_b, name_a)):
+        if first.headline and second.headline:
+            return (
+                f'{name_1} is "{_quote(first.headline)}" and {name_2} is "{_quote(second.headline)}": '
+                "ask each other what a good week looks like."
+            )
+    for first, name_1, name_2 in ((a, name_a, name_b), (b, name_b, name_a)):
+        if first.asks:
+            return f'{name_1} is looking for "{_quote(first.asks)}": {name_2} may know who can help.'
+        if first.offers:
+            return f'{name_1} offers "{_quote(first.offers)}": {name_2} may know who could use it.'
+        if first.headline:
+            return f'{name_2} can ask {name_1} about being "{_quote(first.headline)}".'
+    return f"{name_a} and {name_b} have not written much yet: start with what each of you is working on."
+
+
+def _natural(text: str) -> list[object]:
+    """Sort key that reads numbers as numbers and ignores case: "web 2" before "web 10"."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text.casefold())]
+
+
+def _quote(text: str, keep: frozenset[str] = frozenset(), limit: int = 60) -> str:
+    """Text for a quote: whole when short; else the stretch around the words in `keep`
+    (never cut out), with an ellipsis where something was left out."""
+    tokens = " ".join(text.split()).rstrip(".!?;:, ").split(" ")
+    whole = " ".join(tokens)
+    if len(whole) <= limit:
+        return whole
+    hits = [at for at, token in enumerate(tokens) if words(token) & keep] or [0]
+    start, stop = hits[0], hits[-1] + 1
+    if len(" ".join(tokens[start:stop])) > limit:  # matched words far apart: keep them, drop between
+        quoted = tokens[hits[0]]
+        for before, at in itertools.pairwise(hits):
+            quoted += (" " if at == before + 1 else " … ") + tokens[at]
+        return ("…" if hits[0] > 0 else "") + quoted + ("…" if hits[-1] < len(tokens) - 1 else "")
+    while True:
+        grown = False
+        if stop < len(tokens) and len(" ".join(tokens[start : stop + 1])) <= limit - 2:
+            stop, grown = stop + 1, True
+        if start > 0 and len(" ".join(tokens[start - 1 : stop])) <= limit - 2:
+            start, grown = start - 1, True
+        if not grown:
+            break
+    return ("…" if start > 0 else "") + " ".join(tokens[start:stop]) + ("…" if stop < len(tokens) else "")
 
 
 def _goal_sentence(goal_x: str, goal_y: str, name_x: str, name_y: str) -> str:

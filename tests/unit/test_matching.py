@@ -549,3 +549,39 @@ def test_equal_scores_spread_over_the_block_instead_of_the_same_few_candidates()
     named = np.bincount(np.concatenate([u, v]), minlength=len(people))
     assert named.min() >= matching.TOP_K // 2  # everyone is someone's candidate
     assert named.max() <= 4 * matching.TOP_K  # nobody is everyone's
+
+
+# ---------------------------------------------------------------- reasons a person can use
+
+
+def _two(a: dict[str, object], b: dict[str, object]) -> tuple[str, ...]:
+    first = Profile(member_id="a", name="Ana Silva", city="lisbon", **{"rounds_joined": 3, **a})  # type: ignore[arg-type]
+    second = Profile(member_id="b", name="Ben Okafor", city="lisbon", **{"rounds_joined": 3, **b})  # type: ignore[arg-type]
+    (pair,) = plan_round([first, second], NO_HISTORY, odd_rule="sit_out", repeat_window=None, seed=0).pairs
+    return pair.reasons
+
+
+def test_shared_interests_read_in_natural_order_and_count_the_rest():
+    tags = frozenset({"python 10", "Rust", "python 2", "go", "python 3"})
+    (reason,) = _two({"interests": tags}, {"interests": tags})
+    assert reason == "Ana and Ben are both into go, python 2, python 3 and 2 more."
+
+
+def test_a_long_ask_is_quoted_with_the_words_that_matched():
+    ask = "honest advice on a great many different things, from hiring to pricing, but mostly on kubernetes"
+    (reason,) = _two({"asks": ask}, {"offers": "hands-on kubernetes coaching for small platform teams"})
+    assert "kubernetes" in reason.split(" offers ")[0]  # the matched word survives the cut
+    assert "…" in reason and len(reason) < len(ask) + 80
+
+
+def test_nothing_in_common_gives_a_conversation_starter_not_a_filler():
+    newcomers = _two({"rounds_joined": 0}, {"rounds_joined": 1})
+    assert newcomers == ("Ana and Ben are both new here: compare what brought you to the group.",)
+    headlines = _two({"headline": "Founder at a bakery chain."}, {"headline": "Nurse"})
+    assert headlines == (
+        'Ana is "Founder at a bakery chain" and Ben is "Nurse": ask each other what a good week looks like.',
+    )
+    asked = _two({"asks": "a climbing partner"}, {})
+    assert asked == ('Ana is looking for "a climbing partner": Ben may know who can help.',)
+    for reasons in (newcomers, headlines, asked, _two({}, {})):
+        assert not any("have not met" in reason for reason in reasons)
