@@ -336,7 +336,14 @@ class LunchProgramIn(InModel):
     weekday: Weekday = "tue"
     local_hour: Annotated[int, Field(ge=0, le=23)] = 10
     repeat_window: Annotated[int, Field(ge=1, le=1000)] | None = None
-    odd_rule: Literal["trio", "sit_out"] = "trio"
+    odd_rule: Annotated[
+        Literal["trio", "sit_out"],
+        Field(
+            description="One trio or sit-out per city: with `trio`, a city (or the virtual group) with an odd"
+            " count makes one trio where three members share a slot, else one member sits out; with `sit_out`,"
+            " one member sits out."
+        ),
+    ] = "trio"
 
 
 class LunchProgram(Stored):
