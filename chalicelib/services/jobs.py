@@ -23,7 +23,7 @@ from chalicelib.services.members import recipients
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 500  # members a jobs-worker message records: ~10 s of rendering, far below its timeout
+PAGE_SIZE = 100  # members a jobs-worker message records: one transaction of mail, about a second of rendering
 OVERDUE = timedelta(hours=1)  # a job still running after this is reported (JobsOverdue)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -159,7 +160,8 @@ class OutboxRepo:
         """Reserve `count` send times spaced 1/rate apart on the shared bucket; answers the first
         (epoch seconds; the i-th is first + i/rate). One UpdateItem, two when the bucket was idle.
         Every worker reserves from the same line, so together they never pass `rate`."""
-        span = Decimal(str(round(count / rate, 6)))
+        # Rounded up to the microsecond: rounding down would let the line creep closer than 1/rate.
+        span = Decimal(math.ceil(count / rate * 1_000_000)) / 1_000_000
         at = Decimal(str(round(now, 6)))
         key = keys.mail_rate_bucket()
         for _ in range(8):
