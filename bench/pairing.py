@@ -322,7 +322,9 @@ def lp_bound(block: Any, start_k: int = 30, rounds: int = 6) -> float:
 
     size = len(block.members)
     edges: set[tuple[int, int]] = set()
+    most = 0.0  # no pair scores more: at most size // 2 pairs of it is a bound too (tight on clones)
     for start, points in _dense_chunks(block):
+        most = max(most, float(points.max()))
         k = min(start_k, size - 1)
         best = np.argpartition(points, size - k, axis=1)[:, size - k :]
         for row, cols in enumerate(best.tolist()):
@@ -355,7 +357,7 @@ def lp_bound(block: Any, start_k: int = 30, rounds: int = 6) -> float:
         if not added:
             break
     # y_i + y_j + (v_i + v_j) / 2 >= points(i, j): each v is at least that pair's own shortfall
-    return float((y + violation / 2).sum())
+    return min(float((y + violation / 2).sum()), most * (size // 2))
 
 
 def _dense_chunks(block: Any) -> Iterator[tuple[int, Any]]:

@@ -101,7 +101,10 @@ def run_pairing(quick: bool) -> dict[str, Any]:
                          capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"bench.pairing failed:\n{run.stderr[-3000:]}")
-    verdicts = re.findall(r"^- ([\d,]+: .+?): (met|\*\*not met\*\*) \((.+)\)$", section_text("pairing"), re.M)
+    # the families (issue 15) take ~15 minutes: `python -m bench.pairing --families` records them apart;
+    # their last verdicts are reported here beside this run's
+    text = section_text("pairing") + section_text("pairing-families")
+    verdicts = re.findall(r"^- ([\d,]+: .+?): (met|\*\*not met\*\*) \((.+)\)$", text, re.M)
     return {"args": args, "verdicts": verdicts}
 
 

@@ -4,19 +4,23 @@ Pure: no boto3, no clock, no I/O. The pairing worker saves the plan and queues t
 
 How a round is planned:
 1. Members are blocked by city (or "virtual"): pairs never cross blocks.
-2. Within a block every pair is scored in row chunks with numpy; infeasible pairs (no common
-   slot, repeated within the window, blocked) are masked, and each member keeps its top-k
-   candidates (more for whoever sat out last time). Small blocks keep every feasible pair.
+2. Within a block, members whose scoring fields are equal share a profile class (blank and
+   look-alike profiles cost one row). Small blocks keep every feasible pair. Bigger ones
+   score every pair of classes with numpy and each member keeps its best TOP_K candidates,
+   ranked by full integer points minus the partner's estimated price (what it could score
+   elsewhere), ties by a seeded jitter; a class's members share its ranking out, so equal
+   scores spread over the block instead of naming the same few.
 3. The matching maximises, in this order: members who sat out last time and get paired,
    members paired, total score. This is one maximum weight matching with integer weights
    (a bonus per sat-out member and per paired member, each larger than everything below it).
    Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones by an
-   auction on the bipartite relaxation whose result is rounded exactly, then repaired by
-   exact re-matching around whoever is left over (measured within 0.1% of the exact
-   optimum, in a fraction of its time: bench/RESULTS.md).
-4. Members still unpaired in a block (their candidates were all taken) get a fresh candidate
-   graph among themselves, then the odd-count rule applies: one trio per programme, or
-   sit-outs.
+   auction on the bipartite relaxation whose result is rounded exactly, filled greedily and
+   repaired by exact re-matching around whoever is left over. A big block is then matched
+   once more on candidates ranked by what that plan gives each member (its realised price),
+   and members still unpaired get fresh graphs among themselves: a bounded loop, never
+   recursion. bench/RESULTS.md holds the figures against a certified upper bound.
+4. The odd-count rule applies per block: one trio where three members share a slot, or a
+   sit-out.
 Ties are broken by a seeded shuffle of the members sorted by id, so the same inputs and seed
 give the same pairs whatever the input order.
 """
@@ -61,9 +65,8 @@ OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (se
 SCORING_FIRST = 100000  # partners who score rank before those who do not
 SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
-MAX_PASSES = 4  # matchings of a big block: its leftovers get a fresh graph each time
+MAX_PASSES = 3  # matchings of a big block and then of its leftovers among themselves
 TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
-MIN_PASS_PAIRS = 8  # a pass that pairs fewer moves straight on to the last one
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
@@ -452,7 +455,7 @@ def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
 
 
 def _candidate_edges(
-    block: _Block, priority: npt.NDArray[np.bool_], scoring_only: bool = False
+    block: _Block, priority: npt.NDArray[np.bool_], price: FloatArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Undirected edges (local ids u < v, points) of the block's candidate graph.
 
@@ -469,7 +472,7 @@ def _candidate_edges(
         low, high = np.nonzero(every >= 0)
         keep = high > low
         return low[keep].astype(np.int64), high[keep].astype(np.int64), every[low[keep], high[keep]].astype(np.int64)
-    rows, cols, points = _class_candidates(block, priority, scoring_only)
+    rows, cols, points = _class_candidates(block, priority, price)
     ok = rows != cols
     if len(block.ban_keys):
         ok &= ~np.isin(np.minimum(rows, cols) * size + np.maximum(rows, cols), block.ban_keys)
@@ -499,7 +502,7 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
 
 
 def _class_candidates(
-    block: _Block, priority: npt.NDArray[np.bool_], scoring_only: bool
+    block: _Block, priority: npt.NDArray[np.bool_], price: FloatArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Directed candidates (member, member, points): each member's best TOP_K, by class.
 
@@ -518,7 +521,7 @@ def _class_candidates(
     offsets = np.concatenate(([0], np.cumsum(sizes)))
     wanted = np.where(priority[order[offsets[:-1]]], SAT_OUT_TOP_K, TOP_K)  # per member of each class
     need = np.clip(-(-sizes * wanted // SHARE), wanted, max(1, size - 1))  # members in the class's prefix
-    price = _opportunity(block, sizes, rng)
+    price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
     for start in range(0, classes, CHUNK_ROWS):
         stop = min(classes, start + CHUNK_ROWS)
@@ -535,7 +538,7 @@ def _class_candidates(
         top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rank, top, axis=1), axis=1), axis=1)
         counts = np.take_along_axis(others, top, axis=1)
         scores = np.take_along_axis(points, top, axis=1)
-        counts[(scores <= 0) if scoring_only else (scores < 0)] = 0
+        counts[scores < 0] = 0
         cum = np.cumsum(counts, axis=1)
         prefix = np.minimum(need[start:stop], cum[:, -1])
         listed = np.minimum(wanted[start:stop], prefix)
@@ -868,35 +871,74 @@ def _pair_block(
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Pairs (as positions) and the unpaired members of one block.
 
-    A small block is matched once, exactly, on every feasible pair. A big one is matched in at
-    most MAX_PASSES passes, a loop and not recursion, so depth never grows with the block:
-    first on the pairs that score (or pair someone who sat out last time), each pass on a
-    fresh candidate graph among those still unpaired, so members whose candidates were taken
-    find each other; then one last pass that lets zero-point pairs in, so everyone who can
-    be paired is. Were zero-point pairs in from the start, pairing everyone would come first
-    and could take partners from scoring pairs.
+    A small block is matched once, exactly, on every feasible pair. A big one is matched on
+    its candidate graph, then once more on a graph ranked by what that plan gives each member
+    (see `_refine`); members still unpaired get fresh graphs among themselves, in a loop of
+    at most MAX_PASSES matchings in all: never recursion, so depth never grows with the block.
     """
     matched: list[tuple[int, ...]] = []
     left = members
-    fill = len(members) <= ALL_PAIRS_LIMIT
     for attempt in range(MAX_PASSES):
-        fill = fill or attempt == MAX_PASSES - 1
         block = _encode(people, left, banned, (*seed, attempt))
         priority = np.array([people[i].sat_out_last for i in left], dtype=bool)
-        u, v, points = _candidate_edges(block, priority, scoring_only=not fill)
-        if not fill:
-            scoring = (points > 0) | priority[u] | priority[v]
-            u, v, points = u[scoring], v[scoring], points[scoring]
+        u, v, points = _candidate_edges(block, priority)
         weights = _weights(u, v, points, priority, len(left))
-        rough = _rough_weights(points, u, v, priority)
-        found = [(left[x], left[y]) for x, y in match_block(len(left), u, v, weights, rough)]
+        found = [
+            (left[x], left[y]) for x, y in match_block(len(left), u, v, weights, _rough_weights(points, u, v, priority))
+        ]
         matched.extend(found)
         paired = {x for pair in found for x in pair}
         left = [i for i in left if i not in paired]
-        if fill or len(left) < 2:
+        if attempt == 0 and len(members) > ALL_PAIRS_LIMIT and matched:
+            matched, left = _refine(people, members, banned, seed, matched, left)
+        if not found or len(left) < 2 or len(members) <= ALL_PAIRS_LIMIT:
             break
-        fill = len(found) < MIN_PASS_PAIRS or len(left) <= ALL_PAIRS_LIMIT
     return matched, left
+
+
+def _refine(
+    people: list[Profile],
+    members: list[int],
+    banned: IntArray,
+    seed: tuple[int, int],
+    matched: list[tuple[int, ...]],
+    left: list[int],
+) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Match a big block once more on a graph ranked by what the plan so far gives each member.
+
+    Half a pair's points is each member's realised price, a far better estimate of the
+    matching's dual prices than `_opportunity`'s: ranked by points minus it, members the
+    first passes paired badly find the partners an optimum would give them. The new graph
+    holds the current pairs too, and the new matching is kept only when it is better in the
+    matching's own order (sat-out members paired, members paired, points). Skipped when every
+    pair scores the same: nothing to gain.
+    """
+    block = _encode(people, members, banned, (*seed, MAX_PASSES))
+    local = {position: at for at, position in enumerate(members)}
+    now_u = np.array([min(local[x], local[y]) for x, y in matched], dtype=np.int64)
+    now_v = np.array([max(local[x], local[y]) for x, y in matched], dtype=np.int64)
+    now_points = _pair_points(block, now_u, now_v)
+    if now_points.min() == now_points.max():
+        return matched, left
+    size, classes = len(members), len(block.rows)
+    realised = np.zeros(size)
+    realised[now_u] = realised[now_v] = now_points / 2
+    price = np.bincount(block.cls, weights=realised, minlength=classes) / np.bincount(block.cls, minlength=classes)
+    priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
+    u, v, points = _candidate_edges(block, priority, price=price.astype(np.float32))
+    keys, first = np.unique(np.concatenate([u * size + v, now_u * size + now_v]), return_index=True)
+    u, v, points = keys // size, keys % size, np.concatenate([points, now_points])[first]
+    pairs = match_block(size, u, v, _weights(u, v, points, priority, size), _rough_weights(points, u, v, priority))
+    points_of = dict(zip(zip(u.tolist(), v.tolist(), strict=True), points.tolist(), strict=True))
+
+    def rank(found: list[tuple[int, int]]) -> tuple[int, int, int]:
+        sat_out = sum(int(priority[x]) + int(priority[y]) for x, y in found)
+        return sat_out, len(found), sum(points_of[pair] for pair in found)
+
+    if rank(pairs) <= rank(list(zip(now_u.tolist(), now_v.tolist(), strict=True))):
+        return matched, left
+    paired = {x for pair in pairs for x in pair}
+    return [(members[x], members[y]) for x, y in pairs], [members[x] for x in range(size) if x not in paired]
 
 
 def _make_trio(
