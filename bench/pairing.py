@@ -67,9 +67,9 @@ def instrumented(keep_graphs: bool) -> Iterator[Stages]:
     last_points: list[Any] = []
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.process_time()
-            result = function(*args)
+            result = function(*args, **kwargs)
             elapsed = time.process_time() - started
             if name == "match":
                 stages.match_s += elapsed
