@@ -155,12 +155,15 @@ def fanout_section(info: dict[str, str], r: dict[str, Any]) -> list[str]:
             " own (botocore hooks on its clients; the poller's receives and deletes are Lambda's, not"
             " counted). The send rate is what GetSendQuota answers. Baseline: the same file run on the code"
             f" before the worker map ({base['commit']}, {base['date']}), where the request recorded and"
-            " queued every mail itself.", "",
+            f" queued every mail itself: {base['note']}", "",
             "| figure | now | baseline | budget |", "|---|---|---|---|",
             f"| members invited | {big['members']:,} | {b['members']:,} | |",
             f"| the request | {big['request_s']:.2f} s | {b['request_s']:.1f} s | ≤ 1 s: "
             f"{'met' if big['request_s'] <= 1 else '**not met**'} |",
-            f"| time to the last delivery | {big['last_delivery_s']:.0f} s | {b['last_delivery_s']:.0f} s | reported |",
+            f"| SQS messages sent by the request | {big['request_calls'].get('sqs.SendMessageBatch', 0)} batch"
+            f" | {b['request_sqs_messages']:,} | |",
+            f"| time to the last delivery | {big['last_delivery_s']:.0f} s ({big['members']:,} mails) |"
+            f" {b['last_delivery_s']:.0f} s ({b['delivered_members']:,} mails) | reported |",
             f"| every mail recorded and delivered exactly once | {'yes' if big['exactly_once'] else '**no**'}"
             f" ({big['sent']:,}) | {'yes' if b['exactly_once'] else 'no'} ({b['sent']:,}) | yes |",
             f"| SQS calls per mail | {big['sqs_calls_per_mail']:.3f} | {b['sqs_calls_per_mail']:.3f} | ≤ 0.15: "
