@@ -91,7 +91,7 @@ def invite_page_work(body: dict[str, Any]) -> None:
 
 def finish(job: Job) -> None:
     deps.store().jobs.finish(job, "done", deps.now())
-    observe.count("JobsFinished")
+    observe.count(observe.JOBS_FINISHED)
 
 
 def _page(job: Job) -> tuple[list[Member], str | None]:

@@ -159,7 +159,7 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
         job = store.jobs.count_mail(group_id, job_id, counts)
         if job is not None and job.status == "running" and job.settled:
             store.jobs.finish(job, "done", now)
-            observe.count("JobsFinished")
+            observe.count(observe.JOBS_FINISHED)
     return outcomes
 
 
@@ -194,7 +194,7 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
     except sender.SendThrottled as exc:
         delay = workers.backoff(mail.attempts)
         store.outbox.release(mail, str(exc), retry_at=now + timedelta(seconds=delay), counts=False)
-        observe.count("MailThrottled")
+        observe.count(observe.MAIL_THROTTLED)
         log.info("mail throttled by SES; back on the queue", extra={"mail_id": mail.mail_id, "delay": delay})
         return workers.Retry(delay)
     except sender.QuotaExhausted as exc:
@@ -208,13 +208,13 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
         log.warning("mail send failed", extra={"mail_id": mail.mail_id, "attempt": mail.attempts,
                                                 "status": released.status})
         if released.status == "dead":
-            observe.count("MailDead")
+            observe.count(observe.MAIL_DEAD)
             _count(tally, mail, "failed")
             return None  # recorded as dead, counted and alarmed on: nothing left to retry
         return workers.Retry(delay)
     store.outbox.finish(mail, "sent", now)
     sender.note_sent(1)
-    observe.count("MailSent")
+    observe.count(observe.MAIL_SENT)
     _count(tally, mail, "sent")
     return None
 

@@ -278,7 +278,7 @@ def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
                 batch.append((member, _intro(group, member, pair, members)))
     outbox.queue_many(group, batch)
     store.lunch.mark_done(group_id, round_id, at=now, followup_at=now + FOLLOWUP_AFTER)
-    observe.count("RoundsRun")
+    observe.count(observe.ROUNDS_RUN)
 
 
 def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:

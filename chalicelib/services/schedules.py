@@ -8,6 +8,7 @@ second run at once, or a redelivered message, does nothing twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib import observe, workers
@@ -19,12 +20,24 @@ def run_hourly(now: datetime) -> dict[str, int]:
     """Each feature's due work, as messages; answers how many of each went out."""
     from chalicelib.services import jobs, outbox, pairing, rsvp
 
+    steps: dict[str, Callable[[], int]] = {
+        "lunch_rounds": lambda: pairing.start_due_rounds(now),
+        "lunch_followups": lambda: workers.send_many("lunch.followups", pairing.followups_due(now)),
+        "meetup_reminders": lambda: workers.send_many("rsvp.reminders", rsvp.reminders_due(now)),
+        "mail_requeued": lambda: outbox.requeue_overdue(now),
+        "jobs_overdue": lambda: jobs.overdue_jobs(now),
+    }
     done: dict[str, int] = {}
-    done["lunch_rounds"] = pairing.start_due_rounds(now)
-    done["lunch_followups"] = workers.send_many("lunch.followups", pairing.followups_due(now))
-    done["meetup_reminders"] = workers.send_many("rsvp.reminders", rsvp.reminders_due(now))
-    done["mail_requeued"] = outbox.requeue_overdue(now)
-    done["jobs_overdue"] = jobs.overdue_jobs(now)
-    observe.count("JobsOverdue", done["jobs_overdue"])
+    failed = []
+    for name, step in steps.items():
+        try:  # one step failing (DynamoDB busy, say) must not keep the others from running
+            done[name] = step()
+        except Exception:
+            log.exception("hourly step failed", extra={"step": name})
+            failed.append(name)
+    if "jobs_overdue" in done:
+        observe.count(observe.JOBS_OVERDUE, done["jobs_overdue"])
     log.info("hourly fan-out", extra=done)
+    if failed:  # after the others ran: the invocation fails, so it shows in the function's errors
+        raise RuntimeError(f"hourly steps failed: {', '.join(failed)}")
     return done
