@@ -386,6 +386,9 @@ class LunchRound(Stored):
     sat_out: list[str] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
     total_score: float = 0.0
+    # Why a round paired nobody, in words for the organizer ("everyone has met everyone"); None
+    # when it paired someone.
+    outcome: str | None = None
     followups_sent: bool = False
     created_at: datetime
     planned_at: datetime | None = None

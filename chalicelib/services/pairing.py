@@ -255,8 +255,38 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
         member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
         slot=planned.slot, created_at=now) for planned in plan.pairs])
     total = sum(p.score for p in earlier) + plan.total_score
-    return store.lunch.mark_planned(group_id, round_id, pair_count=len(earlier) + len(plan.pairs),
-                                    sat_out=plan.sat_out, skipped=skipped, total_score=total, at=now)
+    paired = len(earlier) + len(plan.pairs)
+    outcome = None if paired else why_nobody_was_paired(profiles, history, lunch_round.repeat_window)
+    return store.lunch.mark_planned(group_id, round_id, pair_count=paired, sat_out=plan.sat_out,
+                                    skipped=skipped, total_score=total, at=now, outcome=outcome)
+
+
+def why_nobody_was_paired(profiles: Sequence[matching.Profile], history: matching.History,
+                          repeat_window: int | None) -> str:
+    """A round that paired nobody says why, in words an organizer can act on (pure)."""
+    from chalicelib import matching
+
+    if len(profiles) < 2:
+        return "only one member opted in" if profiles else "nobody has opted in"
+    nothing_forbidden: frozenset[frozenset[str]] = frozenset()
+    placed = [p for p in profiles if matching.block_of(p) is not None]
+    by_block: dict[str | None, list[matching.Profile]] = {}
+    for p in placed:
+        by_block.setdefault(matching.block_of(p), []).append(p)
+    if all(len(members) < 2 for members in by_block.values()):
+        return "no two members are in the same city or both meet online"
+    if not any(matching.can_pair(a, b, nothing_forbidden)
+               for members in by_block.values() for a, b in itertools.combinations(members, 2)):
+        return "nobody has a common slot"
+    forbidden = matching.forbidden_pairs(history, repeat_window)
+    met = matching.forbidden_pairs(matching.History(recent_pairs=history.recent_pairs), repeat_window)
+    feasible = [(a, b) for members in by_block.values() for a, b in itertools.combinations(members, 2)
+                if matching.can_pair(a, b, nothing_forbidden)]
+    if all(frozenset((a.member_id, b.member_id)) in met for a, b in feasible):
+        return "everyone has met everyone they can meet"
+    if all(frozenset((a.member_id, b.member_id)) in forbidden for a, b in feasible):
+        return "everyone who could meet has met or asked not to meet again"
+    return "the matching found no pair"
 
 
 def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:

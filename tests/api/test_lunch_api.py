@@ -372,3 +372,19 @@ def test_forgetting_a_member_scrubs_their_words_from_pairs(client: Any, org: Any
     after = org.get(f"lunch-rounds/{detail['round_id']}").data
     names = next(p["names"] for p in after["pairs"] if p["pair_id"] == pair["pair_id"])
     assert None in names and "Person0 Test" not in names
+
+
+def test_a_round_that_pairs_nobody_says_why_in_the_round_view(client: Any, org: Any) -> None:
+    ids = [m["member_id"] for m in add_members(org, 2)]
+    for mid in ids:
+        r = org.patch(f"members/{mid}", {"lunch": {"opted_in": True, "city": "Lisbon",
+                                                   "availability": ["tue-lunch"]}})
+        assert r.status_code == 200, r.data
+    org.call("PUT", "lunch-program", PROGRAM | {"repeat_window": 4})
+    first = run_round(org)
+    assert first["pair_count"] == 1 and first["outcome"] is None
+    second = run_round(org)  # the two met last round, and the window forbids it again
+    assert second["pair_count"] == 0 and second["pairs"] == []
+    assert second["outcome"] == "everyone has met everyone they can meet"
+    listed = org.get("lunch-rounds").data["items"]
+    assert {r["round_id"]: r["outcome"] for r in listed}[second["round_id"]] == second["outcome"]
