@@ -59,11 +59,13 @@ POINTS_PER_SCORE = 10
 SHOWN_INTERESTS = 3  # shared interests named in a reason; the rest are counted
 
 ALL_PAIRS_LIMIT = 200  # blocks up to this size keep every feasible pair
-TOP_K = 80  # candidates kept per member in larger blocks
+TOP_K = 40  # candidates kept per member in larger blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
 OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (see _opportunity)
 SCORING_FIRST = 100000  # partners who score rank before those who do not
+CROWDED = 50  # a block refines when one class holds 1/CROWDED of it (see _refine)
 SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
+AGO_CAP = 100  # rounds: repeats that met longer ago than this rank the same
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
 MAX_PASSES = 3  # matchings of a big block and then of its leftovers among themselves
 TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
@@ -103,6 +105,10 @@ class Profile:
 
 @dataclass(frozen=True)
 class History:
+    """Who met whom: `recent_pairs` maps every pair that has met to how many rounds ago they
+    last met (1 = the last round). With a repeat window those within it are never paired
+    again; with none, a pair that met is a repeat: allowed, but only where nobody new fits."""
+
     recent_pairs: Mapping[frozenset[str], int]
     blocked: frozenset[frozenset[str]] = frozenset()
 
@@ -113,6 +119,8 @@ class PlannedPair:
     score: float
     reasons: tuple[str, ...]
     slot: str | None
+    repeat: bool = False  # some of them have met before (only without a repeat window)
+    last_met_rounds_ago: int | None = None  # for a repeat: how many rounds ago, the most recent
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,8 @@ def block_of(profile: Profile) -> str | None:
 
 
 def forbidden_pairs(history: History, repeat_window: int | None) -> Forbidden:
-    """Pairs the round must not make: blocked ones and those seen within the repeat window."""
+    """Pairs the round must not make: blocked ones and those seen within the repeat window
+    (none without a window: repeats are then a preference, see `plan_round`)."""
     return Forbidden(history, repeat_window)
 
 
@@ -175,13 +184,15 @@ class Forbidden:
         if pair in self.history.blocked:
             return True
         rounds_ago = self.history.recent_pairs.get(pair)
-        return rounds_ago is not None and (self.repeat_window is None or rounds_ago <= self.repeat_window)
+        return rounds_ago is not None and self.repeat_window is not None and rounds_ago <= self.repeat_window
 
     def __iter__(self) -> Iterator[frozenset[str]]:
         yield from self.history.blocked
         window = self.repeat_window
+        if window is None:
+            return
         for pair, rounds_ago in self.history.recent_pairs.items():
-            if window is None or rounds_ago <= window:
+            if rounds_ago <= window:
                 yield pair
 
 
@@ -335,6 +346,8 @@ class _Block:
     slots: IntArray  # slot bits per class
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
     rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
+    repeat_keys: IntArray  # pairs that met before (no repeat window), sorted local keys
+    repeat_ago: IntArray  # ... and how many rounds ago, aligned with repeat_keys
 
 
 _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
@@ -357,7 +370,13 @@ def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = Non
     return matrix
 
 
-def _encode(people: list[Profile], members: list[int], banned: IntArray, seed: int | Sequence[int] = 0) -> _Block:
+def _encode(
+    people: list[Profile],
+    members: list[int],
+    banned: IntArray,
+    seed: int | Sequence[int] = 0,
+    repeated: IntArray | None = None,
+) -> _Block:
     classes: dict[tuple[object, ...], int] = {}
     found: list[Profile] = []
     cls = np.empty(len(members), dtype=np.int64)
@@ -401,7 +420,48 @@ def _encode(people: list[Profile], members: list[int], banned: IntArray, seed: i
         slots=slots,
         ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
         rng=np.random.default_rng(seed),
+        **_repeats(local, len(members), repeated),
     )
+
+
+def _repeats(local: IntArray, size: int, repeated: IntArray | None) -> dict[str, IntArray]:
+    """Pairs of the block that met before, as sorted local keys with their rounds ago."""
+    if repeated is None or not repeated.shape[1]:
+        return {"repeat_keys": np.zeros(0, np.int64), "repeat_ago": np.zeros(0, np.int64)}
+    first, second = local[repeated[0]], local[repeated[1]]
+    inside = (first >= 0) & (second >= 0)
+    keys = np.minimum(first, second)[inside] * size + np.maximum(first, second)[inside]
+    order = np.argsort(keys)
+    return {"repeat_keys": keys[order], "repeat_ago": repeated[2][inside][order]}
+
+
+def _values(block: _Block, u: IntArray, v: IntArray, points: IntArray) -> IntArray:
+    """What the matching maximises after pairing people: without a repeat window, new pairs
+    over repeats, then repeats that met longest ago (up to AGO_CAP rounds), then points."""
+    if not len(block.repeat_keys) or not len(u):
+        return points
+    keys = u * len(block.members) + v
+    at = np.minimum(np.searchsorted(block.repeat_keys, keys), len(block.repeat_keys) - 1)
+    repeat = block.repeat_keys[at] == keys
+    if not repeat.any():
+        return points
+    per_round = int(points.max()) + 1
+    per_new = per_round * (AGO_CAP + 1) * (len(block.members) // 2 + 1)  # more than any repeats can add
+    ago = np.minimum(block.repeat_ago[at], AGO_CAP)
+    values: IntArray = points + np.where(repeat, per_round * ago, per_new)
+    return values
+
+
+def _repeated_positions(people: list[Profile], history: History) -> IntArray:
+    """Pairs that met before as positions in the seeded order with their rounds ago: 3 x m."""
+    position = {p.member_id: i for i, p in enumerate(people)}
+    found = []
+    for pair, rounds_ago in history.recent_pairs.items():
+        if len(pair) == 2:
+            first, second = pair
+            if first in position and second in position:
+                found.append((position[first], position[second], rounds_ago))
+    return np.array(found, dtype=np.int64).reshape(-1, 3).T
 
 
 def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]) -> IntArray:
@@ -630,7 +690,9 @@ def _greedy(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) ->
     keep = alone[u] & alone[v]
     ends = np.concatenate([u[keep], v[keep]])
     others = np.concatenate([v[keep], u[keep]])
-    order = np.lexsort((-np.concatenate([w[keep], w[keep]]), ends))
+    weights = np.concatenate([w[keep], w[keep]])
+    tied = not len(weights) or weights.min() == weights.max()
+    order = np.argsort(ends, kind="stable") if tied else np.lexsort((-weights, ends))
     ends, others = ends[order], others[order]
     bounds = np.searchsorted(ends, np.arange(size + 1)).tolist()
     neighbours = others.tolist()
@@ -840,6 +902,7 @@ def plan_round(
     random.Random(seed).shuffle(people)  # the seed breaks ties; ids make it order-independent
     forbidden = forbidden_pairs(history, repeat_window)
     banned = _banned_positions(people, forbidden)
+    repeated = _repeated_positions(people, history) if repeat_window is None else None
     blocks: dict[str, list[int]] = {}
     unpaired: list[int] = []
     for position, person in enumerate(people):
@@ -850,13 +913,14 @@ def plan_round(
             blocks.setdefault(key, []).append(position)
     pairs: list[tuple[int, ...]] = []
     for number, key in enumerate(sorted(blocks)):
-        matched, left = _pair_block(people, blocks[key], banned, (seed, number))
+        matched, left = _pair_block(people, blocks[key], banned, (seed, number), repeated)
         pairs.extend(matched)
         unpaired.extend(left)
 
     if odd_rule == "trio":
         pairs, unpaired = _make_trio(people, pairs, unpaired, forbidden)
-    planned = [_planned(people, pair) for pair in pairs]
+    met = history.recent_pairs if repeat_window is None else {}
+    planned = [_planned(people, pair, met) for pair in pairs]
     planned.sort(key=lambda pair: pair.member_ids)
     total = sum(round(pair.score * POINTS_PER_SCORE) for pair in planned) / POINTS_PER_SCORE
     return Plan(
@@ -867,7 +931,11 @@ def plan_round(
 
 
 def _pair_block(
-    people: list[Profile], members: list[int], banned: IntArray, seed: tuple[int, int]
+    people: list[Profile],
+    members: list[int],
+    banned: IntArray,
+    seed: tuple[int, int],
+    repeated: IntArray | None = None,
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Pairs (as positions) and the unpaired members of one block.
 
@@ -879,9 +947,10 @@ def _pair_block(
     matched: list[tuple[int, ...]] = []
     left = members
     for attempt in range(MAX_PASSES):
-        block = _encode(people, left, banned, (*seed, attempt))
+        block = _encode(people, left, banned, (*seed, attempt), repeated)
         priority = np.array([people[i].sat_out_last for i in left], dtype=bool)
         u, v, points = _candidate_edges(block, priority)
+        points = _values(block, u, v, points)
         weights = _weights(u, v, points, priority, len(left))
         found = [
             (left[x], left[y]) for x, y in match_block(len(left), u, v, weights, _rough_weights(points, u, v, priority))
@@ -889,8 +958,9 @@ def _pair_block(
         matched.extend(found)
         paired = {x for pair in found for x in pair}
         left = [i for i in left if i not in paired]
-        if attempt == 0 and len(members) > ALL_PAIRS_LIMIT and matched:
-            matched, left = _refine(people, members, banned, seed, matched, left)
+        crowded = int(np.bincount(block.cls).max()) * CROWDED >= len(members)  # a big class of look-alikes
+        if attempt == 0 and len(members) > ALL_PAIRS_LIMIT and matched and crowded:
+            matched, left = _refine(people, members, banned, seed, matched, left, repeated)
         if not found or len(left) < 2 or len(members) <= ALL_PAIRS_LIMIT:
             break
     return matched, left
@@ -903,6 +973,7 @@ def _refine(
     seed: tuple[int, int],
     matched: list[tuple[int, ...]],
     left: list[int],
+    repeated: IntArray | None = None,
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Match a big block once more on a graph ranked by what the plan so far gives each member.
 
@@ -913,7 +984,7 @@ def _refine(
     matching's own order (sat-out members paired, members paired, points). Skipped when every
     pair scores the same: nothing to gain.
     """
-    block = _encode(people, members, banned, (*seed, MAX_PASSES))
+    block = _encode(people, members, banned, (*seed, MAX_PASSES), repeated)
     local = {position: at for at, position in enumerate(members)}
     now_u = np.array([min(local[x], local[y]) for x, y in matched], dtype=np.int64)
     now_v = np.array([max(local[x], local[y]) for x, y in matched], dtype=np.int64)
@@ -928,12 +999,13 @@ def _refine(
     u, v, points = _candidate_edges(block, priority, price=price.astype(np.float32))
     keys, first = np.unique(np.concatenate([u * size + v, now_u * size + now_v]), return_index=True)
     u, v, points = keys // size, keys % size, np.concatenate([points, now_points])[first]
-    pairs = match_block(size, u, v, _weights(u, v, points, priority, size), _rough_weights(points, u, v, priority))
-    points_of = dict(zip(zip(u.tolist(), v.tolist(), strict=True), points.tolist(), strict=True))
+    points = _values(block, u, v, points)
+    weights = _weights(u, v, points, priority, size)
+    pairs = match_block(size, u, v, weights, _rough_weights(points, u, v, priority))
+    weight_of = dict(zip(zip(u.tolist(), v.tolist(), strict=True), weights.tolist(), strict=True))
 
-    def rank(found: list[tuple[int, int]]) -> tuple[int, int, int]:
-        sat_out = sum(int(priority[x]) + int(priority[y]) for x, y in found)
-        return sat_out, len(found), sum(points_of[pair] for pair in found)
+    def rank(found: list[tuple[int, int]]) -> int:  # the weights order plans as the matching does
+        return sum(weight_of[pair] for pair in found)
 
     if rank(pairs) <= rank(list(zip(now_u.tolist(), now_v.tolist(), strict=True))):
         return matched, left
@@ -981,13 +1053,19 @@ def _make_trio(
     return pairs, [i for i in unpaired if i not in joined]
 
 
-def _planned(people: list[Profile], pair: tuple[int, ...]) -> PlannedPair:
+def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozenset[str], int]) -> PlannedPair:
     members = sorted((people[i] for i in pair), key=lambda p: p.member_id)
     points = 0
     reasons: list[str] = []
+    last: int | None = None
     for first in range(len(members)):
         for second in range(first + 1, len(members)):
-            pair_points_, pair_reasons = _explain(members[first], members[second])
+            a, b = members[first], members[second]
+            rounds_ago = met.get(frozenset((a.member_id, b.member_id)))
+            if rounds_ago is not None:
+                last = rounds_ago if last is None else min(last, rounds_ago)
+                reasons.append(_repeat_sentence(first_name(a), first_name(b), rounds_ago))
+            pair_points_, pair_reasons = _explain(a, b)
             points += pair_points_
             reasons.extend(reason for reason in pair_reasons if reason not in reasons)
     return PlannedPair(
@@ -995,4 +1073,32 @@ def _planned(people: list[Profile], pair: tuple[int, ...]) -> PlannedPair:
         score=points / POINTS_PER_SCORE,
         reasons=tuple(reasons),
         slot=suggest_slot(members),
+        repeat=last is not None,
+        last_met_rounds_ago=last,
     )
+
+
+def _repeat_sentence(name_a: str, name_b: str, rounds_ago: int) -> str:
+    when = "last round" if rounds_ago == 1 else f"{rounds_ago} rounds ago"
+    return f"{name_a} and {name_b} met {when}; it has been a while, so catch up."
+
+
+def new_pairs_left(profiles: Sequence[Profile], history: History) -> int:
+    """How many members still have someone in their block they could meet and never have:
+    the same hard rules as a round without a repeat window (block, a common slot, not blocked)."""
+    by_block: dict[str, list[Profile]] = {}
+    for profile in profiles:
+        key = block_of(profile)
+        if key is not None:
+            by_block.setdefault(key, []).append(profile)
+    forbidden = forbidden_pairs(history, None)
+    count = 0
+    for members in by_block.values():
+        for member in members:
+            if any(
+                frozenset((member.member_id, other.member_id)) not in history.recent_pairs
+                and can_pair(member, other, forbidden)
+                for other in members
+            ):
+                count += 1
+    return count

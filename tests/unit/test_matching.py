@@ -44,7 +44,7 @@ def allowed(a: Profile, b: Profile, history: History, window: int | None) -> boo
     if pair in history.blocked:
         return False
     ago = history.recent_pairs.get(pair)
-    return ago is None or (window is not None and ago > window)
+    return ago is None or window is None or ago > window  # without a window a repeat is allowed
 
 
 def all_matchings(ids: Sequence[str], ok: set[frozenset[str]]) -> Iterator[list[tuple[str, str]]]:
@@ -59,30 +59,37 @@ def all_matchings(ids: Sequence[str], ok: set[frozenset[str]]) -> Iterator[list[
                 yield [(first, other), *tail]
 
 
-def best_by_brute_force(profiles: list[Profile], history: History, window: int | None) -> tuple[int, int, int]:
-    """(members who sat out last time and get paired, members paired, points), maximised."""
+def best_by_brute_force(profiles: list[Profile], history: History, window: int | None) -> tuple[int, ...]:
+    """(members who sat out last time and get paired, members paired, [without a window: new
+    pairs, rounds since repeats met], points), maximised."""
     by_id = {p.member_id: p for p in profiles}
     ok = {
         frozenset((a.member_id, b.member_id))
         for a, b in itertools.combinations(profiles, 2)
         if allowed(a, b, history, window)
     }
-    best = (0, 0, 0)
+    best: tuple[int, ...] = ()
     for pairs in all_matchings(sorted(by_id), ok):
-        members = [by_id[m] for pair in pairs for m in pair]
-        key = (
-            sum(m.sat_out_last for m in members),
-            len(members),
-            sum(matching.pair_points(by_id[x], by_id[y]) for x, y in pairs),
-        )
-        best = max(best, key)
+        best = max(best, _key([(x, y) for x, y in pairs], by_id, history, window))
     return best
 
 
-def achieved(plan: Plan, profiles: list[Profile]) -> tuple[int, int, int]:
+def _key(
+    pairs: list[tuple[str, ...]], by_id: dict[str, Profile], history: History, window: int | None
+) -> tuple[int, ...]:
+    members = [by_id[m] for pair in pairs for m in pair]
+    points = sum(matching.pair_points(by_id[x], by_id[y]) for x, y in pairs)
+    first = (sum(m.sat_out_last for m in members), len(members))
+    if window is not None:
+        return (*first, points)
+    met = [history.recent_pairs.get(frozenset(pair)) for pair in pairs]
+    new = sum(ago is None for ago in met)
+    return (*first, new, sum(min(ago, matching.AGO_CAP) for ago in met if ago is not None), points)
+
+
+def achieved(plan: Plan, profiles: list[Profile], history: History, window: int | None) -> tuple[int, ...]:
     by_id = {p.member_id: p for p in profiles}
-    members = [by_id[m] for pair in plan.pairs for m in pair.member_ids]
-    return sum(m.sat_out_last for m in members), len(members), round(plan.total_score * 10)
+    return _key([pair.member_ids for pair in plan.pairs], by_id, history, window)
 
 
 # ---------------------------------------------------------------- generated rounds
@@ -167,7 +174,7 @@ def test_no_pair_breaks_a_hard_rule_and_everyone_appears_once(case, odd_rule, se
 def test_sit_out_plan_is_the_exact_optimum(case, seed):  # type: ignore[no-untyped-def]
     profiles, history, window = case
     plan = plan_round(profiles, history, odd_rule="sit_out", repeat_window=window, seed=seed)
-    assert achieved(plan, profiles) == best_by_brute_force(profiles, history, window)
+    assert achieved(plan, profiles, history, window) == best_by_brute_force(profiles, history, window)
     scores = sum(round(pair.score * 10) for pair in plan.pairs)
     assert round(plan.total_score * 10) == scores
 
@@ -354,7 +361,7 @@ def test_repeat_window_and_blocks_are_respected():
 
     assert pairs(1) == {("m00", "m01"), ("m02", "m03")}  # both old enough to meet again
     assert ("m00", "m01") not in pairs(3) and len(pairs(3)) == 2
-    assert not pairs(None) & {("m00", "m01"), ("m02", "m03")}
+    assert not pairs(None) & {("m00", "m01"), ("m02", "m03")}  # no window: new pairs come first
     assert pairs(3, frozenset({frozenset(("m00", "m02"))})) == {("m00", "m03"), ("m01", "m02")}
     assert pairs(1, frozenset({frozenset(("m00", "m01"))})) == {("m00", "m02"), ("m01", "m03")} or pairs(
         1, frozenset({frozenset(("m00", "m01"))})
@@ -585,3 +592,57 @@ def test_nothing_in_common_gives_a_conversation_starter_not_a_filler():
     assert asked == ('Ana is looking for "a climbing partner": Ben may know who can help.',)
     for reasons in (newcomers, headlines, asked, _two({}, {})):
         assert not any("have not met" in reason for reason in reasons)
+
+
+# ---------------------------------------------------------------- no repeat window: repeats only when nobody new is left
+
+
+def _after(history: dict[frozenset[str], int], plan: Plan) -> dict[frozenset[str], int]:
+    """The history one round later: every pair one round older, this round's pairs at 1."""
+    older = {pair: ago + 1 for pair, ago in history.items()}
+    older.update({frozenset(pair.member_ids): 1 for pair in plan.pairs})
+    return older
+
+
+def test_four_members_meet_everyone_once_then_whoever_they_met_longest_ago():
+    people = one_city(4, interests=frozenset({"ai"}))
+    history: dict[frozenset[str], int] = {}
+    rounds = []
+    for number in range(4):
+        plan = plan_round(people, History(recent_pairs=history), odd_rule="sit_out", repeat_window=None, seed=number)
+        assert len(plan.pairs) == 2
+        rounds.append({pair.member_ids for pair in plan.pairs})
+        if number < 3:
+            assert not any(pair.repeat for pair in plan.pairs)
+            assert matching.new_pairs_left(people, History(recent_pairs=history)) == 4
+        history = _after(history, plan)
+    first_three = [pair for pairs in rounds[:3] for pair in pairs]
+    assert len(set(first_three)) == 6  # all six pairs, once each
+    assert rounds[3] == rounds[0]  # round 1's pairs met longest ago
+    assert matching.new_pairs_left(people, History(recent_pairs=history)) == 0
+    plan = plan_round(people, History(recent_pairs=history), odd_rule="sit_out", repeat_window=None, seed=9)
+    for pair in plan.pairs:
+        assert pair.repeat and pair.last_met_rounds_ago == 3
+        assert re.fullmatch(r"\w+ and \w+ met 3 rounds ago; it has been a while, so catch up\.", pair.reasons[0])
+
+
+@settings(max_examples=60)
+@given(rounds(max_size=8), st.integers(0, 3))
+def test_without_a_window_a_round_makes_as_many_new_pairs_as_possible(case, seed):  # type: ignore[no-untyped-def]
+    profiles, history, _ = case
+    plan = plan_round(profiles, history, odd_rule="sit_out", repeat_window=None, seed=seed)
+    found = achieved(plan, profiles, history, None)
+    best = best_by_brute_force(profiles, history, None)
+    assert found[:3] == best[:3]  # sat-out members paired, members paired, then new pairs: the maximum
+    assert found == best
+    for pair in plan.pairs:
+        assert pair.repeat == (frozenset(pair.member_ids) in history.recent_pairs)
+
+
+def test_new_pairs_left_counts_members_with_someone_new_they_can_meet():
+    a, b, c = one_city(3)
+    early = dataclasses.replace(c, availability=frozenset({"mon-breakfast"}))
+    late = dataclasses.replace(b, availability=frozenset({"fri-after_work"}))
+    history = History(recent_pairs={frozenset(("m00", "m01")): 2})
+    assert matching.new_pairs_left([a, late, early], history) == 2  # a meets early; late met a and never fits early
+    assert matching.new_pairs_left([a, b, c], history) == 3
