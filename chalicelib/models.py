@@ -389,6 +389,9 @@ class LunchRound(Stored):
     # Why a round paired nobody, in words for the organizer ("everyone has met everyone"); None
     # when it paired someone.
     outcome: str | None = None
+    # After this round: how many of its members still have someone they could meet and never
+    # have (when it falls, the group is running out of new pairs).
+    new_pairs_left: int | None = None
     followups_sent: bool = False
     created_at: datetime
     planned_at: datetime | None = None

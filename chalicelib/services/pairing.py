@@ -257,8 +257,12 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     total = sum(p.score for p in earlier) + plan.total_score
     paired = len(earlier) + len(plan.pairs)
     outcome = None if paired else why_nobody_was_paired(profiles, history, lunch_round.repeat_window)
+    # Who still has someone new to meet once this round's pairs have met.
+    met_now = {frozenset(two): 0 for p in plan.pairs for two in itertools.combinations(p.member_ids, 2)}
+    after = matching.History(recent_pairs={**history.recent_pairs, **met_now}, blocked=history.blocked)
     return store.lunch.mark_planned(group_id, round_id, pair_count=paired, sat_out=plan.sat_out,
-                                    skipped=skipped, total_score=total, at=now, outcome=outcome)
+                                    skipped=skipped, total_score=total, at=now, outcome=outcome,
+                                    new_pairs_left=matching.new_pairs_left(profiles, after))
 
 
 def why_nobody_was_paired(profiles: Sequence[matching.Profile], history: matching.History,
@@ -579,6 +583,8 @@ def stats(group_id: str) -> dict[str, Any]:
         "average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
         "ratings": len(ratings),
         "repeat_pairs": repeat_pairs(rounds, store.lunch.all_records(group_id).values()),
+        # As of the last round: members who still have someone new to meet.
+        "new_pairs_left": rounds[-1].new_pairs_left if rounds else None,
     }
 
 

@@ -388,3 +388,21 @@ def test_a_round_that_pairs_nobody_says_why_in_the_round_view(client: Any, org: 
     assert second["outcome"] == "everyone has met everyone they can meet"
     listed = org.get("lunch-rounds").data["items"]
     assert {r["round_id"]: r["outcome"] for r in listed}[second["round_id"]] == second["outcome"]
+
+
+def test_four_members_meet_everyone_then_repeat_the_longest_ago_and_new_pairs_left_says_so(
+        client: Any, org: Any) -> None:
+    ids = [m["member_id"] for m in add_members(org, 4)]
+    for mid in ids:
+        r = org.patch(f"members/{mid}", {"lunch": {"opted_in": True, "city": "Lisbon",
+                                                   "availability": ["tue-lunch"]}})
+        assert r.status_code == 200, r.data
+    org.call("PUT", "lunch-program", PROGRAM | {"odd_rule": "sit_out"})  # no repeat window
+    rounds = [run_round(org) for _ in range(4)]
+    pairs = [{frozenset(p["member_ids"]) for p in r["pairs"]} for r in rounds]
+    assert all(len(p) == 2 for p in pairs)
+    assert len(pairs[0] | pairs[1] | pairs[2]) == 6  # rounds 1-3: every pair once, nobody repeats
+    assert pairs[3] == pairs[0]  # round 4: the pairs that met longest ago
+    assert all("met 3 rounds ago" in p["reasons"][0] for p in rounds[3]["pairs"]), rounds[3]["pairs"]
+    assert [r["new_pairs_left"] for r in rounds] == [4, 4, 0, 0]
+    assert org.get("stats").data["new_pairs_left"] == 0
