@@ -335,7 +335,15 @@ class LunchProgramIn(InModel):
     cadence: Cadence = "biweekly"
     weekday: Weekday = "tue"
     local_hour: Annotated[int, Field(ge=0, le=23)] = 10
-    repeat_window: Annotated[int, Field(ge=1, le=1000)] | None = None
+    repeat_window: Annotated[
+        int,
+        Field(
+            ge=1, le=1000,
+            description="Rounds within which two members never meet again: a hard rule. Unset (the default):"
+            " everyone meets someone new while anyone new is left; a member with nobody new left repeats"
+            " with whoever they met longest ago, and the intro says so.",
+        ),
+    ] | None = None
     odd_rule: Annotated[
         Literal["trio", "sit_out"],
         Field(
