@@ -142,31 +142,36 @@ def _handler(name: str) -> Any:
 
 
 def drain(sqs: Any, urls: dict[str, str]) -> int:
-    """The poller: each queue until empty, mail first; answers the batches handled."""
-    order = sorted(urls, key=lambda n: n != "powerlunch-mail")
+    """The poller: the mail queue until empty, then one batch of each other queue, again until
+    all are empty (mail goes out before a job's next page is recorded); answers the batches."""
     handlers = {name: _handler(name) for name in urls}
     batches = 0
+
+    def poll(name: str) -> bool:
+        nonlocal batches
+        messages = sqs.receive_message(QueueUrl=urls[name], MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return False
+        batches += 1
+        answer = handlers[name]([Record(m) for m in messages])
+        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            sqs.delete_message_batch(QueueUrl=urls[name], Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
+        for m in messages:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=urls[name], ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+        return True
+
     while True:
         handled = False
-        for name in order:
-            while True:
-                messages = sqs.receive_message(QueueUrl=urls[name], MaxNumberOfMessages=10).get("Messages", [])
-                if not messages:
-                    break
+        while poll("powerlunch-mail"):
+            handled = True
+        for name in urls:
+            if name != "powerlunch-mail" and poll(name):
                 handled = True
-                batches += 1
-                answer = handlers[name]([Record(m) for m in messages])
-                failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
-                done = [m for m in messages if m["MessageId"] not in failed]
-                for start in range(0, len(done), 10):
-                    sqs.delete_message_batch(QueueUrl=urls[name], Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
-                for m in messages:
-                    if m["MessageId"] in failed:
-                        sqs.change_message_visibility(QueueUrl=urls[name], ReceiptHandle=m["ReceiptHandle"],
-                                                      VisibilityTimeout=0)
-            if handled:
-                break
         if not handled:
             return batches
 

@@ -84,19 +84,18 @@ class SqsQueues:
         return len(messages)
 
     def drain(self, *, max_batches: int = 100_000, release_failed: bool = True) -> int:
-        """Poll every queue until all are empty, each queue until it is empty before the next
-        (mail first: what a job's page queued goes out before its next page is recorded, as
-        the mail worker's concurrency would have it); answers the batches handled."""
+        """Poll until every queue is empty; answers the batches handled. The mail queue is
+        drained first each time round, then one batch of each other queue: what a job's page
+        queued goes out before its next page is recorded, as the mail worker's concurrency
+        would have it (and the mail queue never holds more than a page)."""
         batches = 0
         while batches < max_batches:
             handled = 0
+            while self.poll_once(workers.MAIL, release_failed=release_failed):
+                handled += 1
             for queue in workers.QUEUES:
-                while self.poll_once(queue, release_failed=release_failed):
+                if queue is not workers.MAIL and self.poll_once(queue, release_failed=release_failed):
                     handled += 1
-                    if handled + batches >= max_batches:
-                        break
-                if handled:
-                    break  # start again from the mail queue
             if not handled:
                 return batches
             batches += handled
