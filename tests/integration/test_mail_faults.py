@@ -33,20 +33,10 @@ from chalicelib.models import Group, GroupIn, Member, MemberIn
 from chalicelib.services import groups, members, outbox
 from chalicelib.store import keys
 from chalicelib.store.outbox import MAX_ATTEMPTS
+from scripts.sqs_poller import Record
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SENDER = "lunch@powerlunch.example"
-
-
-class Record:
-    """What Chalice hands the SQS handler: `to_dict()` with the message id and body."""
-
-    def __init__(self, message: dict[str, Any]) -> None:
-        self.message = message
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"messageId": self.message["MessageId"], "body": self.message["Body"],
-                "receiptHandle": self.message["ReceiptHandle"]}
 
 
 class RawBody:
