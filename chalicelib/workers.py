@@ -18,11 +18,12 @@ import importlib
 import json
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import deps, observe
+from chalicelib import deps, errors, observe
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,9 @@ def _delay(queue: Queue, receipt_handle: str, seconds: int) -> None:
         log.warning("could not delay a message", exc_info=True)
 
 
-def backoff(receive_count: int, *, base: int = 2, cap: int = 900) -> int:
-    """Seconds to wait before the next try: exponential with full jitter."""
-    return random.randint(1, min(cap, base * 2 ** min(receive_count, 20)))
+def backoff(tries: int, *, base: int = 2, cap: int = 900) -> int:
+    """Seconds to wait before the next try, after `tries` so far: exponential, full jitter."""
+    return random.randint(1, min(cap, base * 2 ** min(tries, 20)))
 
 
 # ---------------------------------------------------------------- sending work
@@ -205,7 +206,7 @@ def send(kind: str, **ids: Any) -> None:
     send_many(kind, [ids])
 
 
-def send_many(kind: str, many: Sequence[Mapping[str, Any]], *, delay_seconds: int = 0) -> int:
+def send_many(kind: str, many: Sequence[Mapping[str, Any]]) -> int:
     """Hand many units of one kind on, in SendMessageBatch calls of 10; answers how many."""
     bodies = [message(kind, **ids) for ids in many]
     if not bodies:
@@ -220,8 +221,7 @@ def send_many(kind: str, many: Sequence[Mapping[str, Any]], *, delay_seconds: in
     url = _url(WORK[kind].queue)
     client = deps.sqs_client()
     for start in range(0, len(bodies), 10):
-        entries = [{"Id": str(i), "MessageBody": json.dumps(body, separators=(",", ":")),
-                    **({"DelaySeconds": delay_seconds} if delay_seconds else {})}
+        entries = [{"Id": str(i), "MessageBody": json.dumps(body, separators=(",", ":"))}
                    for i, body in enumerate(bodies[start:start + 10])]
         for attempt in range(5):
             answer = client.send_message_batch(QueueUrl=url, Entries=entries)
@@ -229,11 +229,7 @@ def send_many(kind: str, many: Sequence[Mapping[str, Any]], *, delay_seconds: in
             entries = [e for e in entries if e["Id"] in failed]
             if not entries:
                 break
-            import time
-
             time.sleep(0.05 * 2**attempt)
         else:
-            from chalicelib import errors
-
             raise errors.Unavailable("The queue is busy; try again in a moment.")
     return len(bodies)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import deps, errors, ids, observe, workers
@@ -85,13 +85,8 @@ def invite_page_work(body: dict[str, Any]) -> None:
         return
     if next_cursor is not None:
         workers.send("job.invite", group_id=group_id, job_id=job_id, page=page + 1)
-    elif moved.settled:
-        finish(moved)
-
-
-def finish(job: Job) -> None:
-    deps.store().jobs.finish(job, "done", deps.now())
-    observe.count(observe.JOBS_FINISHED)
+    elif store.jobs.finish_if_settled(moved, now):  # nothing left to send (all skipped, say)
+        observe.count(observe.JOBS_FINISHED)
 
 
 def _page(job: Job) -> tuple[list[Member], str | None]:
@@ -114,6 +109,6 @@ def _invitations(job: Job, group: Group, members: Sequence[Member]) -> list[tupl
     return lunch.invitations(group, members)
 
 
-def overdue_jobs(now: Any) -> int:
+def overdue_jobs(now: datetime) -> int:
     """How many jobs have been running longer than OVERDUE (the hourly check reports them)."""
     return sum(1 for _ in deps.store().jobs.running_since(now - OVERDUE))

@@ -95,13 +95,6 @@ def dispatch(mails: Sequence[Mail]) -> None:
         {"group_id": m.group_id, "member_id": m.member_id, "mail_id": m.mail_id} for m in mails])
 
 
-def deliver(group_id: str, member_id: str, mail_id: str) -> None:
-    """Deliver one recorded mail (as the worker does); raises when its send failed."""
-    (outcome,) = deliver_batch([{"group_id": group_id, "member_id": member_id, "mail_id": mail_id}])
-    if outcome is not None:
-        raise outcome
-
-
 # ---------------------------------------------------------------- the mail worker
 
 
@@ -157,8 +150,7 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
         outcomes[index] = _send_one(mail, group, member, at, tally)
     for (group_id, job_id), counts in tally.items():
         job = store.jobs.count_mail(group_id, job_id, counts)
-        if job is not None and job.status == "running" and job.settled:
-            store.jobs.finish(job, "done", now)
+        if job is not None and store.jobs.finish_if_settled(job, now):
             observe.count(observe.JOBS_FINISHED)
     return outcomes
 

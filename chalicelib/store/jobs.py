@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -88,15 +87,24 @@ class JobRepo:
             return None  # the job is gone (the group was erased): nothing to count
         return _job(item)
 
-    def finish(self, job: Job, status: str, now: datetime, error: str | None = None) -> None:
-        """Done (or failed): leave the running index. Only a running or queued job finishes."""
-        with contextlib.suppress(ConditionFailed):
+    def finish(self, job: Job, status: str, now: datetime, error: str | None = None) -> bool:
+        """Done (or failed): leave the running index. Only a running or queued job finishes;
+        answers whether this call finished it (of two racing callers, one does)."""
+        try:
             self.db.update(keys.job(job.group_id, job.job_id),
                            "SET #st = :status, finished_at = :now, #err = :error REMOVE #gpk, #gsk",
                            condition="#st IN (:queued, :running)",
                            names={"#st": "status", "#err": "error", "#gpk": GSI1PK, "#gsk": GSI1SK},
                            values={":status": status, ":now": now, ":error": error,
                                    ":queued": "queued", ":running": "running"})
+        except ConditionFailed:
+            return False
+        return True
+
+    def finish_if_settled(self, job: Job, now: datetime) -> bool:
+        """`done` once every page is recorded and every recorded mail is sent, suppressed or
+        dead (as `job`, just read back, says); answers whether this call finished it."""
+        return job.status == "running" and job.settled and self.finish(job, "done", now)
 
     def running_since(self, before: datetime) -> Iterator[tuple[str, str]]:
         """(group id, job id) of every job still queued or running that started before `before`."""
