@@ -32,16 +32,11 @@ from chalicelib.models import GroupIn, MemberIn, MemberPatch
 from chalicelib.services import groups, members, outbox, schedules
 from chalicelib.store import keys
 from scripts.sqs_poller import SqsQueues
+from tests.integration import ses_wire
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SENDER = "lunch@powerlunch.example"
 N_INVITED = 2000
-
-
-class _Ok:
-    """The HTTP half of a short-circuited botocore call (before-call answers (http, parsed))."""
-
-    status_code = 200
 
 
 @dataclass
@@ -57,8 +52,6 @@ class SesFaults:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send_hook(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-
         with self.lock:
             if self.quota_used_up:
                 fault = ("quota", 400, "LimitExceededException", "Daily message quota exceeded.")
@@ -68,21 +61,10 @@ class SesFaults:
                 return None  # on to moto
             self.injected[fault[0]] += 1
         _, status, code, message = fault
-        request.url = "https://fault-injected.invalid/"  # moto's stubber then records no send
-        body = json.dumps({"message": message}).encode()
-        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
-                           _RawBody(body))
+        return ses_wire.error(request, status, code, message)
 
     def quota_hook(self, **_: Any) -> Any:
-        return _Ok(), {"Max24HourSend": 1_000_000.0, "MaxSendRate": self.rate, "SentLast24Hours": 0.0}
-
-
-class _RawBody:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.data
+        return ses_wire.quota(rate=self.rate, per_day=1_000_000.0)
 
 
 @dataclass

@@ -34,17 +34,10 @@ from chalicelib.services import groups, members, outbox
 from chalicelib.store import keys
 from chalicelib.store.outbox import MAX_ATTEMPTS
 from scripts.sqs_poller import Record
+from tests.integration import ses_wire
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SENDER = "lunch@powerlunch.example"
-
-
-class RawBody:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.data
 
 
 @dataclass
@@ -58,8 +51,6 @@ class Faults:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hook(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-
         body = json.loads(request.body)
         to = body["Destination"]["ToAddresses"][0]
         with self.lock:
@@ -77,12 +68,7 @@ class Faults:
             "error500": (500, "InternalFailure", "We encountered an internal error."),
             "rejected": (400, "MessageRejected", "Email address is not verified."),
         }[fault]
-        # Every before-send handler runs (botocore keeps the first answer): send moto's stubber,
-        # which runs after this one, to an address it does not serve, so it records no send.
-        request.url = "https://fault-injected.invalid/"
-        payload = json.dumps({"message": message}).encode()
-        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
-                           RawBody(payload))
+        return ses_wire.error(request, status, code, message)
 
 
 @dataclass
@@ -161,12 +147,8 @@ def aws(local_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             getter.cache_clear()
 
 
-class _Ok:
-    status_code = 200
-
-
 def _production_quota(**_: Any) -> Any:
-    return _Ok(), {"Max24HourSend": 50_000.0, "MaxSendRate": 100.0, "SentLast24Hours": 0.0}
+    return ses_wire.quota(rate=100.0, per_day=50_000.0)
 
 
 def _group_and_members(n: int) -> tuple[Group, list[Member]]:
