@@ -192,6 +192,11 @@ class Member(Stored):
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def mailable(self) -> bool:
+        """Mail may go to them: subscribed, and their address has not bounced."""
+        return self.subscribed and not self.bounced
+
     def out(self, zone_name: str) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data["created_at"] = timeutil.in_zone(self.created_at, zone_name).isoformat()

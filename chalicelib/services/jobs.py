@@ -72,7 +72,7 @@ def invite_page_work(body: dict[str, Any]) -> None:
         return
     now = deps.now()
     members, next_cursor = _page(job)
-    wanted = [m for m in members if m.subscribed and not m.bounced]
+    wanted = [m for m in members if m.mailable]
     try:
         batch = _invitations(job, group, wanted)
     except errors.PowerlunchError as exc:  # the meetup closed or was cancelled meanwhile

@@ -21,12 +21,10 @@ def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], 
     return deps.store().members.create_many(group_id, members)
 
 
-def recipients(group_id: str, member_ids: Sequence[str] | None) -> list[Member]:
-    """Who an invitation goes to: the given members (each once, in the order given; an id not
-    in the group is a 400 naming `member_ids`), or every subscribed, unbounced member."""
+def recipients(group_id: str, member_ids: Sequence[str]) -> list[Member]:
+    """The members an invitation names, each once, in the order given; an id not in the group
+    is a 400 naming `member_ids`. ("Everyone" is a job's pages: services/jobs.py.)"""
     store = deps.store()
-    if member_ids is None:
-        return [m for m in store.members.all(group_id) if m.subscribed and not m.bounced]
     found = {m.member_id: m for m in store.members.get_many(group_id, list(member_ids))}
     missing = [mid for mid in dict.fromkeys(member_ids) if mid not in found]
     if missing:

@@ -134,7 +134,7 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     sendable: list[tuple[int, Mail, Group, Member]] = []
     for index, mail in claimed:
         group, member = groups.get(mail.group_id), members.get((mail.group_id, mail.member_id))
-        if group is None or member is None or not member.subscribed or member.bounced:
+        if group is None or member is None or not member.mailable:
             store.outbox.finish(mail, "suppressed", now)
             _count(tally, mail, "suppressed")
             continue

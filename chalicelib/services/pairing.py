@@ -572,7 +572,7 @@ def stats(group_id: str) -> dict[str, Any]:
     return {
         "members": len(all_members),
         "opted_in": sum(1 for m in all_members if m.lunch.opted_in),
-        "active_participants": sum(1 for m in all_members if m.subscribed and not m.bounced
+        "active_participants": sum(1 for m in all_members if m.mailable
                                    and m.lunch.opted_in and not m.lunch.paused),
         "paused": sum(1 for m in all_members if m.lunch.paused),
         "rounds": len(rounds),

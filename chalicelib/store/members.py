@@ -18,7 +18,7 @@ def _item(member: Member) -> Item:
     item: Item = {**keys.member(member.group_id, member.member_id), "type": "member",
                   **member.model_dump()}
     lunch = member.lunch
-    if member.subscribed and not member.bounced and lunch.opted_in and not lunch.paused:
+    if member.mailable and lunch.opted_in and not lunch.paused:
         item.update(keys.lunch_index(member.group_id, member.member_id))
     return item
 
