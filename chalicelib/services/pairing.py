@@ -272,23 +272,22 @@ def why_nobody_was_paired(profiles: Sequence[matching.Profile], history: matchin
 
     if len(profiles) < 2:
         return "only one member opted in" if profiles else "nobody has opted in"
-    nothing_forbidden: frozenset[frozenset[str]] = frozenset()
-    placed = [p for p in profiles if matching.block_of(p) is not None]
-    by_block: dict[str | None, list[matching.Profile]] = {}
-    for p in placed:
-        by_block.setdefault(matching.block_of(p), []).append(p)
+    by_block: dict[str, list[matching.Profile]] = {}
+    for profile in profiles:
+        block = matching.block_of(profile)
+        if block is not None:
+            by_block.setdefault(block, []).append(profile)
     if all(len(members) < 2 for members in by_block.values()):
         return "no two members are in the same city or both meet online"
-    if not any(matching.can_pair(a, b, nothing_forbidden)
-               for members in by_block.values() for a, b in itertools.combinations(members, 2)):
+    feasible = [frozenset((a.member_id, b.member_id)) for members in by_block.values()
+                for a, b in itertools.combinations(members, 2) if matching.can_pair(a, b, frozenset())]
+    if not feasible:
         return "nobody has a common slot"
-    forbidden = matching.forbidden_pairs(history, repeat_window)
     met = matching.forbidden_pairs(matching.History(recent_pairs=history.recent_pairs), repeat_window)
-    feasible = [(a, b) for members in by_block.values() for a, b in itertools.combinations(members, 2)
-                if matching.can_pair(a, b, nothing_forbidden)]
-    if all(frozenset((a.member_id, b.member_id)) in met for a, b in feasible):
+    if all(pair in met for pair in feasible):
         return "everyone has met everyone they can meet"
-    if all(frozenset((a.member_id, b.member_id)) in forbidden for a, b in feasible):
+    forbidden = matching.forbidden_pairs(history, repeat_window)
+    if all(pair in forbidden for pair in feasible):
         return "everyone who could meet has met or asked not to meet again"
     return "the matching found no pair"
 
