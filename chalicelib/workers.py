@@ -78,7 +78,7 @@ WORK: Mapping[str, Work] = {
     # Plan a lunch round, save its pairs and record the intros.
     "lunch.round": Work(PAIRING, "chalicelib.services.pairing:run_round_work"),
     # A round done a week ago: follow-ups, then pause who ignored three pairings.
-    "lunch.followups": Work(PAIRING, "chalicelib.services.pairing:follow_up_work"),
+    "lunch.followups": Work(PAIRING, "chalicelib.services.followups:follow_up_work"),
     # Seats freed at a meetup: promote from its waitlist, in order.
     "rsvp.promote": Work(RSVP, "chalicelib.services.rsvp:promote_work"),
     # A meetup about a day away: remind everyone going.

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from chalicelib import deps, errors
 from chalicelib.models import PairFeedbackIn
 from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
-from chalicelib.services import lunch, pairing
+from chalicelib.services import lunch, pairs
 
 bp = Blueprint(__name__)
 
@@ -38,7 +38,7 @@ def save_preferences(token: str) -> Response:
 @bp.route("/pairing/{token}", methods=["GET"])
 @page
 def show_pairing(token: str) -> Response:
-    return render("pairing", **pairing.show_pairing(token).context(deps.now()))
+    return render("pairing", **pairs.show_pairing(token).context(deps.now()))
 
 
 _FLASH = {"confirm": "Thanks for confirming. Enjoy the lunch!", "decline": "Thanks for telling us.",
@@ -53,7 +53,7 @@ def answer_pairing(token: str) -> Response:
     feedback = None
     if action == "feedback":
         feedback = _feedback(form)
-    view = pairing.answer_pairing(token, action, feedback)
+    view = pairs.answer_pairing(token, action, feedback)
     return render("pairing", **view.context(deps.now()), flash=_FLASH.get(action), flash_kind="ok")
 
 

@@ -18,7 +18,7 @@ from chalicelib.routes.http import (
     path_id,
 )
 from chalicelib.routes.organizer import organizer
-from chalicelib.services import groups, jobs, lunch, pairing
+from chalicelib.services import followups, groups, jobs, lunch, pairing
 
 bp = Blueprint(__name__)
 
@@ -75,4 +75,4 @@ def get_round(group_id: str, round_id: str) -> Response:
 @bp.route("/groups/{group_id}/stats", methods=["GET"])
 @api
 def stats(group_id: str) -> Response:
-    return json_response(pairing.stats(organizer(group_id)))
+    return json_response(followups.stats(organizer(group_id)))

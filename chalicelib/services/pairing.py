@@ -19,12 +19,12 @@ import contextlib
 import hashlib
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import deps, errors, ids, links, observe, timeutil, workers
+from chalicelib import deps, errors, ids, links, observe, reasons, timeutil, workers
 from chalicelib.models import (
     Group,
     LunchPair,
@@ -32,10 +32,8 @@ from chalicelib.models import (
     LunchRecord,
     LunchRound,
     Member,
-    PairFeedbackIn,
 )
 from chalicelib.services import lunch, outbox
-from chalicelib.tokens import Claims
 from chalicelib.vocabulary import DAYS
 
 if TYPE_CHECKING:  # the matcher (numpy, rustworkx) loads only in the pairing worker
@@ -45,8 +43,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 FOLLOWUP_AFTER = timedelta(days=7)
-FEEDBACK_OPENS_AFTER = timedelta(days=2)
-IGNORED_ROUNDS_TO_PAUSE = 3
 _EPOCH_MONDAY = date(1970, 1, 5)
 
 
@@ -103,7 +99,7 @@ def pair_id_for(round_id: str, member_ids: Sequence[str]) -> str:
     return pair_prefix(round_id) + ids.b32(_hash_int(key, 40), 8)
 
 
-def _round_of_pair(pair_id: str) -> str:
+def round_of_pair(pair_id: str) -> str:
     return "lrd_" + pair_id.removeprefix("lpr_")[:26]
 
 
@@ -195,10 +191,6 @@ def run_round(group_id: str, round_id: str) -> LunchRound | None:
     return store.lunch.get_round(group_id, round_id)
 
 
-def placeholder(member_id: str) -> str:
-    return "{" + member_id + "}"
-
-
 def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
                           ) -> tuple[list[matching.Profile], matching.History]:
     from chalicelib import matching
@@ -226,7 +218,7 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
         met = [entry.partition("/") for entry in record.met]
         p = m.lunch
         profiles.append(matching.Profile(
-            member_id=m.member_id, name=placeholder(m.member_id), headline=m.headline,
+            member_id=m.member_id, name=reasons.placeholder(m.member_id), headline=m.headline,
             city=" ".join(p.city.lower().split()) if p.city else None, virtual=p.virtual,
             interests=frozenset(p.interests), goals=frozenset(p.goals), offers=p.offers,
             asks=p.asks, availability=frozenset(p.availability),
@@ -325,187 +317,11 @@ def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
         deps.store().members.change(group_id, member_id, edit)
 
 
-# ---------------------------------------------------------------- what members see
-
-
-def first_name(member: Member | None) -> str:
-    if member is None:
-        return "a former member"
-    parts = member.name.split()
-    return parts[0] if parts else member.name
-
-
-def reasons_in_words(pair: LunchPair, members: dict[str, Member]) -> list[str]:
-    out = []
-    for reason in pair.reasons:
-        for mid in pair.member_ids:
-            reason = reason.replace(placeholder(mid), first_name(members.get(mid)))
-        out.append(reason)
-    return out
-
-
-def _partners(pair: LunchPair, member_id: str, members: dict[str, Member]) -> list[dict[str, Any]]:
-    return [{"name": members[o].name if o in members else "A former member",
-             "headline": members[o].headline if o in members else None}
-            for o in pair.member_ids if o != member_id]
-
-
 def _intro(group: Group, member: Member, pair: LunchPair, members: dict[str, Member]) -> outbox.Email:
     return outbox.email("lunch_intro", f"lunch_intro:{pair.round_id}:{member.member_id}", group, member,
-                        partners=_partners(pair, member.member_id, members),
-                        reasons=reasons_in_words(pair, members), suggested_slot=pair.slot,
+                        partners=reasons.partners(pair, member.member_id, members),
+                        reasons=reasons.in_words(pair, members), suggested_slot=pair.slot,
                         pairing_url=links.pairing_url(group.group_id, pair.pair_id, member.member_id))
-
-
-# ---------------------------------------------------------------- follow-ups and pausing
-
-
-def followups_due(now: datetime) -> list[dict[str, str]]:
-    """Hourly: the rounds done a week ago whose follow-ups have not gone out, as ids."""
-    return [{"group_id": group_id, "round_id": round_id}
-            for group_id, round_id in deps.store().lunch.followups_due(now)]
-
-
-def follow_up_work(body: dict[str, Any]) -> int:
-    """The pairing worker: a follow-up to everyone paired in the round, then pause members who
-    ignored their last three pairings. Idempotent (dedupe keys, then the round is marked)."""
-    group_id, round_id = body.get("group_id"), body.get("round_id")
-    if not isinstance(group_id, str) or not isinstance(round_id, str):
-        log.error("follow-up message without ids dropped")
-        return 0
-    return _follow_up(group_id, round_id, deps.now())
-
-
-def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
-    store = deps.store()
-    group = store.groups.require(group_id)
-    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
-    everyone = sorted({mid for p in pairs for mid in p.member_ids})
-    members = {m.member_id: m for m in store.members.get_many(group_id, everyone)}
-    batch = []
-    for pair in pairs:
-        for mid in pair.member_ids:
-            member = members.get(mid)
-            if member is None:
-                continue
-            batch.append((member, outbox.email(
-                "lunch_followup", f"lunch_followup:{round_id}:{mid}", group, member,
-                partners=_partners(pair, mid, members),
-                pairing_url=links.pairing_url(group_id, pair.pair_id, mid))))
-    sent = outbox.queue_many(group, batch)
-    _pause_ignorers(group, round_id, [members[m] for m in everyone if m in members], now)
-    store.lunch.mark_followed_up(group_id, round_id)
-    return sent
-
-
-def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now: datetime) -> None:
-    """Pause whoever left their last three pairings (since any earlier pause) unanswered."""
-    store = deps.store()
-    records = store.lunch.all_records(group.group_id)
-    order = {r.round_id: i for i, r in enumerate(store.lunch.all_rounds(group.group_id))}
-    recent: dict[str, list[str]] = {}
-    for member in members:
-        record = records.get(member.member_id)
-        if record is None:
-            continue
-        since = order.get(record.paused_round, -1) if record.paused_round else -1
-        mine = sorted((p for p in record.pairs if order.get(_round_of_pair(p), -1) > since),
-                      key=lambda p: order[_round_of_pair(p)])
-        if len(mine) >= IGNORED_ROUNDS_TO_PAUSE:
-            recent[member.member_id] = mine[-IGNORED_ROUNDS_TO_PAUSE:]
-    if not recent:
-        return
-    wanted = sorted({p for ps in recent.values() for p in ps})
-    pairs = {p.pair_id: p for p in store.lunch.get_pairs(group.group_id, wanted)}
-    batch = []
-    for member in members:
-        last = recent.get(member.member_id)
-        if not last or any(pid not in pairs or pairs[pid].answered_by(member.member_id) for pid in last):
-            continue
-        if not member.lunch.opted_in or member.lunch.paused:
-            continue
-        paused = _pause(group.group_id, member.member_id, now)
-        store.lunch.record_paused(group.group_id, member.member_id, round_id)
-        batch.append((paused, outbox.email(
-            "lunch_paused", f"lunch_paused:{round_id}:{member.member_id}", group, paused,
-            preferences_url=links.lunch_url(group.group_id, member.member_id))))
-    outbox.queue_many(group, batch)
-
-
-def _pause(group_id: str, member_id: str, now: datetime) -> Member:
-    def edit(member: Member) -> Member:
-        if member.lunch.paused:
-            return member
-        return member.model_copy(update={"lunch": member.lunch.model_copy(update={"paused": True}),
-                                         "updated_at": now})
-
-    return deps.store().members.change(group_id, member_id, edit)
-
-
-# ---------------------------------------------------------------- the pairing page
-
-
-@dataclass(frozen=True)
-class PairingView:
-    group: Group
-    member: Member
-    pair: LunchPair
-    members: dict[str, Member]
-
-    def context(self, now: datetime) -> dict[str, Any]:
-        me = self.member.member_id
-        response = self.pair.responses.get(me, "pending")
-        feedback = self.pair.feedback.get(me)
-        return {
-            "group_name": self.group.sender_name, "member_name": self.member.name,
-            "partners": _partners(self.pair, me, self.members),
-            "reasons": reasons_in_words(self.pair, self.members),
-            "suggested_slot": self.pair.slot, "response": response,
-            "blocked": me in self.pair.blocked_by,
-            "feedback_open": response == "confirmed" or feedback is not None
-            or now >= self.pair.created_at + FEEDBACK_OPENS_AFTER,
-            "feedback": ({"met": feedback.met, "rating": feedback.rating, "note": feedback.note}
-                         if feedback else None),
-        }
-
-
-def _view(claims: Claims, pair: LunchPair | None = None) -> PairingView:
-    store = deps.store()
-    group = store.groups.get(claims.group_id)
-    pair = pair or store.lunch.get_pair(claims.group_id, claims.resource_id)
-    if group is None or pair is None or claims.member_id not in pair.member_ids:
-        raise errors.NotFound("no such pairing")
-    members = {m.member_id: m for m in store.members.get_many(group.group_id, pair.member_ids)}
-    if claims.member_id not in members:
-        raise errors.NotFound("no such member")
-    return PairingView(group, members[claims.member_id], pair, members)
-
-
-def show_pairing(token: str) -> PairingView:
-    """GET: what the pairing page shows; changes nothing."""
-    return _view(links.read("pairing", token))
-
-
-def answer_pairing(token: str, action: str, feedback: PairFeedbackIn | None = None) -> PairingView:
-    """POST: confirm, decline, block or give feedback; the same answer twice changes nothing."""
-    claims = links.read("pairing", token)
-    view = _view(claims)
-    store, me = deps.store().lunch, claims.member_id
-    if action in ("confirm", "decline"):
-        wanted = "confirmed" if action == "confirm" else "declined"
-        if view.pair.responses.get(me) == wanted or me in view.pair.blocked_by:
-            return view
-        pair = store.respond(claims.group_id, view.pair.pair_id, me, wanted)
-    elif action == "block":
-        others = [m for m in view.pair.member_ids if m != me]
-        pair = store.block(claims.group_id, view.pair.pair_id, me, others)
-    elif action == "feedback":
-        if feedback is None:
-            raise errors.InvalidInput("say whether you met", field="met")
-        pair = store.give_feedback(claims.group_id, view.pair.pair_id, me, feedback, deps.now())
-    else:
-        raise errors.InvalidInput("must be confirm, decline, block or feedback", field="action")
-    return _view(claims, pair)
 
 
 # ---------------------------------------------------------------- organizer views
@@ -527,64 +343,12 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
     out["pairs"] = [{
         "pair_id": p.pair_id, "member_ids": p.member_ids,
         "names": [members[m].name if m in members else None for m in p.member_ids],
-        "score": p.score, "reasons": reasons_in_words(p, members), "slot": p.slot,
+        "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot,
         "responses": p.responses,
     } for p in pairs]
     out["sat_out"] = [{"member_id": m, "name": members[m].name if m in members else None}
                       for m in lunch_round.sat_out]
     return out
-
-
-def repeat_pairs(rounds: Sequence[LunchRound], records: Iterable[LunchRecord]) -> int:
-    """Pairs met again within the repeat window each round had (None = never again)."""
-    position = {r.round_id: i for i, r in enumerate(rounds)}
-    window = {r.round_id: r.repeat_window for r in rounds}
-    seen: dict[frozenset[str], list[str]] = {}
-    for record in records:
-        for entry in record.met:
-            rid, _, partner = entry.partition("/")
-            if rid in position:
-                key = frozenset((record.member_id, partner))
-                if rid not in seen.setdefault(key, []):
-                    seen[key].append(rid)
-    repeats = 0
-    for met_in in seen.values():
-        met_in.sort(key=lambda rid: position[rid])
-        for before, after in itertools.pairwise(met_in):
-            limit = window[after]
-            if limit is None or position[after] - position[before] <= limit:
-                repeats += 1
-    return repeats
-
-
-def stats(group_id: str) -> dict[str, Any]:
-    """Members, opt-ins, rounds, pairs, confirmed and met rates, average rating, repeat pairs."""
-    store = deps.store()
-    store.groups.require(group_id)
-    all_members = list(store.members.all(group_id))
-    rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
-    pairs = list(store.lunch.all_pairs(group_id))
-    intros = sum(len(p.member_ids) for p in pairs)
-    confirmed = sum(1 for p in pairs for v in p.responses.values() if v == "confirmed")
-    met = sum(1 for p in pairs if any(f.met for f in p.feedback.values()))
-    ratings = [f.rating for p in pairs for f in p.feedback.values() if f.rating is not None]
-    return {
-        "members": len(all_members),
-        "opted_in": sum(1 for m in all_members if m.lunch.opted_in),
-        "active_participants": sum(1 for m in all_members if m.mailable
-                                   and m.lunch.opted_in and not m.lunch.paused),
-        "paused": sum(1 for m in all_members if m.lunch.paused),
-        "rounds": len(rounds),
-        "pairs": len(pairs),
-        "intros": intros,
-        "confirmed_rate": round(confirmed / intros, 4) if intros else None,
-        "met_rate": round(met / len(pairs), 4) if pairs else None,
-        "average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
-        "ratings": len(ratings),
-        "repeat_pairs": repeat_pairs(rounds, store.lunch.all_records(group_id).values()),
-        # As of the last round: members who still have someone new to meet.
-        "new_pairs_left": rounds[-1].new_pairs_left if rounds else None,
-    }
 
 
 # ---------------------------------------------------------------- erasure
@@ -597,7 +361,7 @@ def forget_member(group_id: str, member_id: str) -> None:
     store = deps.store().lunch
     record = store.get_record(group_id, member_id)
     for pair in store.get_pairs(group_id, record.pairs):
-        kept = [r for r in pair.reasons if placeholder(member_id) not in r]
+        kept = [r for r in pair.reasons if reasons.placeholder(member_id) not in r]
         store.scrub_pair(group_id, pair.pair_id, member_id, kept)
         # Their partners' intro and follow-up introduced this member by name and words.
         for partner in pair.member_ids:

@@ -18,11 +18,11 @@ log = logging.getLogger(__name__)
 
 def run_hourly(now: datetime) -> dict[str, int]:
     """Each feature's due work, as messages; answers how many of each went out."""
-    from chalicelib.services import jobs, outbox, pairing, rsvp
+    from chalicelib.services import followups, jobs, outbox, pairing, rsvp
 
     steps: dict[str, Callable[[], int]] = {
         "lunch_rounds": lambda: pairing.start_due_rounds(now),
-        "lunch_followups": lambda: workers.send_many("lunch.followups", pairing.followups_due(now)),
+        "lunch_followups": lambda: workers.send_many("lunch.followups", followups.followups_due(now)),
         "meetup_reminders": lambda: workers.send_many("rsvp.reminders", rsvp.reminders_due(now)),
         "mail_requeued": lambda: outbox.requeue_overdue(now),
         "jobs_overdue": lambda: jobs.overdue_jobs(now),
