@@ -435,9 +435,14 @@ class LunchPair(Stored):
     score: float = 0.0
     reasons: list[str] = Field(default_factory=list)
     slot: str | None = None
+    slot_zone: str | None = None  # the IANA zone `slot` is read in (None: the group's)
+    # "round": planned by the round; "rematch": members left alone by a decline, paired again
+    # within the round; "reconnect": a good match who both said yes to meeting again.
+    origin: Literal["round", "rematch", "reconnect"] = "round"
     responses: dict[str, PairResponse] = Field(default_factory=dict)
     feedback: dict[str, PairFeedback] = Field(default_factory=dict)
     blocked_by: list[str] = Field(default_factory=list)
+    connected_at: datetime | None = None  # everyone confirmed: each got the others' addresses
     created_at: datetime
 
     def answered_by(self, member_id: str) -> bool:
