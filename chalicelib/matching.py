@@ -319,11 +319,16 @@ def _goal_sentence(goal_x: str, goal_y: str, name_x: str, name_y: str) -> str:
 
 
 def suggest_slot(members: Sequence[Profile]) -> str | None:
-    """First common slot, lunches first; None when anyone gave no availability."""
+    """First common slot, lunches first; None when anyone gave no availability. Virtual
+    members' availability is real-time keys (chalicelib/slots.py): for them the first common
+    key, which the pairing service names as one of the members' slots."""
     if any(not member.availability for member in members):
         return None
-    common = frozenset(SLOTS).intersection(*(member.availability for member in members))
-    return min(common, key=_SLOT_PREFERENCE.__getitem__) if common else None
+    common = frozenset.intersection(*(member.availability for member in members))
+    named = [slot for slot in common if slot in _SLOT_PREFERENCE]
+    if named:
+        return min(named, key=_SLOT_PREFERENCE.__getitem__)
+    return min(common) if common else None
 
 
 # ---------------------------------------------------------------- candidate graph, vectorised
@@ -343,7 +348,7 @@ class _Block:
     cls: IntArray  # each member's class
     rows: FloatArray  # one row per class
     cols: FloatArray
-    slots: IntArray  # slot bits per class
+    slots: IntArray  # availability bits per class: classes x words (see _slot_bits)
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
     rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
     repeat_keys: IntArray  # pairs that met before (no repeat window), sorted local keys
@@ -354,8 +359,28 @@ _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
 for (_x, _y), _points in GOAL_POINTS.items():
     _GOAL_MATRIX[GOALS.index(_x), GOALS.index(_y)] = _points
     _GOAL_MATRIX[GOALS.index(_y), GOALS.index(_x)] = _points
-_SLOT_BIT = {slot: 1 << index for index, slot in enumerate(SLOTS)}
-_ANY_TIME = (1 << len(SLOTS)) - 1
+_BITS_PER_WORD = 63  # int64 without its sign bit
+
+
+def _slot_bits(found: Sequence[Profile]) -> IntArray:
+    """Each class's availability as bits over the keys the block uses (named slots, or the
+    real-time keys of virtual members), 63 keys a word: one word unless a block of virtual
+    members spans many zones. "Any time" (no availability) sets every bit."""
+    keys = {key: at for at, key in enumerate(sorted(frozenset().union(*(p.availability for p in found))))}
+    width = max(1, -(-len(keys) // _BITS_PER_WORD))
+    word = (1 << _BITS_PER_WORD) - 1
+    masks = [sum(1 << keys[key] for key in p.availability) if p.availability else -1 for p in found]
+    bits = [[(mask >> (_BITS_PER_WORD * at)) & word for at in range(width)] for mask in masks]
+    return np.array(bits, dtype=np.int64).reshape(len(found), width)
+
+
+def _disjoint(mine: IntArray, theirs: IntArray) -> npt.NDArray[np.bool_]:
+    """Rows `mine` against rows `theirs` of `_slot_bits`: True where no key is shared."""
+    shared = mine[:, None, 0] & theirs[None, :, 0]
+    for at in range(1, mine.shape[1]):
+        shared |= mine[:, None, at] & theirs[None, :, at]
+    found: npt.NDArray[np.bool_] = shared == 0
+    return found
 
 
 def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
@@ -404,10 +429,7 @@ def _encode(
         ]
     )
     cols = np.hstack([interests, goals, offers, asks, connected, newcomer])
-    slots = np.array(
-        [sum(_SLOT_BIT[s] for s in p.availability if s in _SLOT_BIT) if p.availability else _ANY_TIME for p in found],
-        dtype=np.int64,
-    )
+    slots = _slot_bits(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     ban_rows, ban_cols = local[banned[0]], local[banned[1]]
@@ -485,7 +507,7 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
         if len(block.rows) < 2048
         else (block.rows[mine] @ block.cols[everyone].T)
     )
-    np.putmask(points, (block.slots[mine, None] & block.slots[None, everyone]) == 0, np.float32(-1.0))
+    np.putmask(points, _disjoint(block.slots[mine], block.slots[everyone]), np.float32(-1.0))
     local_rows = np.arange(stop - start)
     points[local_rows, local_rows + start] = -1.0
     size = len(block.members)
@@ -553,7 +575,7 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
     for start in range(0, classes, CHUNK_ROWS):
         stop = min(classes, start + CHUNK_ROWS)
         points = block.rows[start:stop] @ block.cols[sample].T
-        np.putmask(points, (block.slots[start:stop, None] & block.slots[None, sample]) == 0, np.float32(0.0))
+        np.putmask(points, _disjoint(block.slots[start:stop], block.slots[sample]), np.float32(0.0))
         # a class of m members competes for its m best partners: price it at about its m-th best
         rank = np.minimum(len(sample) - 1, sizes[start:stop] * len(sample) // len(block.members))
         best_first = -np.sort(-points, axis=1)
@@ -586,7 +608,7 @@ def _class_candidates(
     for start in range(0, classes, CHUNK_ROWS):
         stop = min(classes, start + CHUNK_ROWS)
         points = block.rows[start:stop] @ block.cols.T
-        np.putmask(points, (block.slots[start:stop, None] & block.slots[None, :]) == 0, np.float32(-1.0))
+        np.putmask(points, _disjoint(block.slots[start:stop], block.slots), np.float32(-1.0))
         own = np.arange(stop - start)
         others = sizes[None, :].repeat(stop - start, axis=0)
         others[own, own + start] -= 1  # nobody meets themselves
