@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib import errors, timeutil
+from chalicelib import errors, slots, timeutil
 from chalicelib.vocabulary import SLOTS, Goal, Weekday
 
 
@@ -166,6 +166,7 @@ class MemberIn(InModel):
     email: Email
     name: Name
     headline: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] = ""
+    timezone: Zone | None = None  # IANA; None: the group's
     lunch: LunchPrefsPatch | None = None
 
 
@@ -177,6 +178,7 @@ class MemberPatch(InModel):
     name: Name | None = None
     headline: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)] | None = None
     subscribed: bool | None = None
+    timezone: Zone | None = None  # null: back to the group's zone
     lunch: LunchPrefsPatch | None = None
 
 
@@ -188,6 +190,7 @@ class Member(Stored):
     headline: str = ""
     subscribed: bool = True
     bounced: bool = False
+    timezone: str | None = None  # IANA: the zone their slots and times are read in (None: the group's)
     lunch: LunchPrefs = Field(default_factory=LunchPrefs)
     created_at: datetime
     updated_at: datetime
@@ -357,6 +360,16 @@ class LunchProgramIn(InModel):
             " one member sits out."
         ),
     ] = "trio"
+    slot_times: Annotated[
+        dict[str, str],
+        AfterValidator(slots.check_times),
+        Field(
+            description="The local time each part of the day means, 24-hour \"HH:MM\" per part (breakfast,"
+            " coffee, lunch, after_work); parts left out keep the default (08:30, 10:30, 12:30, 18:00). A pair's"
+            " proposed time is its slot's day at this time in the zone the slot is read in; virtual members in"
+            " different zones share a slot only when these instants are within 2 hours of each other."
+        ),
+    ] = Field(default_factory=lambda: dict(slots.DEFAULT_TIMES))
 
 
 class LunchProgram(Stored):
@@ -367,6 +380,7 @@ class LunchProgram(Stored):
     local_hour: int = 10
     repeat_window: int | None = None
     odd_rule: Literal["trio", "sit_out"] = "trio"
+    slot_times: dict[str, str] = Field(default_factory=lambda: dict(slots.DEFAULT_TIMES))
     last_round_date: str | None = None
     created_at: datetime
     updated_at: datetime

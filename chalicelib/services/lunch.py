@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import deps, errors, links, timeutil
+from chalicelib import deps, errors, links, slots, timeutil
 from chalicelib.models import Group, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
 from chalicelib.services import outbox
 
@@ -43,6 +44,18 @@ def put_program(group_id: str, data: LunchProgramIn) -> tuple[LunchProgram, bool
     return program, current is None
 
 
+def meetings(group_id: str, members: Sequence[Member], around: datetime) -> slots.Meetings:
+    """Where `members` are in time for a round run at `around`: each virtual member's zone
+    (their own, else the group's) and slots, and the programme's slot times."""
+    store = deps.store()
+    group = store.groups.require(group_id)
+    program = store.lunch.get_program(group_id)
+    times = program.slot_times if program else slots.DEFAULT_TIMES
+    virtual = {m.member_id: (m.timezone or group.timezone, frozenset(m.lunch.availability))
+               for m in members if m.lunch.virtual}
+    return slots.Meetings(group.timezone, times, around, virtual)
+
+
 # ---------------------------------------------------------------- invitations
 
 
@@ -58,14 +71,30 @@ def invitations(group: Group, members: Sequence[Member]) -> list[tuple[Member, o
 # ---------------------------------------------------------------- the preferences page
 
 
+# Offered on the page after "the group's zone" (and the member's own zone first); the form accepts any IANA zone.
+COMMON_ZONES = (
+    "Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Denver", "America/Chicago",
+    "America/New_York", "America/Toronto", "America/Mexico_City", "America/Bogota", "America/Sao_Paulo",
+    "America/Argentina/Buenos_Aires", "Atlantic/Azores", "UTC", "Europe/London", "Europe/Lisbon",
+    "Europe/Dublin", "Europe/Madrid", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam", "Europe/Stockholm",
+    "Europe/Warsaw", "Europe/Athens", "Europe/Istanbul", "Africa/Lagos", "Africa/Cairo",
+    "Africa/Johannesburg", "Africa/Nairobi", "Asia/Dubai", "Asia/Karachi", "Asia/Kolkata", "Asia/Dhaka",
+    "Asia/Bangkok", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Australia/Perth", "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+
 @dataclass(frozen=True)
 class PrefsView:
     group: Group
     member: Member
 
     def context(self, prefs: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"group_name": self.group.sender_name, "member_name": self.member.name,
-                "prefs": prefs if prefs is not None else self.member.lunch.model_dump()}
+        shown = prefs if prefs is not None else {**self.member.lunch.model_dump(),
+                                                 "timezone": self.member.timezone or ""}
+        zones = dict.fromkeys(z for z in (shown.get("timezone"), *COMMON_ZONES) if z)
+        return {"group_name": self.group.sender_name, "member_name": self.member.name, "prefs": shown,
+                "group_zone": self.group.timezone, "zones": list(zones)}
 
 
 def _view(token: str) -> PrefsView:
@@ -100,6 +129,7 @@ def form_prefs(form: dict[str, list[str]]) -> dict[str, Any]:
         "asks": one("asks"),
         "availability": [a for a in form.get("availability", []) if a],
         "paused": False,
+        "timezone": one("timezone"),  # "": the group's zone
     }
 
 
@@ -113,7 +143,7 @@ class PrefsInvalid(errors.InvalidInput):
 
 _FIELD_LABELS = {"city": "City", "interests": "Interests", "goals": "Goals", "offers": "What you offer",
                  "asks": "What would help", "availability": "Availability", "opted_in": "Take part",
-                 "virtual": "Where", "skip_next": "Skip the next round"}
+                 "virtual": "Where", "skip_next": "Skip the next round", "timezone": "Time zone"}
 
 
 def save_preferences(token: str, form: dict[str, list[str]]) -> PrefsView:
@@ -122,7 +152,10 @@ def save_preferences(token: str, form: dict[str, list[str]]) -> PrefsView:
     posted = form_prefs(form)
     if form.get("opt_in", [""])[0] not in ("in", "out"):
         raise PrefsInvalid("choose whether to take part", "opted_in", posted)
-    patch_data = {k: v for k, v in posted.items() if k != "paused"}
+    patch_data = {k: v for k, v in posted.items() if k not in ("paused", "timezone")}
+    zone = posted["timezone"] or None  # a form without the field leaves the zone as it is
+    if zone is not None and zone not in timeutil.known_zones():
+        raise PrefsInvalid("choose a time zone from the list", "timezone", posted)
     if not posted["virtual"] and not posted["city"] and posted["opted_in"]:
         raise PrefsInvalid("give your city, or choose virtual", "city", posted)
     try:
@@ -135,9 +168,10 @@ def save_preferences(token: str, form: dict[str, list[str]]) -> PrefsView:
 
     def edit(member: Member) -> Member:
         lunch = member.lunch.merged(patch)
-        if lunch == member.lunch:
+        timezone = zone if "timezone" in form else member.timezone
+        if lunch == member.lunch and timezone == member.timezone:
             return member
-        return member.model_copy(update={"lunch": lunch, "updated_at": now})
+        return member.model_copy(update={"lunch": lunch, "timezone": timezone, "updated_at": now})
 
     member = deps.store().members.change(view.group.group_id, view.member.member_id, edit)
     return PrefsView(view.group, member)

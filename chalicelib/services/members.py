@@ -13,7 +13,7 @@ def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], 
     now = deps.now()
     members = [
         Member(member_id=ids.new_id("mem"), group_id=group_id, email=m.email, name=m.name,
-               headline=m.headline,
+               headline=m.headline, timezone=m.timezone,
                lunch=LunchPrefs().merged(m.lunch) if m.lunch else LunchPrefs(),
                created_at=now, updated_at=now)
         for m in incoming

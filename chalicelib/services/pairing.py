@@ -212,6 +212,7 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             key = frozenset((member_id, partner))
             recent[key] = min(ago, recent.get(key, ago))
         blocked.update(frozenset((member_id, other)) for other in record.blocked)
+    meet = lunch.meetings(group_id, members, deps.now())  # virtual members meet in real time
     profiles = []
     for m in members:
         record = records.get(m.member_id) or LunchRecord(member_id=m.member_id)
@@ -221,7 +222,7 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             member_id=m.member_id, name=reasons.placeholder(m.member_id), headline=m.headline,
             city=" ".join(p.city.lower().split()) if p.city else None, virtual=p.virtual,
             interests=frozenset(p.interests), goals=frozenset(p.goals), offers=p.offers,
-            asks=p.asks, availability=frozenset(p.availability),
+            asks=p.asks, availability=meet.availability(m.member_id, p.availability),
             rounds_joined=len({rid for rid, _, _ in met}), connections=len({x for _, _, x in met}),
             sat_out_last=last_round is not None and record.sat_out_round == last_round))
     return profiles, matching.History(recent_pairs=recent, blocked=frozenset(blocked))
@@ -239,13 +240,15 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     taken = {mid for pair in earlier for mid in pair.member_ids}
     eligible = [m for m in participants if not m.lunch.skip_next and m.member_id not in taken]
     profiles, history = _profiles_and_history(group_id, eligible, round_id)
+    meet = lunch.meetings(group_id, eligible, now)  # which slot each pair meets in, read in which zone
     odd_rule = "sit_out" if any(len(p.member_ids) > 2 for p in earlier) else lunch_round.odd_rule
     plan = matching.plan_round(profiles, history, odd_rule=odd_rule,  # type: ignore[arg-type]
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id))
     store.lunch.put_pairs([LunchPair(
         pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
         member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
-        slot=planned.slot, created_at=now) for planned in plan.pairs])
+        slot=meet.slot(planned.member_ids, planned.slot), slot_zone=meet.zone(planned.member_ids),
+        created_at=now) for planned in plan.pairs])
     total = sum(p.score for p in earlier) + plan.total_score
     paired = len(earlier) + len(plan.pairs)
     outcome = None if paired else why_nobody_was_paired(profiles, history, lunch_round.repeat_window)

@@ -78,7 +78,10 @@ PAGES: dict[str, dict[str, Any]] = {
             "offers": "Intros to PMs",
             "asks": "A designer to hire",
             "availability": ["tue-lunch", "thu-coffee"],
+            "timezone": "America/Chicago",
         },
+        "group_zone": "Europe/Berlin",
+        "zones": ["America/Chicago", "Europe/Lisbon"],
     },
     "pairing": {
         "group_name": "Berlin Product Lunch",
