@@ -10,9 +10,11 @@ How a round is planned:
    ranked by full integer points minus the partner's estimated price (what it could score
    elsewhere), ties by a seeded jitter; a class's members share its ranking out, so equal
    scores spread over the block instead of naming the same few.
-3. The matching maximises, in this order: members who sat out last time and get paired,
-   members paired, total score. This is one maximum weight matching with integer weights
-   (a bonus per sat-out member and per paired member, each larger than everything below it).
+3. The matching maximises, in this order: the sit-outs of paired members (so whoever sat out
+   least lately sits out now), members paired, total score. This is one maximum weight
+   matching with integer weights (a bonus per sit-out of a paired member and per paired
+   member, each larger than everything below it). Between plans of equal score, members who
+   kept their recent lunches are paired before those who missed them (`_prefer_kept`).
    Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones by an
    auction on the bipartite relaxation whose result is rounded exactly, filled greedily and
    repaired by exact re-matching around whoever is left over. A big block is then matched
@@ -101,6 +103,14 @@ class Profile:
     rounds_joined: int = 0
     connections: int = 0
     sat_out_last: bool = False
+    sat_outs: int = 0  # rounds sat out among the last few (the service's window, the last included)
+    missed: int = 0  # recent pairings not kept: not confirmed and met, or reported as a no-show
+    paused: bool = False  # paused from pairing this round: neither paired nor sitting out
+
+
+def sit_out_level(profile: Profile) -> int:
+    """How strongly a member is owed a partner: the rounds they sat out lately."""
+    return max(profile.sat_outs, int(profile.sat_out_last))
 
 
 @dataclass(frozen=True)
@@ -114,10 +124,24 @@ class History:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why two members should meet, as data: `kind` names the sentence (see
+    chalicelib/reasons.py, which says it to each reader), `who` the members in the order the
+    sentence names them, `words` what it quotes."""
+
+    kind: str
+    who: tuple[str, ...]
+    words: tuple[tuple[str, str], ...] = ()
+
+    def word(self, name: str) -> str:
+        return dict(self.words).get(name, "")
+
+
+@dataclass(frozen=True)
 class PlannedPair:
     member_ids: tuple[str, ...]
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     slot: str | None
     repeat: bool = False  # some of them have met before (only without a repeat window)
     last_met_rounds_ago: int | None = None  # for a repeat: how many rounds ago, the most recent
@@ -208,11 +232,6 @@ def can_pair(a: Profile, b: Profile, forbidden: Container[frozenset[str]]) -> bo
     return frozenset((a.member_id, b.member_id)) not in forbidden
 
 
-def first_name(profile: Profile) -> str:
-    parts = profile.name.split()
-    return parts[0] if parts else profile.member_id
-
-
 def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -222,60 +241,57 @@ def pair_points(a: Profile, b: Profile) -> int:
     return _explain(a, b)[0]
 
 
-def _explain(a: Profile, b: Profile) -> tuple[int, list[str]]:
-    """Points of a pair and the reasons, one sentence per thing that scored."""
-    names = {id(a): first_name(a), id(b): first_name(b)}
+def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
+    """Points of a pair and the reasons, one per thing that scored."""
     points = 0
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     shared = a.interests & b.interests
     if shared:
         points += POINTS_PER_SHARED_INTEREST * len(shared)
         tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared, key=_natural)]
         if len(tags) > SHOWN_INTERESTS:
             tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
-        reasons.append(f"{names[id(a)]} and {names[id(b)]} are both into {_join(tags)}.")
+        reasons.append(Reason("interests", (a.member_id, b.member_id), (("topics", _join(tags)),)))
     if a.goals and b.goals:
         for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
             for first, second in ((a, b), (b, a)) if goal_x != goal_y else ((a, b),):
                 if goal_x in first.goals and goal_y in second.goals:
                     points += goal_points
-                    reasons.append(_goal_sentence(goal_x, goal_y, names[id(first)], names[id(second)]))
+                    reasons.append(Reason(f"goal:{goal_x}/{goal_y}", (first.member_id, second.member_id)))
     for asker, giver in ((a, b), (b, a)):
         if asker.asks and giver.offers:
             matched = words(asker.asks) & words(giver.offers)
             if matched:
                 points += POINTS_PER_ASK_WORD * len(matched)
-                reasons.append(
-                    f'{names[id(asker)]} asked for "{_quote(asker.asks, matched)}" and '
-                    f'{names[id(giver)]} offers "{_quote(giver.offers, matched)}".'
-                )
+                reasons.append(Reason("ask", (asker.member_id, giver.member_id),
+                                      (("ask", _quote(asker.asks, matched)),
+                                       ("offer", _quote(giver.offers, matched)))))
     for new, known in ((a, b), (b, a)):
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
-            reasons.append(f"{names[id(new)]} is new here and {names[id(known)]} knows many people in the group.")
+            reasons.append(Reason("newcomer", (new.member_id, known.member_id)))
     if not reasons:
-        reasons.append(_starter(a, b, names[id(a)], names[id(b)]))
+        reasons.append(_starter(a, b))
     return points, reasons
 
 
-def _starter(a: Profile, b: Profile, name_a: str, name_b: str) -> str:
+def _starter(a: Profile, b: Profile) -> Reason:
     """Something to talk about when nothing scored: what they wrote, or that both are new."""
     if is_newcomer(a) and is_newcomer(b):
-        return f"{name_a} and {name_b} are both new here: compare what brought you to the group."
-    for first, second, name_1, name_2 in ((a, b, name_a, name_b), (b, a, name_b, name_a)):
+        return Reason("both_new", (a.member_id, b.member_id))
+    for first, second in ((a, b), (b, a)):
         if first.headline and second.headline:
-            return (
-                f'{name_1} is "{_quote(first.headline)}" and {name_2} is "{_quote(second.headline)}": '
-                "ask each other what a good week looks like."
-            )
-    for first, name_1, name_2 in ((a, name_a, name_b), (b, name_b, name_a)):
+            return Reason("headlines", (first.member_id, second.member_id),
+                          (("first", _quote(first.headline)), ("second", _quote(second.headline))))
+    for first, second in ((a, b), (b, a)):
         if first.asks:
-            return f'{name_1} is looking for "{_quote(first.asks)}": {name_2} may know who can help.'
+            return Reason("looking_for", (first.member_id, second.member_id), (("ask", _quote(first.asks)),))
         if first.offers:
-            return f'{name_1} offers "{_quote(first.offers)}": {name_2} may know who could use it.'
+            return Reason("offering", (first.member_id, second.member_id), (("offer", _quote(first.offers)),))
         if first.headline:
-            return f'{name_2} can ask {name_1} about being "{_quote(first.headline)}".'
-    return f"{name_a} and {name_b} have not written much yet: start with what each of you is working on."
+            return Reason("ask_about", (second.member_id, first.member_id),
+                          (("headline", _quote(first.headline)),))
+    return Reason("blank", (a.member_id, b.member_id))
 
 
 def _natural(text: str) -> list[object]:
@@ -306,16 +322,6 @@ def _quote(text: str, keep: frozenset[str] = frozenset(), limit: int = 60) -> st
         if not grown:
             break
     return ("…" if start > 0 else "") + " ".join(tokens[start:stop]) + ("…" if stop < len(tokens) else "")
-
-
-def _goal_sentence(goal_x: str, goal_y: str, name_x: str, name_y: str) -> str:
-    if (goal_x, goal_y) == ("find_job", "hiring"):
-        return f"{name_y} is hiring and {name_x} is looking for a job."
-    if (goal_x, goal_y) == ("find_job", "give_intros"):
-        return f"{name_x} is looking for a job and {name_y} likes to make introductions."
-    if (goal_x, goal_y) == ("be_mentored", "mentor"):
-        return f"{name_x} would like a mentor and {name_y} offers mentoring."
-    return f"{name_x} and {name_y} both want to meet peers."
 
 
 def suggest_slot(members: Sequence[Profile]) -> str | None:
@@ -408,7 +414,7 @@ def _encode(
     for at, position in enumerate(members):
         p = people[position]
         key = (p.interests, p.goals, words(p.asks), words(p.offers), is_newcomer(p), is_well_connected(p))
-        number = classes.setdefault((*key, p.availability, p.sat_out_last), len(classes))
+        number = classes.setdefault((*key, p.availability, sit_out_level(p)), len(classes))
         if number == len(found):
             found.append(p)
         cls[at] = number
@@ -537,7 +543,7 @@ def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
 
 
 def _candidate_edges(
-    block: _Block, priority: npt.NDArray[np.bool_], price: FloatArray | None = None
+    block: _Block, priority: IntArray, price: FloatArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Undirected edges (local ids u < v, points) of the block's candidate graph.
 
@@ -584,7 +590,7 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
 
 
 def _class_candidates(
-    block: _Block, priority: npt.NDArray[np.bool_], price: FloatArray | None = None
+    block: _Block, priority: IntArray, price: FloatArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Directed candidates (member, member, points): each member's best TOP_K, by class.
 
@@ -601,7 +607,7 @@ def _class_candidates(
     sizes = np.bincount(block.cls, minlength=classes)
     order = np.argsort(block.cls, kind="stable")  # members grouped by class
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    wanted = np.where(priority[order[offsets[:-1]]], SAT_OUT_TOP_K, TOP_K)  # per member of each class
+    wanted = np.where(priority[order[offsets[:-1]]] > 0, SAT_OUT_TOP_K, TOP_K)  # per member of each class
     need = np.clip(-(-sizes * wanted // SHARE), wanted, max(1, size - 1))  # members in the class's prefix
     price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
@@ -645,8 +651,15 @@ def _class_candidates(
 # ---------------------------------------------------------------- matching
 
 
-def _weights(u: IntArray, v: IntArray, points: IntArray, priority: npt.NDArray[np.bool_], size: int) -> IntArray:
-    """Integer weights whose maximum is lexicographic: sat-out members, paired members, points."""
+def _priority(people: list[Profile], members: Sequence[int]) -> IntArray:
+    """Each member's sit-out level above the block's lowest: 0 for whoever sat out least lately."""
+    levels = np.array([sit_out_level(people[i]) for i in members], dtype=np.int64)
+    return levels - levels.min() if len(levels) else levels
+
+
+def _weights(u: IntArray, v: IntArray, points: IntArray, priority: IntArray, size: int) -> IntArray:
+    """Integer weights whose maximum is lexicographic: sit-outs of paired members, paired
+    members, points. A member's `priority` is their sit-out level (see `_priority`)."""
     top = int(points.max()) if len(points) else 0
     per_member = (top + 1) * (size // 2 + 1)  # more than all the points a matching can hold
     per_sat_out = per_member * (size + 1) + 1  # more than all the coverage and points together
@@ -654,7 +667,7 @@ def _weights(u: IntArray, v: IntArray, points: IntArray, priority: npt.NDArray[n
     return points + 2 * per_member + per_sat_out * sat_out
 
 
-def _rough_weights(points: IntArray, u: IntArray, v: IntArray, priority: npt.NDArray[np.bool_]) -> IntArray:
+def _rough_weights(points: IntArray, u: IntArray, v: IntArray, priority: IntArray) -> IntArray:
     """Weights with the same order of concerns as `_weights` but small bonuses, for the auction."""
     bonus = 2 * (int(points.max()) + 1) if len(points) else 2
     return points + bonus * (1 + priority[u].astype(np.int64) + priority[v].astype(np.int64))
@@ -918,7 +931,7 @@ def plan_round(
     """Pair the members of one programme for one round; same inputs and seed, same plan."""
     if odd_rule not in ("trio", "sit_out"):
         raise ValueError(f"unknown odd_rule {odd_rule!r}")
-    people = sorted(profiles, key=lambda p: p.member_id)
+    people = sorted((p for p in profiles if not p.paused), key=lambda p: p.member_id)
     if len({p.member_id for p in people}) != len(people):
         raise ValueError("member ids must be unique")
     random.Random(seed).shuffle(people)  # the seed breaks ties; ids make it order-independent
@@ -939,9 +952,10 @@ def plan_round(
         pairs.extend(matched)
         unpaired.extend(left)
 
+    met = history.recent_pairs if repeat_window is None else {}
+    pairs, unpaired = _prefer_kept(people, pairs, unpaired, forbidden, met)
     if odd_rule == "trio":
         pairs, unpaired = _make_trio(people, pairs, unpaired, forbidden)
-    met = history.recent_pairs if repeat_window is None else {}
     planned = [_planned(people, pair, met) for pair in pairs]
     planned.sort(key=lambda pair: pair.member_ids)
     total = sum(round(pair.score * POINTS_PER_SCORE) for pair in planned) / POINTS_PER_SCORE
@@ -970,7 +984,7 @@ def _pair_block(
     left = members
     for attempt in range(MAX_PASSES):
         block = _encode(people, left, banned, (*seed, attempt), repeated)
-        priority = np.array([people[i].sat_out_last for i in left], dtype=bool)
+        priority = _priority(people, left)
         u, v, points = _candidate_edges(block, priority)
         points = _values(block, u, v, points)
         weights = _weights(u, v, points, priority, len(left))
@@ -1017,7 +1031,7 @@ def _refine(
     realised = np.zeros(size)
     realised[now_u] = realised[now_v] = now_points / 2
     price = np.bincount(block.cls, weights=realised, minlength=classes) / np.bincount(block.cls, minlength=classes)
-    priority = np.array([people[i].sat_out_last for i in members], dtype=bool)
+    priority = _priority(people, members)
     u, v, points = _candidate_edges(block, priority, price=price.astype(np.float32))
     keys, first = np.unique(np.concatenate([u * size + v, now_u * size + now_v]), return_index=True)
     u, v, points = keys // size, keys % size, np.concatenate([points, now_points])[first]
@@ -1035,6 +1049,50 @@ def _refine(
     return [(members[x], members[y]) for x, y in pairs], [members[x] for x in range(size) if x not in paired]
 
 
+def _prefer_kept(
+    people: list[Profile],
+    pairs: list[tuple[int, ...]],
+    unpaired: list[int],
+    forbidden: Container[frozenset[str]],
+    met: Mapping[frozenset[str], int],
+) -> tuple[list[tuple[int, ...]], list[int]]:
+    """On equal score, members who kept their recent lunches are paired before those who
+    missed them: an unpaired member takes the place of a paired one with the same sit-out
+    level and more missed lunches when the pair would score the same (points, and the same
+    repeat standing), so the one who missed more sits out instead."""
+    if not unpaired or not any(people[i].missed for pair in pairs for i in pair):
+        return pairs, unpaired
+    pairs, left = list(pairs), list(unpaired)
+    tried: dict[str | None, int] = {}
+    for extra in sorted(unpaired, key=lambda i: (people[i].missed, i)):
+        me = people[extra]
+        key = block_of(me)
+        tried[key] = tried.get(key, 0) + 1
+        if key is None or tried[key] > TRIO_CANDIDATES:
+            continue  # a block with many unpaired members: its first few are enough
+        best: tuple[int, int, int] | None = None  # (missed, pair index, seat)
+        for index, pair in enumerate(pairs):
+            if len(pair) != 2:
+                continue
+            for seat in (0, 1):
+                out, stay = people[pair[seat]], people[pair[1 - seat]]
+                if block_of(out) != key or out.missed <= me.missed:
+                    continue
+                if sit_out_level(out) != sit_out_level(me) or not can_pair(me, stay, forbidden):
+                    continue
+                mine, theirs = frozenset((me.member_id, stay.member_id)), frozenset((out.member_id, stay.member_id))
+                if pair_points(me, stay) != pair_points(out, stay) or met.get(mine) != met.get(theirs):
+                    continue
+                if best is None or (out.missed, -index, -seat) > (best[0], -best[1], -best[2]):
+                    best = (out.missed, index, seat)
+        if best is not None:
+            _, index, seat = best
+            out_position, stay_position = pairs[index][seat], pairs[index][1 - seat]
+            pairs[index] = (stay_position, extra)
+            left = [out_position if i == extra else i for i in left]
+    return pairs, left
+
+
 def _make_trio(
     people: list[Profile],
     pairs: list[tuple[int, ...]],
@@ -1046,9 +1104,9 @@ def _make_trio(
     by_block: dict[str, list[int]] = {}
     for index, pair in enumerate(pairs):
         by_block.setdefault(str(block_of(people[pair[0]])), []).append(index)
-    best: dict[str, tuple[tuple[bool, int, int, int], int, int]] = {}
+    best: dict[str, tuple[tuple[int, int, int, int, int], int, int]] = {}
     seen: dict[str | None, int] = {}
-    for extra in sorted(unpaired, key=lambda i: (not people[i].sat_out_last, i)):
+    for extra in sorted(unpaired, key=lambda i: (-sit_out_level(people[i]), people[i].missed, i)):
         seen[block_of(people[extra])] = seen.get(block_of(people[extra]), 0) + 1
         if seen[block_of(people[extra])] > TRIO_CANDIDATES:
             continue  # a block with many unpaired members: its first few are enough to find a trio
@@ -1063,7 +1121,7 @@ def _make_trio(
             if (a.availability and b.availability and newcomer.availability) and suggest_slot([a, b, newcomer]) is None:
                 continue  # a trio needs one slot all three can make
             gain = pair_points(newcomer, a) + pair_points(newcomer, b)
-            rank = (newcomer.sat_out_last, gain, -extra, -index)
+            rank = (sit_out_level(newcomer), gain, -newcomer.missed, -extra, -index)
             if key not in best or rank > best[key][0]:
                 best[key] = (rank, extra, index)
     if not best:
@@ -1078,7 +1136,7 @@ def _make_trio(
 def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozenset[str], int]) -> PlannedPair:
     members = sorted((people[i] for i in pair), key=lambda p: p.member_id)
     points = 0
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     last: int | None = None
     for first in range(len(members)):
         for second in range(first + 1, len(members)):
@@ -1086,7 +1144,7 @@ def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozense
             rounds_ago = met.get(frozenset((a.member_id, b.member_id)))
             if rounds_ago is not None:
                 last = rounds_ago if last is None else min(last, rounds_ago)
-                reasons.append(_repeat_sentence(first_name(a), first_name(b), rounds_ago))
+                reasons.append(Reason("repeat", (a.member_id, b.member_id), (("rounds_ago", str(rounds_ago)),)))
             pair_points_, pair_reasons = _explain(a, b)
             points += pair_points_
             reasons.extend(reason for reason in pair_reasons if reason not in reasons)
@@ -1098,11 +1156,6 @@ def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozense
         repeat=last is not None,
         last_met_rounds_ago=last,
     )
-
-
-def _repeat_sentence(name_a: str, name_b: str, rounds_ago: int) -> str:
-    when = "last round" if rounds_ago == 1 else f"{rounds_ago} rounds ago"
-    return f"{name_a} and {name_b} met {when}; it has been a while, so catch up."
 
 
 def new_pairs_left(profiles: Sequence[Profile], history: History) -> int:

@@ -370,6 +370,14 @@ class LunchProgramIn(InModel):
             " different zones share a slot only when these instants are within 2 hours of each other."
         ),
     ] = Field(default_factory=lambda: dict(slots.DEFAULT_TIMES))
+    reconnect_after_months: Annotated[
+        int,
+        Field(
+            ge=0, le=24,
+            description="Months after a lunch that both rated 4 or 5 when each gets one email suggesting"
+            " they catch up (both say yes: they are connected again). 0 turns it off.",
+        ),
+    ] = 6
 
 
 class LunchProgram(Stored):
@@ -381,6 +389,7 @@ class LunchProgram(Stored):
     repeat_window: int | None = None
     odd_rule: Literal["trio", "sit_out"] = "trio"
     slot_times: dict[str, str] = Field(default_factory=lambda: dict(slots.DEFAULT_TIMES))
+    reconnect_after_months: int = 6
     last_round_date: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -398,6 +407,13 @@ class LunchInvitesIn(InModel):
     member_ids: (
         Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1, max_length=500)] | None
     ) = None
+
+
+class LunchRoundIn(InModel):
+    """Starting a round by hand. `again` starts one even though an organizer already started
+    one today or another round is still running (strict: only true or false)."""
+
+    again: Annotated[bool, Field(strict=True)] = False
 
 
 class LunchRound(Stored):
@@ -433,21 +449,38 @@ class LunchRound(Stored):
 
 
 class PairFeedback(Stored):
-    met: bool
+    met: bool  # the lunch happened (in a trio: with at least one partner)
     rating: int | None = None
     note: str = ""
+    no_show: list[str] = Field(default_factory=list)  # partners who didn't come
     at: datetime
 
 
+class PairReason(Stored):
+    """Why they should meet, as data (chalicelib/reasons.py says it to each reader): which
+    sentence, the member ids it names in order, and the words it quotes. Never a name, so an
+    erased member leaves none behind. Reasons stored as plain text (before reasons became
+    data) read as kind "text" with `{member_id}` placeholders."""
+
+    kind: str
+    who: list[str] = Field(default_factory=list)
+    words: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        return {"kind": "text", "words": {"text": value}} if isinstance(value, str) else value
+
+
 class LunchPair(Stored):
-    """One pair (or trio) of a round. `reasons` hold `{{member_id}}` placeholders, never names."""
+    """One pair (or trio) of a round."""
 
     pair_id: str
     round_id: str
     group_id: str
     member_ids: list[str]
     score: float = 0.0
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[PairReason] = Field(default_factory=list)
     slot: str | None = None
     slot_zone: str | None = None  # the IANA zone `slot` is read in (None: the group's)
     # "round": planned by the round; "rematch": members left alone by a decline, paired again
@@ -464,9 +497,34 @@ class LunchPair(Stored):
 
 
 class PairFeedbackIn(InModel):
+    """Met (with a rating 1-5 and a note), didn't meet, or "they didn't show" (`no_show` names
+    the partners who didn't come; in a trio the lunch may still have happened with the other)."""
+
     met: bool
     rating: Annotated[int, Field(ge=1, le=5)] | None = None
     note: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_control)] = ""
+    no_show: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=2)] = (
+        Field(default_factory=list))
+
+    @model_validator(mode="after")
+    def _rating_when_met(self) -> PairFeedbackIn:
+        if self.rating is not None and not self.met:
+            raise errors.InvalidInput("give a rating only when you met", field="rating")
+        return self
+
+
+class LunchReconnect(Stored):
+    """A suggestion to two members who both rated their lunch 4 or more to catch up: each
+    answers yes or no; with two yeses they meet again as a pair of origin "reconnect"."""
+
+    reconnect_id: str
+    group_id: str
+    member_ids: list[str]
+    pair_id: str  # the lunch they rated
+    round_id: str
+    answers: dict[str, Literal["yes", "no"]] = Field(default_factory=dict)
+    connected_pair_id: str | None = None
+    created_at: datetime
 
 
 class LunchRecord(Stored):
@@ -477,7 +535,18 @@ class LunchRecord(Stored):
     pairs: list[str] = Field(default_factory=list)  # pair ids, time-sortable
     blocked: list[str] = Field(default_factory=list)  # member ids
     sat_out_round: str | None = None
+    sat_out_rounds: list[str] = Field(default_factory=list)  # every round they sat out
+    missed_rounds: list[str] = Field(default_factory=list)  # rounds whose lunch they didn't keep
     paused_round: str | None = None
+    # Reported as a no-show: "<round_id>/<pair_id>", one per pairing whoever reported it.
+    no_shows: list[str] = Field(default_factory=list)
+    # Paused for NO_SHOW_PAUSE_ROUNDS rounds after this round (the last one done when paused),
+    # because of the no-show report in pair `benched_for`; back in by itself after.
+    benched_after: str | None = None
+    benched_for: str | None = None
+    # Reconnected with a good match: "<when, keys.to_store>/<partner_id>".
+    reconnected: list[str] = Field(default_factory=list)
+    reconnect_mailed_at: datetime | None = None  # the last reconnect suggestion (one a month)
 
 
 # ---------------------------------------------------------------- background jobs (invitations)

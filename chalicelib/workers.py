@@ -79,6 +79,12 @@ WORK: Mapping[str, Work] = {
     "lunch.round": Work(PAIRING, "chalicelib.services.pairing:run_round_work"),
     # A round done a week ago: follow-ups, then pause who ignored three pairings.
     "lunch.followups": Work(PAIRING, "chalicelib.services.followups:follow_up_work"),
+    # A programme with rounds whose good matches are due a reconnect: suggest they catch up.
+    "lunch.reconnects": Work(PAIRING, "chalicelib.services.followups:reconnect_work"),
+    # Members a decline left alone in a round: pair them among themselves, fresh intros.
+    "lunch.rematch": Work(PAIRING, "chalicelib.services.pairing:rematch_work"),
+    # A round's pairs three days on: remind whoever has not answered while a partner confirmed.
+    "lunch.nudges": Work(PAIRING, "chalicelib.services.pairs:nudge_work"),
     # Seats freed at a meetup: promote from its waitlist, in order.
     "rsvp.promote": Work(RSVP, "chalicelib.services.rsvp:promote_work"),
     # A meetup about a day away: remind everyone going.

@@ -108,7 +108,7 @@ def compose(
     html: str,
     sender_name: str,
     sender_email: str,
-    reply_to: str | None,
+    reply_to: str | Sequence[tuple[str, str]] | None,
     unsubscribe_url: str | None,
     message_id_key: str,
     attachments: Sequence[Attachment] = (),
@@ -126,8 +126,10 @@ def compose(
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address("sender", sender_name, sender_email, "From")
     msg["To"] = _address("recipient", to_name, to_email, "To")
-    if reply_to:
+    if isinstance(reply_to, str):
         msg["Reply-To"] = _address("reply_to", "", reply_to, "Reply-To")
+    elif reply_to:  # (name, address) of each person a reply should reach
+        msg["Reply-To"] = [_address("reply_to", name, address, "Reply-To") for name, address in reply_to]
     msg["Subject"] = _clean("subject", subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id(message_id_key, sender_email)

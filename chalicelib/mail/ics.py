@@ -7,6 +7,7 @@ across a DST change. No I/O: bytes out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -56,7 +57,7 @@ def _address(name: str, email: str) -> vCalAddress:
     return address
 
 
-def _check(event: CalendarEvent, method: str, attendee: tuple[str, str] | None) -> None:
+def _check(event: CalendarEvent, method: str, attendees: Sequence[tuple[str, str]]) -> None:
     for name, value in (("starts_at", event.starts_at), ("ends_at", event.ends_at)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware")
@@ -68,7 +69,7 @@ def _check(event: CalendarEvent, method: str, attendee: tuple[str, str] | None) 
         raise ValueError("sequence must not be negative")
     if method not in ("REQUEST", "PUBLISH", "CANCEL"):
         raise ValueError(f"unsupported METHOD {method!r}")
-    if method == "REQUEST" and attendee is None:
+    if method == "REQUEST" and not attendees:
         raise ValueError("METHOD:REQUEST needs the attendee it is sent to")
     if method == "REQUEST" and event.cancelled:
         raise ValueError("a cancelled meetup is sent with METHOD:CANCEL, not REQUEST")
@@ -79,15 +80,17 @@ def calendar_bytes(
     *,
     method: Method,
     attendee: tuple[str, str] | None = None,
+    attendees: Sequence[tuple[str, str]] = (),
     dtstamp: datetime,
 ) -> bytes:
-    """The .ics for one meetup.
+    """The .ics for one meetup or lunch.
 
     REQUEST: an invitation to one member (ORGANIZER + that ATTENDEE, already accepted, no
-    reply wanted). CANCEL: removes the meetup from a calendar (STATUS:CANCELLED). PUBLISH:
-    the plain download, no attendees.
+    reply wanted; a lunch lists everyone at the table in `attendees`). CANCEL: removes the
+    meetup from a calendar (STATUS:CANCELLED). PUBLISH: the plain download, no attendees.
     """
-    _check(event, method, attendee)
+    everyone = [attendee, *attendees] if attendee is not None else list(attendees)
+    _check(event, method, everyone)
     if dtstamp.tzinfo is None or dtstamp.utcoffset() is None:
         raise ValueError("dtstamp must be timezone-aware")
     zone = _zone(event.timezone)
@@ -117,8 +120,7 @@ def calendar_bytes(
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(event.organizer_name, event.organizer_email))
-    if attendee is not None and method != "PUBLISH":
-        name, email = attendee
+    for name, email in everyone if method != "PUBLISH" else ():
         member = _address(name, email)
         member.params["CUTYPE"] = "INDIVIDUAL"
         member.params["ROLE"] = "REQ-PARTICIPANT"

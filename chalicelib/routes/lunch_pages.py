@@ -1,4 +1,5 @@
-"""Member pages for lunch pairing: preferences (/lunch/{token}) and one pairing (/pairing/{token}).
+"""Member pages for lunch pairing: preferences (/lunch/{token}), one pairing (/pairing/{token}) and
+a suggestion to catch up with a good match (/reconnect/{token}).
 
 GET shows and never changes anything (mail scanners open links); POST acts.
 """
@@ -6,12 +7,10 @@ GET shows and never changes anything (mail scanners open links); POST acts.
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import ValidationError
 
 from chalicelib import deps, errors
-from chalicelib.models import PairFeedbackIn
 from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
-from chalicelib.services import lunch, pairs
+from chalicelib.services import followups, lunch, pairs
 
 bp = Blueprint(__name__)
 
@@ -38,7 +37,8 @@ def save_preferences(token: str) -> Response:
 @bp.route("/pairing/{token}", methods=["GET"])
 @page
 def show_pairing(token: str) -> Response:
-    return render("pairing", **pairs.show_pairing(token).context(deps.now()))
+    ask = dict(bp.current_request.query_params or {}).get("do")
+    return render("pairing", **pairs.show_pairing(token, ask).context(deps.now()))
 
 
 _FLASH = {"confirm": "Thanks for confirming. Enjoy the lunch!", "decline": "Thanks for telling us.",
@@ -50,21 +50,40 @@ _FLASH = {"confirm": "Thanks for confirming. Enjoy the lunch!", "decline": "Than
 def answer_pairing(token: str) -> Response:
     form = parse_form(bp.current_request)
     action = first(form, "action")
-    feedback = None
     if action == "feedback":
-        feedback = _feedback(form)
-    view = pairs.answer_pairing(token, action, feedback)
+        view = followups.give_feedback(token, _feedback(form))
+    else:
+        view = pairs.answer_pairing(token, action)
     return render("pairing", **view.context(deps.now()), flash=_FLASH.get(action), flash_kind="ok")
 
 
-def _feedback(form: dict[str, list[str]]) -> PairFeedbackIn:
+def _feedback(form: dict[str, list[str]]) -> followups.FeedbackAnswer:
+    """Met (yes, with an optional rating 1-5 and note), no, or no_show (with the positions of
+    the partners who didn't come, in a trio); a rating given with anything but yes is dropped,
+    as a radio button left checked."""
     met, rating = first(form, "met"), first(form, "rating")
-    if met not in ("yes", "no"):
+    if met not in ("yes", "no", "no_show"):
         raise errors.InvalidInput("say whether you met", field="met")
     if rating and rating not in ("1", "2", "3", "4", "5"):
         raise errors.InvalidInput("must be from 1 to 5", field="rating")
-    try:
-        return PairFeedbackIn(met=met == "yes", rating=int(rating) if rating else None,
-                              note=first(form, "note"))
-    except ValidationError as exc:
-        raise errors.InvalidInput(exc.errors()[0]["msg"], field=str(exc.errors()[0]["loc"][0])) from None
+    absent = form.get("no_show", [])
+    if any(not a.isdigit() or len(a) > 1 for a in absent):
+        raise errors.InvalidInput("must name a partner", field="no_show")
+    return followups.FeedbackAnswer(met=met, rating=int(rating) if rating and met == "yes" else None,  # type: ignore[arg-type]
+                                    note=first(form, "note"), absent=tuple(sorted({int(a) for a in absent})))
+
+
+@bp.route("/reconnect/{token}", methods=["GET"])
+@page
+def show_reconnect(token: str) -> Response:
+    ask = dict(bp.current_request.query_params or {}).get("answer")
+    return render("reconnect", **followups.show_reconnect(token, ask).context())
+
+
+@bp.route("/reconnect/{token}", methods=["POST"], content_types=FORM_TYPES)
+@page
+def answer_reconnect(token: str) -> Response:
+    answer = first(parse_form(bp.current_request), "answer")
+    view = followups.answer_reconnect(token, answer)
+    flash = "Thanks! We'll let you know." if answer == "yes" else "No problem. Nobody is told."
+    return render("reconnect", **view.context(), flash=flash, flash_kind="ok")

@@ -46,10 +46,14 @@ class Email:
     html: str
     calendar: bytes | None = None
     calendar_method: str | None = None
+    # Whom a reply reaches, as (name, address): empty for the group's organizer (Reply-To of
+    # the group), the partners for a lunch whose members all confirmed.
+    reply_to: tuple[tuple[str, str], ...] = ()
 
 
 def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar: bytes | None = None,
-          calendar_method: str | None = None, **context: Any) -> Email:
+          calendar_method: str | None = None, reply_to: Sequence[tuple[str, str]] = (),
+          **context: Any) -> Email:
     """The email of this kind for one member: templates/email/<kind> rendered with what every
     email shows (group, member, unsubscribe link), ready to queue."""
     from chalicelib.mail.render import render_email
@@ -58,14 +62,15 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
         kind, group_name=group.sender_name, member_name=member.name,
         unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id), **context)
     return Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html,
-                 calendar=calendar, calendar_method=calendar_method)
+                 calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to))
 
 
 def _mail(group: Group, member: Member, email: Email, now: datetime, job_id: str | None = None) -> Mail:
     return Mail(mail_id=keys.mail_id(email.dedupe_key), group_id=group.group_id,
                 member_id=member.member_id, kind=email.kind, dedupe_key=email.dedupe_key,
                 subject=email.subject, text=email.text, html=email.html, calendar=email.calendar,
-                calendar_method=email.calendar_method, job_id=job_id, created_at=now)
+                calendar_method=email.calendar_method, reply_to=[list(r) for r in email.reply_to] or None,
+                job_id=job_id, created_at=now)
 
 
 def record_action(group: Group, member: Member, email: Email) -> tuple[dict[str, Any], Mail]:
@@ -173,11 +178,12 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
         if wait > 0:
             time.sleep(wait)
     now = deps.now()
+    reply_to = [(n, a) for n, a in mail.reply_to] if mail.reply_to else group.reply_to
     try:
         raw = compose.compose(
             to_name=member.name, to_email=member.email, subject=mail.subject,
             text=mail.text, html=mail.html, sender_name=group.sender_name,
-            sender_email=deps.settings().sender_email, reply_to=group.reply_to,
+            sender_email=deps.settings().sender_email, reply_to=reply_to,
             unsubscribe_url=links.unsubscribe_url(mail.group_id, mail.member_id),
             message_id_key=mail.dedupe_key, calendar=mail.calendar,
             calendar_method=mail.calendar_method, date=now)

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -147,16 +147,31 @@ def start_due_rounds(now: datetime) -> int:
     return workers.send_many("lunch.round", due_rounds)
 
 
-def start_round_now(group_id: str) -> LunchRound:
-    """An organizer's round, now, through the same worker as the schedule's."""
+def start_round_now(group_id: str, *, again: bool = False) -> LunchRound:
+    """An organizer's round, now, through the same worker as the schedule's.
+
+    Unless `again`, refused (Conflict) while another round (scheduled or not) is not done, or
+    when an organizer already started one on the group's local date: a double click or a
+    retry must not send everyone a second intro. The day rule holds under races because the
+    round is written with a guard item for that date, and only one such write can win.
+    """
+    store = deps.store()
     program = lunch.get_program(group_id)
-    group = deps.store().groups.require(group_id)
+    group = store.groups.require(group_id)
     now = deps.now()
+    local = timeutil.in_zone(now, group.timezone)
+    running = None if again else store.lunch.unfinished_round(group_id)
+    if running is not None:
+        at = timeutil.in_zone(running.created_at, group.timezone)
+        raise errors.Conflict(f"A round started {at:%A} {at.day} {at:%B} at {at:%H:%M} is still running. "
+                              'Wait until it is done, or send {"again": true} to start another anyway.')
     round_id = ids.new_id("lrd", now_ms=int(now.timestamp() * 1000))
-    local_date = timeutil.in_zone(now, group.timezone).date()
-    deps.store().lunch.create_round(_new_round(program, round_id, local_date, "manual", now))
+    if not store.lunch.create_manual_round(_new_round(program, round_id, local.date(), "manual", now),
+                                           again=again):
+        raise errors.Conflict(f"A round already ran today ({local:%A} {local.day} {local:%B}). "
+                              'Send {"again": true} to run another.')
     workers.send("lunch.round", group_id=group_id, round_id=round_id)
-    return deps.store().lunch.require_round(group_id, round_id)
+    return store.lunch.require_round(group_id, round_id)
 
 
 # ---------------------------------------------------------------- the worker
@@ -192,11 +207,15 @@ def run_round(group_id: str, round_id: str) -> LunchRound | None:
 
 
 def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
+                          records: dict[str, LunchRecord] | None = None,
                           ) -> tuple[list[matching.Profile], matching.History]:
+    """The matcher's view of `members`, from every record of the group (a round) or from the
+    `records` given (a re-match reads only its own members')."""
     from chalicelib import matching
 
     store = deps.store()
-    records = store.lunch.all_records(group_id)
+    if records is None:
+        records = store.lunch.all_records(group_id)
     order = [r.round_id for r in store.lunch.all_rounds(group_id)
              if r.round_id != current_round and r.status != "started"]
     position = {rid: i for i, rid in enumerate(order)}
@@ -213,6 +232,12 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             recent[key] = min(ago, recent.get(key, ago))
         blocked.update(frozenset((member_id, other)) for other in record.blocked)
     meet = lunch.meetings(group_id, members, deps.now())  # virtual members meet in real time
+    from chalicelib.services import followups  # sit-outs, kept lunches, no-show pauses, reconnects
+
+    facts = followups.round_facts(group_id, records, current_round)
+    for key, ago in facts.met.items():
+        recent[key] = min(ago, recent.get(key, ago))
+    blocked |= facts.blocked
     profiles = []
     for m in members:
         record = records.get(m.member_id) or LunchRecord(member_id=m.member_id)
@@ -224,8 +249,22 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             interests=frozenset(p.interests), goals=frozenset(p.goals), offers=p.offers,
             asks=p.asks, availability=meet.availability(m.member_id, p.availability),
             rounds_joined=len({rid for rid, _, _ in met}), connections=len({x for _, _, x in met}),
-            sat_out_last=last_round is not None and record.sat_out_round == last_round))
+            sat_out_last=last_round is not None and record.sat_out_round == last_round,
+            sat_outs=facts.sat_outs.get(m.member_id, 0), missed=facts.missed.get(m.member_id, 0),
+            paused=m.member_id in facts.paused))
     return profiles, matching.History(recent_pairs=recent, blocked=frozenset(blocked))
+
+
+def _met_on(group_id: str, current_round: str) -> Callable[[int], date | None]:
+    """The local date of the round `ago` rounds before this one (1 = the last), as the
+    matcher's history counts them, so a repeat's reason can say when they met."""
+    order = [r for r in deps.store().lunch.all_rounds(group_id)
+             if r.round_id != current_round and r.status != "started"]
+
+    def met_on(ago: int) -> date | None:
+        return date.fromisoformat(order[-ago].local_date) if 0 < ago <= len(order) else None
+
+    return met_on
 
 
 def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
@@ -241,12 +280,13 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     eligible = [m for m in participants if not m.lunch.skip_next and m.member_id not in taken]
     profiles, history = _profiles_and_history(group_id, eligible, round_id)
     meet = lunch.meetings(group_id, eligible, now)  # which slot each pair meets in, read in which zone
+    met_on = _met_on(group_id, round_id)
     odd_rule = "sit_out" if any(len(p.member_ids) > 2 for p in earlier) else lunch_round.odd_rule
     plan = matching.plan_round(profiles, history, odd_rule=odd_rule,  # type: ignore[arg-type]
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id))
     store.lunch.put_pairs([LunchPair(
         pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
-        member_ids=list(planned.member_ids), score=planned.score, reasons=list(planned.reasons),
+        member_ids=list(planned.member_ids), score=planned.score, reasons=reasons.stored(planned.reasons, met_on),
         slot=meet.slot(planned.member_ids, planned.slot), slot_zone=meet.zone(planned.member_ids),
         created_at=now) for planned in plan.pairs])
     total = sum(p.score for p in earlier) + plan.total_score
@@ -309,6 +349,77 @@ def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
     observe.count(observe.ROUNDS_RUN)
 
 
+# ---------------------------------------------------------------- re-matches
+
+
+def rematch_work(body: dict[str, Any]) -> int:
+    """The pairing worker: re-match a round's stranded members, then clear its timer (unless
+    another decline set it again meanwhile: then the next hourly run does the rest)."""
+    from chalicelib.services import pairs
+
+    ids = pairs.timer_ids(body)
+    if ids is None:
+        return 0
+    group_id, round_id, armed_at = ids
+    made = rematch(group_id, round_id, deps.now())
+    deps.store().lunch.clear_timer(group_id, pairs.REMATCH, round_id, armed_at)
+    return len(made)
+
+
+def stranded(pairs_of_round: Sequence[LunchPair]) -> list[str]:
+    """Members a decline left alone at a table the round made, and not re-matched yet this
+    round (nobody is re-matched twice)."""
+    from chalicelib.services import pairs
+
+    rematched = {m for p in pairs_of_round if p.origin == "rematch" for m in p.member_ids}
+    alone = {m for p in pairs_of_round if p.origin == "round" for m in pairs.still_in(p)
+             if len(pairs.still_in(p)) == 1}
+    return sorted(alone - rematched)
+
+
+def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
+    """Pair the round's stranded members among themselves, under the round's hard rules and
+    scorer, and send each a fresh intro; whoever can't be paired is told so and sits out
+    first next round. Reads the round's pairs and the stranded members only (no Scan).
+    Rerunnable: re-matched members are not stranded any more, pairs have fixed ids."""
+    from chalicelib import matching
+
+    store = deps.store()
+    group = store.groups.get(group_id)
+    lunch_round = store.lunch.get_round(group_id, round_id)
+    if group is None or lunch_round is None or lunch_round.status != "done":
+        return []
+    alone = stranded(store.lunch.pairs_of_round(group_id, pair_prefix(round_id)))
+    if not alone:
+        return []
+    members = {m.member_id: m for m in store.members.get_many(group_id, alone)}
+    eligible = [members[m] for m in alone if m in members and members[m].lunch.opted_in
+                and not members[m].lunch.paused and members[m].mailable]
+    profiles, history = _profiles_and_history(group_id, eligible, round_id,
+                                              records=store.lunch.get_records(group_id, alone))
+    plan = matching.plan_round(profiles, history, odd_rule=lunch_round.odd_rule,  # type: ignore[arg-type]
+                               repeat_window=lunch_round.repeat_window, seed=seed_of(round_id + "/rematch"))
+    met_on = _met_on(group_id, round_id)
+    made = [LunchPair(pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id,
+                      group_id=group_id, member_ids=list(planned.member_ids), score=planned.score,
+                      reasons=reasons.stored(planned.reasons, met_on), slot=planned.slot,
+                      origin="rematch", created_at=now) for planned in plan.pairs]
+    store.lunch.put_pairs(made)
+    store.lunch.record_round(group_id, round_id, made)
+    paired = {m for p in made for m in p.member_ids}
+    batch = [(members[mid], _intro(group, members[mid], pair, members)) for pair in made
+             for mid in pair.member_ids]
+    for mid in alone:
+        if mid in paired or mid not in members:
+            continue
+        store.lunch.record_sat_out(group_id, mid, round_id)
+        batch.append((members[mid], outbox.email(
+            "lunch_unmatched", f"lunch_unmatched:{round_id}:{mid}", group, members[mid],
+            preferences_url=links.lunch_url(group_id, mid))))
+    outbox.queue_many(group, batch)
+    return made
+
+
 def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
     def edit(member: Member) -> Member:
         if not member.lunch.skip_next:
@@ -321,9 +432,13 @@ def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
 
 
 def _intro(group: Group, member: Member, pair: LunchPair, members: dict[str, Member]) -> outbox.Email:
-    return outbox.email("lunch_intro", f"lunch_intro:{pair.round_id}:{member.member_id}", group, member,
+    # One intro per member per round; a re-match's fresh intro is keyed by its own pair.
+    what = pair.round_id if pair.origin == "round" else pair.pair_id
+    return outbox.email("lunch_intro", f"lunch_intro:{what}:{member.member_id}", group, member,
+                        rematch=pair.origin == "rematch",
                         partners=reasons.partners(pair, member.member_id, members),
-                        reasons=reasons.in_words(pair, members), suggested_slot=pair.slot,
+                        reasons=reasons.in_words(pair, members, reader=member.member_id),
+                        suggested_slot=pair.slot,
                         pairing_url=links.pairing_url(group.group_id, pair.pair_id, member.member_id))
 
 
@@ -346,7 +461,7 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
     out["pairs"] = [{
         "pair_id": p.pair_id, "member_ids": p.member_ids,
         "names": [members[m].name if m in members else None for m in p.member_ids],
-        "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot,
+        "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot, "origin": p.origin,
         "responses": p.responses,
     } for p in pairs]
     out["sat_out"] = [{"member_id": m, "name": members[m].name if m in members else None}
@@ -364,7 +479,7 @@ def forget_member(group_id: str, member_id: str) -> None:
     store = deps.store().lunch
     record = store.get_record(group_id, member_id)
     for pair in store.get_pairs(group_id, record.pairs):
-        kept = [r for r in pair.reasons if reasons.placeholder(member_id) not in r]
+        kept = [r for r in pair.reasons if not reasons.mentions(r, member_id)]
         store.scrub_pair(group_id, pair.pair_id, member_id, kept)
         # Their partners' intro and follow-up introduced this member by name and words.
         for partner in pair.member_ids:

@@ -11,8 +11,12 @@ Access patterns (which request reads what):
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
 | lunch programme | GROUP#g | LUNCH#PROGRAM | LUNCH_PROGRAMS / g (only while enabled) | GET/PUT lunch-program; hourly due check (Query GSI1) |
 | lunch round | GROUP#g | LUNCH#ROUND#r | LUNCH_FOLLOWUPS / due_at#g#r (only from done until followed up) | round start (conditional put), round list/detail (Query PK, begins_with), follow-ups due (Query GSI1 by time) |
+| manual-round day | GROUP#g | LUNCH#MANUAL#yyyy-mm-dd (the group's local date) | — | POST lunch-rounds: one organizer round per group and day (conditional put in the round's transaction); expires_at after 2 days |
 | lunch pair | GROUP#g | LUNCH#PAIR#p (p = lpr_ + round body + hash) | — | pairing page (GetItem), a round's pairs (Query PK, begins_with LUNCH#PAIR#lpr_<round body>) |
 | lunch record | GROUP#g | LUNCH#MEMBER#m | — | one per member: partners met per round, pair ids, blocked ids, last sat-out round; matcher history (Query PK, begins_with) |
+| reconnect pair | GROUP#g | LUNCH#PAIR#p (p = lpc_ + hash: under no round's prefix) | — | a good match who both said yes to meeting again: pairing page (GetItem), stats (with every pair) |
+| reconnects due | GROUP#g | LUNCH#RECONNECTS_DUE#r | LUNCH_RECONNECTS / due_at#g#r (until done) | hourly: groups with a round whose good matches are due a reconnect (Query GSI1 by time); the group's worker: its due rounds (Query PK, begins_with) |
+| reconnect suggestion | GROUP#g | LUNCH#RECONNECT#c (c = lrc_ + hash) | — | the reconnect page and its yes/no (GetItem, guarded update); written once with both members' monthly guard (transaction) |
 | RSVP | MEETUP#t | RSVP#m | MEETUP#t#status / answered#m | RSVP page and answer (BatchGet with the meetup), organizer list by status (Query GSI1), all RSVPs of a meetup (Query PK, begins_with RSVP#) |
 | waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
@@ -226,6 +230,12 @@ def lunch_round(group_id: str, round_id: str) -> Key:
     return _k(group_pk(group_id), f"{LUNCH_ROUND_PREFIX}{round_id}")
 
 
+def lunch_manual_day(group_id: str, local_date: date) -> Key:
+    """One per group and local date on which an organizer started a round: written in that
+    round's transaction, so of two plain starts on one day only one can win."""
+    return _k(group_pk(group_id), f"LUNCH#MANUAL#{local_date.isoformat()}")
+
+
 def lunch_followup_index(group_id: str, round_id: str, due_at: datetime) -> Key:
     """Sparse: set when a round is done, removed once its follow-ups went out."""
     return {GSI1PK: LUNCH_FOLLOWUPS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{round_id}"}
@@ -244,6 +254,19 @@ def lunch_member(group_id: str, member_id: str) -> Key:
     return _k(group_pk(group_id), f"{LUNCH_MEMBER_PREFIX}{member_id}")
 
 
+# | lunch timer | GROUP#g | LUNCH#TIMER#kind#ref | LUNCH_TIMERS / due#g#kind#ref | work a round owes later: nudges 3 days on, a re-match after a decline (Query GSI1 by time) |
+LUNCH_TIMERS = "LUNCH_TIMERS"
+
+
+def lunch_timer(group_id: str, kind: str, ref: str) -> Key:
+    """One per kind of work and round: arming it twice keeps one."""
+    return _k(group_pk(group_id), f"LUNCH#TIMER#{kind}#{ref}")
+
+
+def lunch_timer_index(group_id: str, kind: str, ref: str, due_at: datetime) -> Key:
+    return {GSI1PK: LUNCH_TIMERS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{kind}#{ref}"}
+
+
 # ---- idempotency keys of organizer POSTs (expire after a day; TTL plus a read-side check)
 # | idempotency record | IDEMPOTENCY#g#sha256(key)[:32] | IDEMPOTENCY | — | a retried POST answers the first answer |
 
@@ -251,3 +274,22 @@ def lunch_member(group_id: str, member_id: str) -> Key:
 def idempotency(group_id: str, key: str) -> Key:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return _k(f"IDEMPOTENCY#{group_id}#{digest}", "IDEMPOTENCY")
+
+
+# ---- follow-ups and reconnects (see the table at the top)
+
+LUNCH_RECONNECTS = "LUNCH_RECONNECTS"
+LUNCH_RECONNECTS_DUE_PREFIX = "LUNCH#RECONNECTS_DUE#"
+
+
+def lunch_reconnects_due(group_id: str, round_id: str) -> Key:
+    return _k(group_pk(group_id), f"{LUNCH_RECONNECTS_DUE_PREFIX}{round_id}")
+
+
+def lunch_reconnects_index(group_id: str, round_id: str, due_at: datetime) -> Key:
+    """Sparse: from the round's follow-ups until its reconnect suggestions went out."""
+    return {GSI1PK: LUNCH_RECONNECTS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{round_id}"}
+
+
+def lunch_reconnect(group_id: str, reconnect_id: str) -> Key:
+    return _k(group_pk(group_id), f"LUNCH#RECONNECT#{reconnect_id}")

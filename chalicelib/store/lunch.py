@@ -7,17 +7,27 @@ and the per-member records only grow string sets (ADD of an element already ther
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from chalicelib import errors
-from chalicelib.models import LunchPair, LunchProgram, LunchRecord, LunchRound, PairFeedbackIn
+from chalicelib import errors, timeutil
+from chalicelib.models import (
+    LunchPair,
+    LunchProgram,
+    LunchReconnect,
+    LunchRecord,
+    LunchRound,
+    PairFeedbackIn,
+    PairReason,
+)
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, Item, set_remove
-from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
+from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK, TTL_ATTRIBUTE
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
+MANUAL_DAY_KEPT = timedelta(days=2)  # a day guard is only read on its own local date
 
 
 def _pair_item(pair: LunchPair) -> Item:
@@ -71,6 +81,33 @@ class LunchRepo:
         except ConditionFailed:
             return False
         return True
+
+    def create_manual_round(self, lunch_round: LunchRound, *, again: bool) -> bool:
+        """Create an organizer's round with the guard of its local date in one transaction, so
+        however many plain starts race on one day, one wins; False for the others. `again`
+        overwrites the guard instead (an extra round still counts as that day's)."""
+        guard = {**keys.lunch_manual_day(lunch_round.group_id, date.fromisoformat(lunch_round.local_date)),
+                 "type": "lunch_manual_day", "round_id": lunch_round.round_id,
+                 TTL_ATTRIBUTE: int((lunch_round.created_at + MANUAL_DAY_KEPT).timestamp())}
+        actions: list[dict[str, Any]] = [
+            {"Put": {"Item": {**keys.lunch_round(lunch_round.group_id, lunch_round.round_id),
+                              "type": "lunch_round", **lunch_round.model_dump()},
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": guard} if again else
+             {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}}]
+        # Busy cancellations are retried inside; a refusal is a condition that held against us.
+        refused = self.db.transact_each([lunch_round], lambda _: actions).refused
+        if refused and refused[0].failed[0]:
+            raise errors.AlreadyExists("a lunch round with this id exists already", field="round_id")
+        return not refused
+
+    def unfinished_round(self, group_id: str, *, recent: int = 10) -> LunchRound | None:
+        """The newest of the group's last `recent` rounds that is not done yet, or None. One
+        strongly consistent Query page, newest first: a round older than that is abandoned."""
+        page = self.db.query_page(partition=keys.group_pk(group_id), prefix=keys.LUNCH_ROUND_PREFIX,
+                                  forward=False, limit=recent, consistent=True)
+        rounds = [LunchRound.model_validate(_plain(i)) for i in page.items]
+        return next((r for r in rounds if r.status != "done"), None)
 
     def get_round(self, group_id: str, round_id: str) -> LunchRound | None:
         item = self.db.get(keys.lunch_round(group_id, round_id))
@@ -206,15 +243,88 @@ class LunchRepo:
                            values={":me": member_id, ":others": set(others)})
         return pair
 
-    def scrub_pair(self, group_id: str, pair_id: str, member_id: str, reasons: Sequence[str]) -> None:
+    def scrub_pair(self, group_id: str, pair_id: str, member_id: str, reasons: Sequence[PairReason]) -> None:
         """Erasure: drop the member's answers and the reasons that quote them."""
         try:
             self.db.update(keys.lunch_pair(group_id, pair_id),
                            "SET reasons = :reasons REMOVE responses.#m, feedback.#m",
                            condition="attribute_exists(PK)", names={"#m": member_id},
-                           values={":reasons": list(reasons)})
+                           values={":reasons": [r.model_dump() for r in reasons]})
         except ConditionFailed:
             return
+
+    def respond_once(self, group_id: str, pair_id: str, member_id: str, response: str) -> LunchPair | None:
+        """Record the answer unless it is already this one; None when nothing changed (so a
+        repeated click sends nothing twice)."""
+        try:
+            item = self.db.update(keys.lunch_pair(group_id, pair_id), "SET responses.#m = :r",
+                                  condition="attribute_exists(PK) AND contains(member_ids, :me) "
+                                            "AND (attribute_not_exists(responses.#m) OR responses.#m <> :r)",
+                                  names={"#m": member_id}, values={":me": member_id, ":r": response})
+        except ConditionFailed:
+            return None
+        return LunchPair.model_validate(_plain(item))
+
+    def mark_connected(self, group_id: str, pair_id: str, at: datetime) -> bool:
+        """Note that everyone confirmed and was connected; False when it was noted already."""
+        try:
+            self.db.update(keys.lunch_pair(group_id, pair_id), "SET connected_at = :at",
+                           condition="attribute_exists(PK) AND "
+                                     "(attribute_not_exists(connected_at) OR connected_at = :none)",
+                           values={":at": at, ":none": None})
+        except ConditionFailed:
+            return False
+        return True
+
+    def forget_meeting(self, group_id: str, round_id: str, member_id: str, others: Sequence[str]) -> None:
+        """A decline: the member and `others` did not meet in this round, so the repeat rule
+        does not count it (set DELETEs on both sides; a rerun removes nothing more)."""
+        self.db.transact_each([member_id, *others], lambda mid: [{"Update": {
+            "Key": keys.lunch_member(group_id, mid),
+            "UpdateExpression": "SET member_id = :me DELETE met :gone",
+            "ExpressionAttributeValues": {
+                ":me": mid,
+                ":gone": ({f"{round_id}/{o}" for o in others} if mid == member_id
+                          else {f"{round_id}/{member_id}"})}}}])
+
+    # ---- timers: work a round owes later (nudges, re-matches), found by the hourly run
+
+    def arm_timer(self, group_id: str, kind: str, ref: str, due_at: datetime, armed_at: datetime) -> None:
+        """Due at `due_at` (an earlier due time is kept). `armed_at` tells a worker that more
+        work arrived while it ran, so it leaves the timer for the next run."""
+        index = keys.lunch_timer_index(group_id, kind, ref, due_at)
+        due: str = timeutil.to_store(due_at)
+        item = self.db.get(keys.lunch_timer(group_id, kind, ref))
+        if item is not None and item["due_at"] <= due:
+            index, due = {GSI1PK: item[GSI1PK], GSI1SK: item[GSI1SK]}, item["due_at"]
+        self.db.put({**keys.lunch_timer(group_id, kind, ref), **index, "type": "lunch_timer",
+                     "group_id": group_id, "kind": kind, "ref": ref, "due_at": due,
+                     "armed_at": armed_at})
+
+    def timers_due(self, now: datetime) -> Iterator[Item]:
+        """Timers due by `now`: {group_id, kind, ref, due_at, armed_at} (times as stored text)."""
+        upper = keys.time_bound(now) + "~"
+        cursor: str | None = None
+        while True:
+            page = self.db.query_page(partition=keys.LUNCH_TIMERS, index=True, upper=upper,
+                                      limit=200, cursor=cursor)
+            yield from (_plain(item) for item in page.items)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def get_timer(self, group_id: str, kind: str, ref: str) -> Item | None:
+        item = self.db.get(keys.lunch_timer(group_id, kind, ref))
+        return _plain(item) if item else None
+
+    def clear_timer(self, group_id: str, kind: str, ref: str, armed_at: str) -> bool:
+        """Done with it, unless it was armed again since it was read (then it stays)."""
+        try:
+            self.db.delete(keys.lunch_timer(group_id, kind, ref), condition="armed_at = :seen",
+                           values={":seen": armed_at})
+        except ConditionFailed:
+            return False
+        return True
 
     # ---- per-member records
 
@@ -235,9 +345,10 @@ class LunchRepo:
                               update)
 
     def record_sat_out(self, group_id: str, member_id: str, round_id: str) -> None:
+        """The last round sat out, and every one (a set: sit-outs are shared out over rounds)."""
         self.db.update(keys.lunch_member(group_id, member_id),
-                       "SET member_id = :me, sat_out_round = :r",
-                       values={":me": member_id, ":r": round_id})
+                       "SET member_id = :me, sat_out_round = :r ADD sat_out_rounds :rs",
+                       values={":me": member_id, ":r": round_id, ":rs": {round_id}})
 
     def record_paused(self, group_id: str, member_id: str, round_id: str) -> None:
         self.db.update(keys.lunch_member(group_id, member_id),
@@ -248,6 +359,12 @@ class LunchRepo:
         item = self.db.get(keys.lunch_member(group_id, member_id))
         return LunchRecord.model_validate(_plain(item)) if item else LunchRecord(member_id=member_id)
 
+    def get_records(self, group_id: str, member_ids: Sequence[str]) -> dict[str, LunchRecord]:
+        """The records of these members only (BatchGetItem); a member without one gets an empty one."""
+        found = {i["member_id"]: LunchRecord.model_validate(_plain(i)) for i in
+                 self.db.get_many([keys.lunch_member(group_id, m) for m in member_ids])}
+        return {m: found.get(m) or LunchRecord(member_id=m) for m in member_ids}
+
     def all_records(self, group_id: str) -> dict[str, LunchRecord]:
         return {i["member_id"]: LunchRecord.model_validate(_plain(i)) for i in
                 self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_MEMBER_PREFIX,
@@ -255,3 +372,117 @@ class LunchRepo:
 
     def delete_record(self, group_id: str, member_id: str) -> None:
         self.db.delete(keys.lunch_member(group_id, member_id))
+
+    # ---- follow-ups, no-shows, reconnects
+
+    def record_no_show(self, group_id: str, member_id: str, round_id: str, pair_id: str) -> LunchRecord:
+        """A partner said the member didn't show up to this pairing (a set: one entry per pairing
+        however many partners say so, or how often)."""
+        item = self.db.update(keys.lunch_member(group_id, member_id),
+                              "SET member_id = :me ADD no_shows :entry",
+                              values={":me": member_id, ":entry": {f"{round_id}/{pair_id}"}})
+        return LunchRecord.model_validate(_plain(item))
+
+    def record_kept(self, group_id: str, round_id: str, kept: Sequence[tuple[str, bool]]) -> None:
+        """Per (member, kept): whether the member kept their lunch of this round; a member who
+        didn't has the round in `missed_rounds` (set ADD / DELETE: reruns change nothing)."""
+        def update(entry: tuple[str, bool]) -> list[dict[str, Any]]:
+            member_id, ok = entry
+            return [{"Update": {
+                "Key": keys.lunch_member(group_id, member_id),
+                "UpdateExpression": f"SET member_id = :me {'DELETE' if ok else 'ADD'} missed_rounds :r",
+                "ExpressionAttributeValues": {":me": member_id, ":r": {round_id}}}}]
+
+        self.db.transact_each(list(kept), update)
+
+    def bench(self, group_id: str, member_id: str, *, after_round: str, for_pair: str) -> bool:
+        """Pause the member's pairings for the rounds after `after_round`, because of the report
+        in `for_pair`; False when that report paused them already (a retry)."""
+        try:
+            self.db.update(keys.lunch_member(group_id, member_id),
+                           "SET benched_after = :after, benched_for = :pair",
+                           condition="attribute_exists(PK) AND "
+                                     "(attribute_not_exists(benched_for) OR benched_for <> :pair)",
+                           values={":after": after_round, ":pair": for_pair})
+        except ConditionFailed:
+            return False
+        return True
+
+    def reconnects_after(self, group_id: str, round_id: str, lunch_at: datetime, due_at: datetime) -> None:
+        """The round's good matches get reconnect suggestions from `due_at` (idempotent put)."""
+        self.db.put({**keys.lunch_reconnects_due(group_id, round_id),
+                     **keys.lunch_reconnects_index(group_id, round_id, due_at),
+                     "type": "lunch_reconnects_due", "group_id": group_id, "round_id": round_id,
+                     "lunch_at": lunch_at, "due_at": due_at})
+
+    def groups_with_reconnects_due(self, now: datetime) -> Iterator[str]:
+        """Groups with a round whose reconnects are due (Query GSI1 by time; each group once)."""
+        seen: set[str] = set()
+        upper = keys.time_bound(now) + "~"
+        cursor: str | None = None
+        while True:
+            page = self.db.query_page(partition=keys.LUNCH_RECONNECTS, index=True, upper=upper,
+                                      limit=200, cursor=cursor)
+            for item in page.items:
+                if item["group_id"] not in seen:
+                    seen.add(item["group_id"])
+                    yield item["group_id"]
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def reconnect_rounds(self, group_id: str) -> list[tuple[str, datetime, datetime]]:
+        """(round_id, lunch_at, due_at) of the group's rounds still owed reconnect suggestions."""
+        return [(i["round_id"], timeutil.from_store(i["lunch_at"]), timeutil.from_store(i["due_at"]))
+                for i in self.db.query_all(partition=keys.group_pk(group_id),
+                                           prefix=keys.LUNCH_RECONNECTS_DUE_PREFIX, consistent=True)]
+
+    def reconnects_done(self, group_id: str, round_id: str) -> None:
+        self.db.delete(keys.lunch_reconnects_due(group_id, round_id))
+
+    def suggest_reconnect(self, reconnect: LunchReconnect, *, month_ago: datetime) -> str:
+        """Record the suggestion and note the mail on both members' records, in one transaction:
+        "new"; "exists" when it was recorded before (a retry); "too_soon" when either member had
+        a reconnect suggestion since `month_ago` (nothing written)."""
+        group_id, now = reconnect.group_id, reconnect.created_at
+        actions: list[dict[str, Any]] = [{"Put": {
+            "Item": {**keys.lunch_reconnect(group_id, reconnect.reconnect_id), "type": "lunch_reconnect",
+                     **reconnect.model_dump()},
+            "ConditionExpression": "attribute_not_exists(PK)"}}]
+        for member_id in reconnect.member_ids:
+            actions.append({"Update": {
+                "Key": keys.lunch_member(group_id, member_id),
+                "UpdateExpression": "SET member_id = :me, reconnect_mailed_at = :now",
+                "ConditionExpression": "attribute_not_exists(reconnect_mailed_at) OR reconnect_mailed_at < :since",
+                "ExpressionAttributeValues": {":me": member_id, ":now": now, ":since": month_ago}}})
+        refused = self.db.transact_each([reconnect], lambda _: actions).refused
+        if not refused:
+            return "new"
+        return "exists" if refused[0].failed[0] else "too_soon"
+
+    def get_reconnect(self, group_id: str, reconnect_id: str) -> LunchReconnect | None:
+        item = self.db.get(keys.lunch_reconnect(group_id, reconnect_id))
+        return LunchReconnect.model_validate(_plain(item)) if item else None
+
+    def answer_reconnect(self, group_id: str, reconnect_id: str, member_id: str, answer: str) -> LunchReconnect:
+        try:
+            item = self.db.update(keys.lunch_reconnect(group_id, reconnect_id), "SET answers.#m = :a",
+                                  condition="attribute_exists(PK) AND contains(member_ids, :me)",
+                                  names={"#m": member_id}, values={":me": member_id, ":a": answer})
+        except ConditionFailed:
+            raise errors.NotFound("no such suggestion") from None
+        return LunchReconnect.model_validate(_plain(item))
+
+    def put_reconnect_pair(self, reconnect_id: str, pair: LunchPair, at: datetime) -> None:
+        """The pair two members who both said yes meet as, their yeses as confirmations, and
+        the reconnect on both records (so the next round does not pair them too); idempotent."""
+        group_id = pair.group_id
+        with contextlib.suppress(ConditionFailed):  # written by an earlier attempt
+            self.db.put({**_pair_item(pair), "responses": dict(pair.responses)},
+                        condition="attribute_not_exists(PK)")
+        for member_id in pair.member_ids:
+            others = {f"{timeutil.to_store(at)}/{o}" for o in pair.member_ids if o != member_id}
+            self.db.update(keys.lunch_member(group_id, member_id), "SET member_id = :me ADD reconnected :r",
+                           values={":me": member_id, ":r": others})
+        self.db.update(keys.lunch_reconnect(group_id, reconnect_id), "SET connected_pair_id = :p",
+                       condition="attribute_exists(PK)", values={":p": pair.pair_id})

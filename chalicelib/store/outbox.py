@@ -18,7 +18,7 @@ from chalicelib.store.schema import GSI1PK, GSI1SK
 
 MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
 MAX_ATTEMPTS = 5
-_CONTENT = "subject, #txt, html, calendar, calendar_method"  # `text` is a reserved word
+_CONTENT = "subject, #txt, html, calendar, calendar_method, reply_to"  # `text` is a reserved word
 _CONTENT_NAMES = {"#txt": "text"}
 
 
@@ -35,6 +35,7 @@ class Mail(BaseModel):
     html: str = ""
     calendar: bytes | None = None
     calendar_method: str | None = None
+    reply_to: list[list[str]] | None = None  # [name, address] pairs; None: the group's Reply-To
     status: MailStatus = "queued"
     attempts: int = 0
     job_id: str | None = None  # the invitation job that recorded it, whose counters it moves

@@ -40,7 +40,7 @@ COMMON: dict[str, Any] = {
     "member_name": "Zoë",
     "unsubscribe_url": "https://lunch.example/unsubscribe/tok",
 }
-PARTNERS = [{"name": "Ada Obi", "headline": "Head of Product at Fernweh"}]
+PARTNERS = [{"name": "Ada Obi", "headline": "Head of Product at Fernweh", "email": None}]
 REASONS = ["You both care about climate tech", "Ada is hiring, you're looking"]
 
 PAGES: dict[str, dict[str, Any]] = {
@@ -91,6 +91,12 @@ PAGES: dict[str, dict[str, Any]] = {
         "suggested_slot": "tue-lunch",
         "response": "pending",
         "blocked": False,
+        "partner_names": ["Ana"],
+        "ask": None,
+        "connected": False,
+        "proposed_time": None,
+        "waiting_for": ["Ana"],
+        "declined": [],
         "feedback_open": True,
         "feedback": {"met": True, "rating": 4, "note": "Great chat"},
     },
@@ -135,8 +141,25 @@ EMAILS: dict[str, dict[str, Any]] = {
         "partners": PARTNERS,
         "reasons": REASONS,
         "suggested_slot": "tue-lunch",
+        "rematch": False,
         "pairing_url": "https://l.ex/pairing/t",
     },
+    "lunch_connected": {
+        **COMMON,
+        "partners": [{"name": "Ana Silva", "headline": "Designer", "email": "ana@example.org"}],
+        "proposed_time": "Tuesday 10 November 2026, 12:30 CET (UTC+01:00)",
+        "slot": "tue-lunch",
+        "pairing_url": "https://l.ex/pairing/t",
+    },
+    "lunch_declined": {
+        **COMMON,
+        "who": "Ana",
+        "left_with": [],
+        "rematch": True,
+        "pairing_url": "https://l.ex/pairing/t",
+    },
+    "lunch_nudge": {**COMMON, "confirmed": ["Ana"], "pairing_url": "https://l.ex/pairing/t"},
+    "lunch_unmatched": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
     "lunch_followup": {
         **COMMON,
         "partners": PARTNERS,
