@@ -97,20 +97,23 @@ def real_time_keys(slots: Iterable[str], zone: str, around: datetime,
     """A virtual member's availability in real time: the half-hours of the UTC week within
     REACH of each slot's instant (its next occurrence after `around`, so the offsets are the
     round's, daylight saving included). Empty for no slots ("any time" stays "any time")."""
-    return _keys(tuple(sorted(set(slots))), zone, around, tuple(sorted(times.items())))
+    key = tuple(sorted(times.items()))
+    return frozenset().union(*(_slot_keys(slot, zone, around, key) for slot in slots))
 
 
-@functools.lru_cache(maxsize=4096)  # members share zones and slot sets: computed once each
-def _keys(slots: tuple[str, ...], zone: str, around: datetime,
-          times: tuple[tuple[str, str], ...]) -> frozenset[str]:
+# Members share zones and slots: each slot's instant and keys are worked out once per round.
+@functools.lru_cache(maxsize=8192)
+def _minute(slot: str, zone: str, around: datetime, times: tuple[tuple[str, str], ...]) -> int:
+    """The slot's next instant after `around` in `zone`, as its minute of the UTC week."""
+    return _minute_of_week(proposed_time(slot, zone, around, dict(times)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _slot_keys(slot: str, zone: str, around: datetime, times: tuple[tuple[str, str], ...]) -> frozenset[str]:
     reach = int(REACH.total_seconds() // 60)
-    buckets = WEEK_MINUTES // STEP_MINUTES
-    found: set[str] = set()
-    for slot in slots:
-        minute = _minute_of_week(proposed_time(slot, zone, around, dict(times)))
-        low, high = -(-(minute - reach) // STEP_MINUTES), (minute + reach) // STEP_MINUTES
-        found.update(f"{KEY_PREFIX}{bucket % buckets:03d}" for bucket in range(low, high + 1))
-    return frozenset(found)
+    minute = _minute(slot, zone, around, times)
+    low, high = -(-(minute - reach) // STEP_MINUTES), (minute + reach) // STEP_MINUTES
+    return frozenset(f"{KEY_PREFIX}{bucket % (WEEK_MINUTES // STEP_MINUTES):03d}" for bucket in range(low, high + 1))
 
 
 def _apart(first: int, second: int) -> int:
@@ -126,15 +129,22 @@ def shared_slot(schedules: Sequence[tuple[str, Collection[str]]], around: dateti
     instant is within OVERLAP of a slot of every other member who gave any. None when
     nobody gave slots or no slot of that member overlaps everyone."""
     overlap = int(OVERLAP.total_seconds() // 60)
-    minutes = [(zone, {s: _minute_of_week(proposed_time(s, zone, around, times)) for s in slots})
-               for zone, slots in schedules if slots]
+    key = tuple(sorted(times.items()))
+    minutes = [(zone, _ordered(frozenset(slots), zone, around, key)) for zone, slots in schedules if slots]
     if not minutes:
         return None
     (zone, own), others = minutes[0], minutes[1:]
-    for slot in sorted(own, key=_PREFERENCE.__getitem__):
-        if all(any(_apart(own[slot], theirs) <= overlap for theirs in other.values()) for _, other in others):
+    for slot, minute in own:
+        if all(any(_apart(minute, theirs) <= overlap for _, theirs in other) for _, other in others):
             return slot, zone
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ordered(slots: frozenset[str], zone: str, around: datetime,
+             times: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int], ...]:
+    """(slot, minute of the UTC week) for each slot, lunches first."""
+    return tuple((slot, _minute(slot, zone, around, times)) for slot in sorted(slots, key=_PREFERENCE.__getitem__))
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class Meetings:
     times: Mapping[str, str]
     around: datetime
     virtual: Mapping[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    _found: dict[tuple[str, ...], tuple[str, str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def availability(self, member_id: str, slots: Iterable[str]) -> frozenset[str]:
         """What the matcher compares: real-time keys for a virtual member, named slots else."""
@@ -155,8 +166,10 @@ class Meetings:
         return real_time_keys(named, zone, self.around, self.times)
 
     def _meeting(self, member_ids: Sequence[str]) -> tuple[str, str] | None:
-        schedules = [self.virtual[m] for m in sorted(member_ids)]
-        return shared_slot(schedules, self.around, self.times)
+        key = tuple(sorted(member_ids))
+        if key not in self._found:  # slot() and zone() of one pair ask the same question
+            self._found[key] = shared_slot([self.virtual[m] for m in key], self.around, self.times)
+        return self._found[key]
 
     def slot(self, member_ids: Sequence[str], suggested: str | None) -> str | None:
         """The slot a pair meets in: for a virtual pair see `shared_slot`; an in-person pair
