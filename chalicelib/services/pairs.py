@@ -133,7 +133,7 @@ def answer_pairing(token: str, action: str, feedback: PairFeedbackIn | None = No
         pair = store.give_feedback(claims.group_id, view.pair.pair_id, me, feedback, now)
     else:
         raise errors.InvalidInput("must be confirm, decline, block or feedback", field="action")
-    return _view(claims, store.get_pair(claims.group_id, view.pair.pair_id) if pair is None else pair)
+    return _view(claims)  # read again: connecting or declining may have changed the pair since
 
 
 # ---------------------------------------------------------------- connecting a table
