@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.models import LunchInvitesIn, LunchProgramIn
+from chalicelib.models import LunchInvitesIn, LunchProgramIn, LunchRoundIn
 from chalicelib.routes.http import (
     JSON_TYPES,
     api,
@@ -16,6 +16,7 @@ from chalicelib.routes.http import (
     parse_json,
     parse_model,
     path_id,
+    raw_body,
 )
 from chalicelib.routes.organizer import organizer
 from chalicelib.services import followups, groups, jobs, lunch, pairing
@@ -50,9 +51,10 @@ def invite(group_id: str) -> Response:
 @bp.route("/groups/{group_id}/lunch-rounds", methods=["POST"], content_types=JSON_TYPES)
 @api
 def start_round(group_id: str) -> Response:
-    gid = organizer(group_id)
-    return once(bp.current_request, gid, lambda: json_response(
-        pairing.start_round_now(gid).out(groups.get_group(gid).timezone), 202))
+    gid, request = organizer(group_id), bp.current_request
+    body = parse_model(request, LunchRoundIn) if raw_body(request).strip() else LunchRoundIn()
+    return once(request, gid, lambda: json_response(
+        pairing.start_round_now(gid, again=body.again).out(groups.get_group(gid).timezone), 202))
 
 
 @bp.route("/groups/{group_id}/lunch-rounds", methods=["GET"])
