@@ -435,6 +435,10 @@ class LunchRound(Stored):
     # After this round: how many of its members still have someone they could meet and never
     # have (when it falls, the group is running out of new pairs).
     new_pairs_left: int | None = None
+    participants: int = 0  # members planned in this round (opted in, not paused, not skipping)
+    # More than a quarter of them have nobody new left for the next round (see
+    # services.pairing: the organizer is told once, when a round first crosses that line).
+    running_dry: bool = False
     followups_sent: bool = False
     created_at: datetime
     planned_at: datetime | None = None

@@ -65,6 +65,33 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
                  calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to))
 
 
+# Organizer mail (a round that paired nobody, a programme running out of new pairs) is filed
+# under this id in the group's outbox; it goes to the group's Reply-To address, the organizer.
+ORGANIZER = "organizer"
+
+
+def organizer(group: Group) -> Member | None:
+    """The group's organizer as a recipient (None when the group gave no Reply-To address)."""
+    if not group.reply_to:
+        return None
+    return Member(member_id=ORGANIZER, group_id=group.group_id, email=group.reply_to,
+                  name=f"{group.name} organizers", created_at=group.created_at, updated_at=group.created_at)
+
+
+def to_organizer(kind: str, dedupe_key: str, group: Group, **context: Any) -> bool:
+    """Record one email to the organizer, once per dedupe key; False when the group has no
+    organizer address or it was recorded already."""
+    from chalicelib.mail.render import render_email
+
+    recipient = organizer(group)
+    if recipient is None:
+        log.info("no organizer address for organizer mail", extra={"kind": kind, "group_id": group.group_id})
+        return False
+    subject, text, html = render_email(kind, group_name=group.sender_name, member_name=recipient.name,
+                                       unsubscribe_url=None, **context)
+    return queue(group, recipient, Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html))
+
+
 def _mail(group: Group, member: Member, email: Email, now: datetime, job_id: str | None = None) -> Mail:
     return Mail(mail_id=keys.mail_id(email.dedupe_key), group_id=group.group_id,
                 member_id=member.member_id, kind=email.kind, dedupe_key=email.dedupe_key,
@@ -132,8 +159,11 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     for _, mail in claimed:
         by_group[mail.group_id].append(mail.member_id)
     for group_id, member_ids in by_group.items():
-        groups[group_id] = store.groups.get(group_id)
+        group = groups[group_id] = store.groups.get(group_id)
         members.update({(group_id, m.member_id): m for m in store.members.get_many(group_id, member_ids)})
+        lead = organizer(group) if group is not None and ORGANIZER in member_ids else None
+        if lead is not None:
+            members[(group_id, ORGANIZER)] = lead
 
     tally: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     sendable: list[tuple[int, Mail, Group, Member]] = []
@@ -184,7 +214,8 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
             to_name=member.name, to_email=member.email, subject=mail.subject,
             text=mail.text, html=mail.html, sender_name=group.sender_name,
             sender_email=deps.settings().sender_email, reply_to=reply_to,
-            unsubscribe_url=links.unsubscribe_url(mail.group_id, mail.member_id),
+            unsubscribe_url=(links.unsubscribe_url(mail.group_id, mail.member_id)
+                             if mail.member_id != ORGANIZER else None),
             message_id_key=mail.dedupe_key, calendar=mail.calendar,
             calendar_method=mail.calendar_method, date=now)
         sender.send_raw(raw, to_email=member.email, from_email=deps.settings().sender_email,

@@ -295,9 +295,20 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     # Who still has someone new to meet once this round's pairs have met.
     met_now = {frozenset(two): 0 for p in plan.pairs for two in itertools.combinations(p.member_ids, 2)}
     after = matching.History(recent_pairs={**history.recent_pairs, **met_now}, blocked=history.blocked)
+    left = matching.new_pairs_left(profiles, after)
+    people = len(taken) + len(profiles)
     return store.lunch.mark_planned(group_id, round_id, pair_count=paired, sat_out=plan.sat_out,
                                     skipped=skipped, total_score=total, at=now, outcome=outcome,
-                                    new_pairs_left=matching.new_pairs_left(profiles, after))
+                                    new_pairs_left=left, participants=people,
+                                    running_dry=running_dry(people, left))
+
+
+DRY_SHARE = 4  # a programme runs dry when more than 1/DRY_SHARE of its members have nobody new
+
+
+def running_dry(participants: int, new_pairs_left: int) -> bool:
+    """More than a quarter of the round's members would have nobody new to meet next round."""
+    return participants >= 2 and (participants - new_pairs_left) * DRY_SHARE > participants
 
 
 def why_nobody_was_paired(profiles: Sequence[matching.Profile], history: matching.History,
@@ -345,6 +356,7 @@ def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
             if member is not None:
                 batch.append((member, _intro(group, member, pair, members)))
     outbox.queue_many(group, batch)
+    _tell_organizer(group, lunch_round, paired=bool(pairs))
     store.lunch.mark_done(group_id, round_id, at=now, followup_at=now + FOLLOWUP_AFTER)
     observe.count(observe.ROUNDS_RUN)
 
@@ -420,6 +432,30 @@ def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
     return made
 
 
+def _tell_organizer(group: Group, lunch_round: LunchRound, *, paired: bool) -> None:
+    """A round that paired nobody is never silent: the organizer hears why, once per round.
+    A programme running out of new pairs is announced once, by the round that crosses the
+    line (the round before it also ran dry said it already)."""
+    day = date.fromisoformat(lunch_round.local_date)
+    round_date = f"{day:%A} {day.day} {day:%B %Y}"
+    if not paired:
+        outbox.to_organizer("round_empty", f"round_empty:{lunch_round.round_id}", group, round_date=round_date,
+                            outcome=lunch_round.outcome or "the matching found no pair",
+                            participants=lunch_round.participants)
+        return
+    if not lunch_round.running_dry:
+        return
+    done = [r for r in deps.store().lunch.all_rounds(group.group_id)
+            if r.status == "done" and r.round_id != lunch_round.round_id]
+    if done and done[-1].running_dry:
+        return
+    outbox.to_organizer("program_running_dry", f"program_running_dry:{lunch_round.round_id}", group,
+                        round_date=round_date, participants=lunch_round.participants,
+                        new_pairs_left=lunch_round.new_pairs_left or 0,
+                        no_one_new=lunch_round.participants - (lunch_round.new_pairs_left or 0),
+                        repeat_window=lunch_round.repeat_window)
+
+
 def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
     def edit(member: Member) -> Member:
         if not member.lunch.skip_next:
@@ -472,6 +508,15 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- erasure
 
 
+def mail_about(pair: LunchPair, member_id: str, partner: str) -> list[str]:
+    """The dedupe keys of every email `partner` may have had about this pair that speaks of
+    `member_id`: the intro, the address on connecting, a decline, a nudge, the follow-up."""
+    intro = pair.round_id if pair.origin == "round" else pair.pair_id
+    return [f"lunch_intro:{intro}:{partner}", f"lunch_followup:{pair.round_id}:{partner}",
+            f"lunch_connected:{pair.pair_id}:{partner}", f"lunch_declined:{pair.pair_id}:{member_id}:{partner}",
+            f"lunch_nudge:{pair.pair_id}:{partner}"]
+
+
 def forget_member(group_id: str, member_id: str) -> None:
     """Erasure: drop the member's answers and the reasons quoting their words from every pair
     they were in, the words of their partners' intros and follow-ups, and their lunch record.
@@ -481,11 +526,10 @@ def forget_member(group_id: str, member_id: str) -> None:
     for pair in store.get_pairs(group_id, record.pairs):
         kept = [r for r in pair.reasons if not reasons.mentions(r, member_id)]
         store.scrub_pair(group_id, pair.pair_id, member_id, kept)
-        # Their partners' intro and follow-up introduced this member by name and words.
+        # Their partners' mail about this pair named this member, quoted them, or gave their address.
         for partner in pair.member_ids:
             if partner != member_id:
-                outbox.scrub(group_id, partner, [f"lunch_intro:{pair.round_id}:{partner}",
-                                                 f"lunch_followup:{pair.round_id}:{partner}"])
+                outbox.scrub(group_id, partner, mail_about(pair, member_id, partner))
     store.delete_record(group_id, member_id)
 
 

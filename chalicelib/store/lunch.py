@@ -149,15 +149,18 @@ class LunchRepo:
 
     def mark_planned(self, group_id: str, round_id: str, *, pair_count: int, sat_out: Sequence[str],
                      skipped: Sequence[str], total_score: float, at: datetime,
-                     outcome: str | None = None, new_pairs_left: int | None = None) -> LunchRound:
+                     outcome: str | None = None, new_pairs_left: int | None = None,
+                     participants: int = 0, running_dry: bool = False) -> LunchRound:
         item = self.db.update(
             keys.lunch_round(group_id, round_id),
             "SET #st = :planned, pair_count = :n, sat_out = :out, skipped = :skipped, "
-            "total_score = :score, planned_at = :at, outcome = :outcome, new_pairs_left = :left",
+            "total_score = :score, planned_at = :at, outcome = :outcome, new_pairs_left = :left, "
+            "participants = :people, running_dry = :dry",
             condition="#st = :started", names={"#st": "status"},
             values={":planned": "planned", ":started": "started", ":n": pair_count,
                     ":out": list(sat_out), ":skipped": list(skipped), ":score": total_score,
-                    ":at": at, ":outcome": outcome, ":left": new_pairs_left})
+                    ":at": at, ":outcome": outcome, ":left": new_pairs_left,
+                    ":people": participants, ":dry": running_dry})
         return LunchRound.model_validate(_plain(item))
 
     def mark_done(self, group_id: str, round_id: str, *, at: datetime, followup_at: datetime) -> None:

@@ -168,6 +168,14 @@ EMAILS: dict[str, dict[str, Any]] = {
     "lunch_paused": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
 }
 MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
+# To the organizer (the group's Reply-To): no unsubscribe link, they run the group.
+ORGANIZER_EMAILS: dict[str, dict[str, Any]] = {
+    "round_empty": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026",
+                    "outcome": "everyone has met everyone they can meet", "participants": 4},
+    "program_running_dry": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026",
+                            "participants": 12, "no_one_new": 4, "new_pairs_left": 8,
+                            "repeat_window": None},
+}
 
 
 def style_of(page: str) -> str:
@@ -183,7 +191,7 @@ def test_every_page_and_email_template_is_covered() -> None:
         p.name.removesuffix(".subject.txt")
         for p in (TEMPLATES_DIR / "email").glob("*.subject.txt")
     }
-    assert emails == set(EMAILS)
+    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS)
     for name in emails:
         for suffix in (".txt", ".html"):
             assert (TEMPLATES_DIR / "email" / f"{name}{suffix}").is_file()
@@ -345,6 +353,16 @@ def test_every_email_renders_with_footer(name: str) -> None:
     assert 'href="https://lunch.example/unsubscribe/tok"' in html
     assert "Berlin Product Lunch" in text and "Berlin Product Lunch" in html
     assert "Zoë" in text and "Zoë" in html
+    assert "\n\n\n\n" not in text
+
+
+@pytest.mark.parametrize("name", sorted(ORGANIZER_EMAILS))
+def test_organizer_emails_render_without_an_unsubscribe_link(name: str) -> None:
+    subject, text, html = render_email(name, **ORGANIZER_EMAILS[name])
+    assert subject and "\n" not in subject and "{{" not in text + html and "{%" not in text + html
+    assert "unsubscribe" not in (text + html).lower() and "None" not in text + html
+    assert "You get this because you organize Berlin Product Lunch." in text
+    assert "Invite more members" in text and "Invite more members" in html
     assert "\n\n\n\n" not in text
 
 
