@@ -35,15 +35,15 @@ def first_name(member: Member | None) -> str:
 def names_at_table(member_ids: Sequence[str], members: Mapping[str, Member]) -> dict[str, str]:
     """What to call each of them in one table's sentences: first names, the full name where
     two share a first name, and a number where even the full names are the same."""
-    names = {mid: first_name(members.get(mid)) for mid in member_ids}
-    for mid in member_ids:
-        if mid in members and list(names.values()).count(names[mid]) > 1:
-            names[mid] = members[mid].name
+    firsts = {mid: first_name(members.get(mid)) for mid in member_ids}
+    names = {mid: members[mid].name if mid in members and list(firsts.values()).count(name) > 1 else name
+             for mid, name in firsts.items()}
+    full = dict(names)
     seen: dict[str, int] = {}
     for mid in member_ids:
-        if list(names.values()).count(names[mid]) > 1 and mid in members:
-            seen[names[mid]] = seen.get(names[mid], 0) + 1
-            names[mid] = f"{names[mid]} ({seen[names[mid]]})"
+        if mid in members and list(full.values()).count(full[mid]) > 1:
+            seen[full[mid]] = seen.get(full[mid], 0) + 1
+            names[mid] = f"{full[mid]} ({seen[full[mid]]})"
     return names
 
 
