@@ -41,7 +41,7 @@ def show_pairing(token: str) -> Response:
     return render("pairing", **pairs.show_pairing(token, ask).context(deps.now()))
 
 
-_FLASH = {"confirm": "Thanks for confirming. Enjoy the lunch!", "decline": "Thanks for telling us.",
+_FLASH = {"confirm": "Thanks for confirming.", "decline": "Thanks for telling us.",
           "block": "Understood: we won't pair you again.", "feedback": "Thanks for the feedback!"}
 
 

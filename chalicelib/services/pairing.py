@@ -412,9 +412,11 @@ def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
     plan = matching.plan_round(profiles, history, odd_rule=lunch_round.odd_rule,  # type: ignore[arg-type]
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id + "/rematch"))
     met_on = _met_on(group_id, round_id)
+    meet = lunch.meetings(group_id, eligible, now)
     made = [LunchPair(pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id,
                       group_id=group_id, member_ids=list(planned.member_ids), score=planned.score,
-                      reasons=reasons.stored(planned.reasons, met_on), slot=planned.slot,
+                      reasons=reasons.stored(planned.reasons, met_on),
+                      slot=meet.slot(planned.member_ids, planned.slot), slot_zone=meet.zone(planned.member_ids),
                       origin="rematch", created_at=now) for planned in plan.pairs]
     store.lunch.put_pairs(made)
     store.lunch.record_round(group_id, round_id, made)
@@ -497,7 +499,8 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
     out["pairs"] = [{
         "pair_id": p.pair_id, "member_ids": p.member_ids,
         "names": [members[m].name if m in members else None for m in p.member_ids],
-        "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot, "origin": p.origin,
+        "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot, "slot_zone": p.slot_zone,
+        "origin": p.origin, "connected": p.connected_at is not None,
         "responses": p.responses,
     } for p in pairs]
     out["sat_out"] = [{"member_id": m, "name": members[m].name if m in members else None}
