@@ -74,6 +74,24 @@ def page(func: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def refuse_cross_site(request: Request) -> None:
+    """For forms anyone on the internet can post (join, my links, public meetup pages): a POST
+    sent from another site's page is refused (403), so no site can make a visitor's browser
+    sign them up or send mail in their name. Browsers send Origin with every form POST
+    (Referer when Origin is withheld); it must be this app's own origin. A request with
+    neither comes from no web page (curl, a script) and cannot be forged cross-site."""
+    from urllib.parse import urlsplit
+
+    from chalicelib import deps
+
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent is None:
+        return
+    ours, theirs = urlsplit(deps.settings().base_url), urlsplit(sent)
+    if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
+        raise errors.Forbidden("this form can only be sent from its own page")
+
+
 def parse_form(request: Request) -> dict[str, list[str]]:
     """A urlencoded (or simple multipart) form body as name -> values."""
     body = raw_body(request)

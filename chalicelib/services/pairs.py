@@ -237,7 +237,7 @@ def decline(group: Group, pair: LunchPair, member_id: str, members: dict[str, Me
     sent = outbox.queue_many(group, batch)
     if not alone:
         connect_if_ready(group, pair, members, now)
-    elif pair.origin != "round":  # re-matched already this round: first in line next time
+    elif pair.origin == "rematch":  # re-matched already this round: first in line next time
         for mid in alone:
             store.record_sat_out(group.group_id, mid, pair.round_id)
     return sent
