@@ -12,6 +12,7 @@ RSVP_GRACE = timedelta(days=7)         # an RSVP link lives until a week after t
 UNSUBSCRIBE_LIFETIME = timedelta(days=400)
 LUNCH_LIFETIME = timedelta(days=60)
 PAIRING_LIFETIME = timedelta(days=30)
+RECONNECT_LIFETIME = timedelta(days=30)
 
 
 @functools.cache
@@ -48,6 +49,13 @@ def lunch_url(group_id: str, member_id: str) -> str:
 def pairing_url(group_id: str, pair_id: str, member_id: str) -> str:
     return _url("pairing", "pairing", group_id=group_id, member_id=member_id, resource_id=pair_id,
                 expires_at=deps.now() + PAIRING_LIFETIME)
+
+
+def reconnect_url(group_id: str, reconnect_id: str, member_id: str, answer: str | None = None) -> str:
+    """The reconnect page; `answer` ("yes"/"no") leads with that button (the POST acts)."""
+    url = _url("reconnect", "reconnect", group_id=group_id, member_id=member_id, resource_id=reconnect_id,
+               expires_at=deps.now() + RECONNECT_LIFETIME)
+    return f"{url}?answer={answer}" if answer else url
 
 
 def read(purpose: Purpose, token: str) -> Claims:

@@ -373,7 +373,7 @@ class LunchProgramIn(InModel):
     reconnect_after_months: Annotated[
         int,
         Field(
-            ge=0, le=24,
+            ge=0, le=24, strict=True,
             description="Months after a lunch that both rated 4 or 5 when each gets one email suggesting"
             " they catch up (both say yes: they are connected again). 0 turns it off.",
         ),

@@ -16,7 +16,7 @@ from typing import Final, Literal, get_args
 
 from itsdangerous import BadData, URLSafeSerializer
 
-Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe"]
+Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe", "reconnect"]
 PURPOSES: Final[tuple[Purpose, ...]] = get_args(Purpose)
 
 MIN_SECRET_LENGTH: Final = 32

@@ -1,21 +1,52 @@
-"""After the lunch: follow-ups a week after a round, pausing members who never answer, stats."""
+"""After the lunch: follow-ups a week after a round, acting on feedback (no-show pauses, who
+kept their lunch), reconnect suggestions to good matches, stats. The rules themselves are in
+chalicelib/feedback.py (pure); the follow-up email says what they do.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from chalicelib import deps, links, reasons
-from chalicelib.models import Group, LunchRecord, LunchRound, Member
-from chalicelib.services import outbox
+from pydantic import ValidationError
+
+from chalicelib import deps, errors, ids, links, reasons, timeutil
+from chalicelib.feedback import (
+    GOOD_RATING,
+    NO_SHOW_PAUSE_ROUNDS,
+    NO_SHOW_REPORTS,
+    NO_SHOW_WINDOW,
+    SIT_OUT_WINDOW,
+    add_months,
+    everyone_confirmed,
+    good_matches,
+    kept,
+    no_shows,
+    pair_met,
+    pause_trigger,
+)
+from chalicelib.models import (
+    Group,
+    LunchPair,
+    LunchReconnect,
+    LunchRecord,
+    LunchRound,
+    Member,
+    PairFeedbackIn,
+)
+from chalicelib.services import outbox, pairs
 from chalicelib.services.pairing import pair_prefix, round_of_pair
 
 log = logging.getLogger(__name__)
 
 IGNORED_ROUNDS_TO_PAUSE = 3
+RECONNECT_EVERY = timedelta(days=30)  # at most one reconnect suggestion a member in this time
+RECONNECT_RETRY = timedelta(days=1)  # a suggestion held back by that limit is tried again after
 
 
 def followups_due(now: datetime) -> list[dict[str, str]]:
@@ -37,11 +68,13 @@ def follow_up_work(body: dict[str, Any]) -> int:
 def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
     store = deps.store()
     group = store.groups.require(group_id)
-    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
-    everyone = sorted({mid for p in pairs for mid in p.member_ids})
+    round_pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    everyone = sorted({mid for p in round_pairs for mid in p.member_ids})
     members = {m.member_id: m for m in store.members.get_many(group_id, everyone)}
+    program = store.lunch.get_program(group_id)
+    months = program.reconnect_after_months if program is not None else 0
     batch = []
-    for pair in pairs:
+    for pair in round_pairs:
         for mid in pair.member_ids:
             member = members.get(mid)
             if member is None:
@@ -49,11 +82,24 @@ def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
             batch.append((member, outbox.email(
                 "lunch_followup", f"lunch_followup:{round_id}:{mid}", group, member,
                 partners=reasons.partners(pair, mid, members),
-                pairing_url=links.pairing_url(group_id, pair.pair_id, mid))))
+                pairing_url=links.pairing_url(group_id, pair.pair_id, mid), **feedback_rules(months))))
     sent = outbox.queue_many(group, batch)
+    store.lunch.record_kept(group_id, round_id, [(m, kept(p, m)) for p in round_pairs for m in p.member_ids])
     _pause_ignorers(group, round_id, [members[m] for m in everyone if m in members], now)
+    # The round's good matches are known by then: look for them `months` after the lunch.
+    lunch_round = store.lunch.get_round(group_id, round_id)
+    if lunch_round is not None:
+        store.lunch.reconnects_after(group_id, round_id, lunch_round.created_at,
+                                     add_months(lunch_round.created_at, months or 1))
     store.lunch.mark_followed_up(group_id, round_id)
     return sent
+
+
+def feedback_rules(reconnect_after_months: int) -> dict[str, Any]:
+    """What the follow-up email says feedback does: the figures the code acts on."""
+    return {"no_show_reports": NO_SHOW_REPORTS, "no_show_window": NO_SHOW_WINDOW,
+            "no_show_pause_rounds": NO_SHOW_PAUSE_ROUNDS, "sit_out_window": SIT_OUT_WINDOW,
+            "good_rating": GOOD_RATING, "reconnect_after_months": reconnect_after_months}
 
 
 def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now: datetime) -> None:
@@ -101,6 +147,239 @@ def _pause(group_id: str, member_id: str, now: datetime) -> Member:
 
 
 
+# ---------------------------------------------------------------- feedback
+
+
+@dataclass(frozen=True)
+class FeedbackAnswer:
+    """The feedback form: met "yes" (rating, note), "no", or "no_show" with `absent` the
+    positions (0-based, as the page lists them) of the partners who didn't come."""
+
+    met: Literal["yes", "no", "no_show"]
+    rating: int | None = None
+    note: str = ""
+    absent: tuple[int, ...] = ()
+
+
+def give_feedback(token: str, answer: FeedbackAnswer) -> pairs.PairingView:
+    """POST feedback on the pairing page: record it, then act on a no-show report (see the
+    module docstring). The same answer twice does nothing more."""
+    view = pairs.show_pairing(token)
+    me = view.member.member_id
+    partners = [m for m in view.pair.member_ids if m != me]
+    if answer.met == "no_show":
+        if not answer.absent and len(partners) == 1:
+            answer = FeedbackAnswer("no_show", None, answer.note, (0,))
+        if not answer.absent or any(not 0 <= i < len(partners) for i in answer.absent):
+            raise errors.InvalidInput("say which partner didn't come", field="no_show")
+    absent = sorted({partners[i] for i in answer.absent}) if answer.met == "no_show" else []
+    # In a trio the lunch may have happened with the partner who came.
+    met = answer.met == "yes" or (answer.met == "no_show" and len(absent) < len(partners))
+    try:
+        feedback = PairFeedbackIn(met=met, rating=answer.rating if met else None, note=answer.note,
+                                  no_show=absent)
+    except ValidationError as exc:
+        raise errors.InvalidInput(exc.errors()[0]["msg"], field=str(exc.errors()[0]["loc"][0])) from None
+    view = pairs.answer_pairing(token, "feedback", feedback)
+    if view.pair.origin != "reconnect":
+        # Who kept this lunch may change with what was said: the next rounds read it.
+        deps.store().lunch.record_kept(view.group.group_id, view.pair.round_id,
+                                       [(m, kept(view.pair, m)) for m in view.pair.member_ids])
+        if absent:
+            report_no_shows(view.group, view.pair, absent, deps.now())
+    return view
+
+
+def report_no_shows(group: Group, pair: LunchPair, absent: Sequence[str], now: datetime) -> list[str]:
+    """Note each absent member's no-show on their record; pause whoever now has NO_SHOW_REPORTS
+    reported pairings within NO_SHOW_WINDOW rounds (counting only reports after the one that
+    paused them last), with one email. Answers who was paused now."""
+    store = deps.store()
+    done = [r.round_id for r in store.lunch.all_rounds(group.group_id) if r.status == "done"]
+    position = {rid: i for i, rid in enumerate(done)}
+    paused = []
+    for member_id in absent:
+        record = store.lunch.record_no_show(group.group_id, member_id, pair.round_id, pair.pair_id)
+        trigger = pause_trigger(record, position)
+        if trigger is None or not done:
+            continue
+        if not store.lunch.bench(group.group_id, member_id, after_round=done[-1], for_pair=trigger):
+            continue
+        paused.append(member_id)
+        member = store.members.get(group.group_id, member_id)
+        if member is not None and member.lunch.opted_in:
+            outbox.queue(group, member, outbox.email(
+                "lunch_no_show_paused", f"lunch_no_show_paused:{member_id}:{trigger}", group, member,
+                rounds=NO_SHOW_PAUSE_ROUNDS, reports=NO_SHOW_REPORTS, window=NO_SHOW_WINDOW,
+                preferences_url=links.lunch_url(group.group_id, member_id)))
+    return paused
+
+
+# ---------------------------------------------------------------- reconnects
+
+
+def reconnects_due(now: datetime) -> list[dict[str, str]]:
+    """Hourly: the groups with a round whose good matches are due a reconnect, as ids."""
+    return [{"group_id": g} for g in deps.store().lunch.groups_with_reconnects_due(now)]
+
+
+def reconnect_work(body: dict[str, Any]) -> int:
+    """The pairing worker: one programme's due reconnect suggestions."""
+    group_id = body.get("group_id")
+    if not isinstance(group_id, str):
+        log.error("reconnect message without a group id dropped")
+        return 0
+    return scan_reconnects(group_id, deps.now())
+
+
+def scan_reconnects(group_id: str, now: datetime) -> int:
+    """Suggest a catch-up to the good matches of each round `reconnect_after_months` old
+    (reads that programme's due rounds and their pairs only). Idempotent: a suggestion is
+    recorded once, its emails by dedupe key, and the round is then done. Answers emails sent."""
+    store = deps.store()
+    group = store.groups.get(group_id)
+    program = store.lunch.get_program(group_id)
+    months = program.reconnect_after_months if program is not None and group is not None else 0
+    sent = 0
+    for round_id, lunch_at, due_at in store.lunch.reconnect_rounds(group_id):
+        if months == 0 or group is None:
+            store.lunch.reconnects_done(group_id, round_id)  # turned off: these lunches get none
+            continue
+        due = add_months(lunch_at, months)
+        if due > now:  # the setting moved since the follow-ups: wait for the new date
+            if due != due_at:
+                store.lunch.reconnects_after(group_id, round_id, lunch_at, due)
+            continue
+        new, held = _suggest(group, round_id, now)
+        sent += new
+        if held:
+            store.lunch.reconnects_after(group_id, round_id, lunch_at, now + RECONNECT_RETRY)
+        else:
+            store.lunch.reconnects_done(group_id, round_id)
+    return sent
+
+
+def reconnect_id(pair_id: str, member_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256(f"{pair_id}:{','.join(sorted(member_ids))}".encode()).digest()
+    return "lrc_" + ids.b32(int.from_bytes(digest[:16], "big") >> 48, 16)
+
+
+def _suggest(group: Group, round_id: str, now: datetime) -> tuple[int, bool]:
+    """Emails recorded now, and whether some were held back (a member had one this month)."""
+    store = deps.store()
+    matches = [(pair, two) for pair in store.lunch.pairs_of_round(group.group_id, pair_prefix(round_id))
+               for two in good_matches(pair)]
+    wanted = sorted({m for _, two in matches for m in two})
+    members = {m.member_id: m for m in store.members.get_many(group.group_id, wanted)}
+    batch: list[tuple[Member, outbox.Email]] = []
+    held = False
+    for pair, two in matches:
+        people = [members.get(m) for m in two]
+        if any(p is None or not p.mailable or not p.lunch.opted_in for p in people):
+            continue  # left, unsubscribed or no longer lunching: no suggestion
+        if any(other in store.lunch.get_record(group.group_id, mid).blocked
+               for mid, other in (two, two[::-1])):
+            continue
+        suggestion = LunchReconnect(reconnect_id=reconnect_id(pair.pair_id, two), group_id=group.group_id,
+                                    member_ids=list(two), pair_id=pair.pair_id, round_id=pair.round_id,
+                                    created_at=now)
+        outcome = store.lunch.suggest_reconnect(suggestion, month_ago=now - RECONNECT_EVERY)
+        if outcome == "too_soon":
+            held = True
+            continue
+        for me, other in ((people[0], people[1]), (people[1], people[0])):
+            assert me is not None and other is not None
+            batch.append((me, _reconnect_email(group, suggestion, me, other, pair)))
+    return outbox.queue_many(group, batch), held
+
+
+def _reconnect_email(group: Group, suggestion: LunchReconnect, member: Member, other: Member,
+                     pair: LunchPair) -> outbox.Email:
+    rid, mid = suggestion.reconnect_id, member.member_id
+    return outbox.email(
+        "lunch_reconnect", f"lunch_reconnect:{rid}:{mid}", group, member,
+        partner={"name": other.name, "headline": other.headline},
+        lunch_month=timeutil.in_zone(pair.created_at, group.timezone).strftime("%B %Y"),
+        yes_url=links.reconnect_url(group.group_id, rid, mid, "yes"),
+        no_url=links.reconnect_url(group.group_id, rid, mid, "no"))
+
+
+@dataclass(frozen=True)
+class ReconnectView:
+    group: Group
+    member: Member
+    suggestion: LunchReconnect
+    partner: Member | None
+    ask: str | None = None
+
+    def context(self) -> dict[str, Any]:
+        answers = self.suggestion.answers
+        me = self.member.member_id
+        partner_id = next(m for m in self.suggestion.member_ids if m != me)
+        return {"group_name": self.group.sender_name, "member_name": self.member.name,
+                "partner": {"name": self.partner.name if self.partner else "A former member",
+                            "headline": self.partner.headline if self.partner else ""},
+                "answer": answers.get(me), "connected": self.suggestion.connected_pair_id is not None,
+                "waiting": answers.get(me) == "yes" and answers.get(partner_id) != "yes",
+                "ask": self.ask if self.ask in ("yes", "no") and answers.get(me) is None else None}
+
+
+def _reconnect_view(token: str, ask: str | None = None) -> ReconnectView:
+    claims = links.read("reconnect", token)
+    store = deps.store()
+    group = store.groups.get(claims.group_id)
+    suggestion = store.lunch.get_reconnect(claims.group_id, claims.resource_id) if group else None
+    if group is None or suggestion is None or claims.member_id not in suggestion.member_ids:
+        raise errors.NotFound("no such suggestion")
+    members = {m.member_id: m for m in store.members.get_many(group.group_id, suggestion.member_ids)}
+    if claims.member_id not in members:
+        raise errors.NotFound("no such member")
+    partner = next(m for m in suggestion.member_ids if m != claims.member_id)
+    return ReconnectView(group, members[claims.member_id], suggestion, members.get(partner), ask)
+
+
+def show_reconnect(token: str, ask: str | None = None) -> ReconnectView:
+    """GET: the suggestion, leading with the answer the email button asked; changes nothing."""
+    return _reconnect_view(token, ask)
+
+
+def answer_reconnect(token: str, answer: str) -> ReconnectView:
+    """POST yes or no. With two yeses the two are connected (`pairs.connect`: each gets the
+    other's address once) as a pair of origin "reconnect". Answers are final once connected."""
+    if answer not in ("yes", "no"):
+        raise errors.InvalidInput("must be yes or no", field="answer")
+    view = _reconnect_view(token)
+    store, now = deps.store(), deps.now()
+    suggestion = view.suggestion
+    if suggestion.connected_pair_id is None and suggestion.answers.get(view.member.member_id) != answer:
+        suggestion = store.lunch.answer_reconnect(view.group.group_id, suggestion.reconnect_id,
+                                                  view.member.member_id, answer)
+    if all(suggestion.answers.get(m) == "yes" for m in suggestion.member_ids):
+        suggestion = _connect(view.group, suggestion, now)
+    return ReconnectView(view.group, view.member, suggestion, view.partner)
+
+
+def _connect(group: Group, suggestion: LunchReconnect, now: datetime) -> LunchReconnect:
+    """Both said yes: the reconnect pair (once), then `pairs.connect` (once per member)."""
+    store = deps.store()
+    pair_id = "lpc_" + suggestion.reconnect_id.removeprefix("lrc_")
+    pair = store.lunch.get_pair(group.group_id, pair_id)
+    if pair is None or suggestion.connected_pair_id is None:
+        source = store.lunch.get_pair(group.group_id, suggestion.pair_id)
+        store.lunch.put_reconnect_pair(suggestion.reconnect_id, LunchPair(
+            pair_id=pair_id, round_id=suggestion.round_id, group_id=group.group_id,
+            member_ids=list(suggestion.member_ids), slot=source.slot if source else None,
+            slot_zone=source.slot_zone if source else None, origin="reconnect",
+            responses=dict.fromkeys(suggestion.member_ids, "confirmed"), created_at=now), now)
+        pair = store.lunch.get_pair(group.group_id, pair_id)
+        suggestion = suggestion.model_copy(update={"connected_pair_id": pair_id})
+    assert pair is not None
+    if pair.connected_at is None:
+        members = {m.member_id: m for m in store.members.get_many(group.group_id, pair.member_ids)}
+        pairs.connect(group, pair, members, now)
+    return suggestion
+
+
 # ---------------------------------------------------------------- stats
 
 
@@ -127,16 +406,22 @@ def repeat_pairs(rounds: Sequence[LunchRound], records: Iterable[LunchRecord]) -
 
 
 def stats(group_id: str) -> dict[str, Any]:
-    """Members, opt-ins, rounds, pairs, confirmed and met rates, average rating, repeat pairs."""
+    """Members, opt-ins, rounds; over the rounds' pairings (origin round or rematch): pairs,
+    intros, confirmed, connected, declined and met rates, re-matched members, no-shows,
+    ratings, good matches; reconnects made; repeat pairs. Each figure is defined in README."""
     store = deps.store()
     store.groups.require(group_id)
     all_members = list(store.members.all(group_id))
     rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
-    pairs = list(store.lunch.all_pairs(group_id))
-    intros = sum(len(p.member_ids) for p in pairs)
-    confirmed = sum(1 for p in pairs for v in p.responses.values() if v == "confirmed")
-    met = sum(1 for p in pairs if any(f.met for f in p.feedback.values()))
-    ratings = [f.rating for p in pairs for f in p.feedback.values() if f.rating is not None]
+    every = list(store.lunch.all_pairs(group_id))
+    pairs_ = [p for p in every if p.origin != "reconnect"]
+    intros = sum(len(p.member_ids) for p in pairs_)
+    confirmed = sum(1 for p in pairs_ for v in p.responses.values() if v == "confirmed")
+    ratings = [f.rating for p in pairs_ for f in p.feedback.values() if f.rating is not None]
+
+    def rate(count: int) -> float | None:
+        return round(count / len(pairs_), 4) if pairs_ else None
+
     return {
         "members": len(all_members),
         "opted_in": sum(1 for m in all_members if m.lunch.opted_in),
@@ -144,15 +429,19 @@ def stats(group_id: str) -> dict[str, Any]:
                                    and m.lunch.opted_in and not m.lunch.paused),
         "paused": sum(1 for m in all_members if m.lunch.paused),
         "rounds": len(rounds),
-        "pairs": len(pairs),
+        "pairs": len(pairs_),
         "intros": intros,
         "confirmed_rate": round(confirmed / intros, 4) if intros else None,
-        "met_rate": round(met / len(pairs), 4) if pairs else None,
+        "connected_rate": rate(sum(1 for p in pairs_ if everyone_confirmed(p))),
+        "declined_rate": rate(sum(1 for p in pairs_ if "declined" in p.responses.values())),
+        "met_rate": rate(sum(1 for p in pairs_ if pair_met(p))),
+        "rematched": sum(len(p.member_ids) for p in pairs_ if p.origin == "rematch"),
+        "no_shows": sum(len(no_shows(p)) for p in pairs_),
         "average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
         "ratings": len(ratings),
+        "good_matches": sum(len(good_matches(p)) for p in pairs_),
+        "reconnects": sum(1 for p in every if p.origin == "reconnect"),
         "repeat_pairs": repeat_pairs(rounds, store.lunch.all_records(group_id).values()),
         # As of the last round: members who still have someone new to meet.
         "new_pairs_left": rounds[-1].new_pairs_left if rounds else None,
     }
-
-

@@ -232,9 +232,9 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             recent[key] = min(ago, recent.get(key, ago))
         blocked.update(frozenset((member_id, other)) for other in record.blocked)
     meet = lunch.meetings(group_id, members, deps.now())  # virtual members meet in real time
-    from chalicelib.services import followups  # sit-outs, kept lunches, no-show pauses, reconnects
+    from chalicelib import feedback  # sit-outs, kept lunches, no-show pauses, reconnects
 
-    facts = followups.round_facts(group_id, records, current_round)
+    facts = feedback.round_facts(records, store.lunch.all_rounds(group_id), current_round)
     for key, ago in facts.met.items():
         recent[key] = min(ago, recent.get(key, ago))
     blocked |= facts.blocked

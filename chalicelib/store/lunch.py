@@ -487,5 +487,6 @@ class LunchRepo:
             others = {f"{timeutil.to_store(at)}/{o}" for o in pair.member_ids if o != member_id}
             self.db.update(keys.lunch_member(group_id, member_id), "SET member_id = :me ADD reconnected :r",
                            values={":me": member_id, ":r": others})
-        self.db.update(keys.lunch_reconnect(group_id, reconnect_id), "SET connected_pair_id = :p",
-                       condition="attribute_exists(PK)", values={":p": pair.pair_id})
+        with contextlib.suppress(ConditionFailed):  # a suggestion erased meanwhile stays gone
+            self.db.update(keys.lunch_reconnect(group_id, reconnect_id), "SET connected_pair_id = :p",
+                           condition="attribute_exists(PK)", values={":p": pair.pair_id})

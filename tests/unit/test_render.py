@@ -83,6 +83,15 @@ PAGES: dict[str, dict[str, Any]] = {
         "group_zone": "Europe/Berlin",
         "zones": ["America/Chicago", "Europe/Lisbon"],
     },
+    "reconnect": {
+        "group_name": "Berlin Product Lunch",
+        "member_name": "Zoë",
+        "partner": {"name": "Ada Obi", "headline": "Head of Product at Fernweh"},
+        "answer": None,
+        "ask": "yes",
+        "connected": False,
+        "waiting": False,
+    },
     "pairing": {
         "group_name": "Berlin Product Lunch",
         "member_name": "Zoë",
@@ -164,8 +173,15 @@ EMAILS: dict[str, dict[str, Any]] = {
         **COMMON,
         "partners": PARTNERS,
         "pairing_url": "https://l.ex/pairing/t",
+        "no_show_reports": 2, "no_show_window": 6, "no_show_pause_rounds": 2, "sit_out_window": 10,
+        "good_rating": 4, "reconnect_after_months": 6,
     },
     "lunch_paused": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
+    "lunch_no_show_paused": {**COMMON, "rounds": 2, "reports": 2, "window": 6,
+                             "preferences_url": "https://l.ex/lunch/t"},
+    "lunch_reconnect": {**COMMON, "partner": {"name": "Ada Obi", "headline": "Head of Product"},
+                        "lunch_month": "May 2026", "yes_url": "https://l.ex/reconnect/t?answer=yes",
+                        "no_url": "https://l.ex/reconnect/t?answer=no"},
 }
 MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
 # To the organizer (the group's Reply-To): no unsubscribe link, they run the group.
