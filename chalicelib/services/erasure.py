@@ -7,7 +7,7 @@ imports lunch, which (through invitations) needed members.
 from __future__ import annotations
 
 from chalicelib import deps, errors
-from chalicelib.services import members, outbox, pairing
+from chalicelib.services import followups, members, outbox, pairing
 
 
 def erase_member(group_id: str, member_id: str) -> None:
@@ -15,6 +15,7 @@ def erase_member(group_id: str, member_id: str) -> None:
     reasons quoting them, the mail recorded for them, then the member item and email guard.
     RSVPs and pairs keep only the bare member id: an anonymous stub once the member is gone."""
     members.get_member(group_id, member_id)  # 404 before touching anything
+    followups.forget_member(group_id, member_id)  # reads the lunch record pairing then deletes
     pairing.forget_member(group_id, member_id)
     outbox.erase_member(group_id, member_id)
     if deps.store().members.delete(group_id, member_id) is None:

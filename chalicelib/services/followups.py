@@ -380,6 +380,25 @@ def _connect(group: Group, suggestion: LunchReconnect, now: datetime) -> LunchRe
     return suggestion
 
 
+def forget_member(group_id: str, member_id: str) -> None:
+    """Erasure (before the record goes): the words of the reconnect mail their partners got
+    about them, and the reconnect pairs' answers; suggestions and pairs keep bare ids only."""
+    store = deps.store()
+    record = store.lunch.get_record(group_id, member_id)
+    for pair in store.lunch.get_pairs(group_id, record.pairs):
+        for partner in pair.member_ids:
+            if partner == member_id:
+                continue
+            suggestion = store.lunch.get_reconnect(group_id, reconnect_id(pair.pair_id, [member_id, partner]))
+            if suggestion is None:
+                continue
+            mail = [f"lunch_reconnect:{suggestion.reconnect_id}:{partner}"]
+            if suggestion.connected_pair_id:
+                store.lunch.scrub_pair(group_id, suggestion.connected_pair_id, member_id, [])
+                mail.append(f"lunch_connected:{suggestion.connected_pair_id}:{partner}")
+            outbox.scrub(group_id, partner, mail)
+
+
 # ---------------------------------------------------------------- stats
 
 

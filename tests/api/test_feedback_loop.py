@@ -176,7 +176,7 @@ def test_whoever_confirmed_and_met_is_paired_before_whoever_did_not(
 
 
 def test_six_months_after_a_five_star_lunch_both_are_asked_once_and_two_yeses_connect_them(
-        client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
+        client: Any, org: Any, outbox_dir: Path, clock: Any, moto_table: str) -> None:
     ids = lisbon(org, 2)
     first = run_round(org)
     (pair,) = first["pairs"]
@@ -234,6 +234,15 @@ def test_six_months_after_a_five_star_lunch_both_are_asked_once_and_two_yeses_co
     assert [set(p["member_ids"]) for p in third["pairs"]] == [{ana, ben}]
     stats = org.get("stats").data
     assert (stats["reconnects"], stats["good_matches"]) == (1, 1)
+
+    # Erasing Ana leaves nothing of her, the reconnect mail Ben got about her included.
+    from tests.api.test_privacy import findings, raw_scan
+
+    a = ids.index(ana)
+    secrets = {"email": f"person{a}@example.com", "name": f"Person{a} Test", "headline": f"Role {a}"}
+    assert findings(raw_scan(moto_table), secrets)  # the scan looks where her data is
+    assert org.delete(f"members/{ana}").status_code == 204
+    assert findings(raw_scan(moto_table), secrets) == []
 
 
 def test_one_reconnect_email_a_member_a_month(client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
