@@ -7,6 +7,7 @@ the HTTP functions' cold start should not pay for clients they do not use.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,25 +82,67 @@ def sqs_client() -> Any:
 
 
 @functools.cache
-def signing_secret() -> str:
-    """The link-signing secret: from SIGNING_SECRET, a local file, or Secrets Manager."""
+def signing_secrets() -> tuple[str, ...]:
+    """The link-signing secrets, newest first: links are signed with the first and accepted
+    with any (rotation, docs/DEPLOY.md). From SIGNING_SECRET (comma-separated), a local file
+    (one a line) or Secrets Manager (one string, or a JSON list of strings)."""
     s = settings()
     if s.signing_secret:
-        secret = s.signing_secret
+        source = "SIGNING_SECRET"
+        found = parse_secrets(s.signing_secret, source, separator=",")
     elif s.signing_secret_file:
         path = Path(s.signing_secret_file)
         if not path.exists():
             raise RuntimeError(f"signing secret file {path} is missing: run `make run` to create it")
-        secret = path.read_text().strip()
+        source = f"signing secret file {path}"
+        found = parse_secrets(path.read_text(), source, separator="\n")
     elif s.signing_secret_arn:
         import boto3
 
         client = boto3.client("secretsmanager", region_name=s.region, config=_boto_config())
-        secret = client.get_secret_value(SecretId=s.signing_secret_arn)["SecretString"]
+        source = "the secret SIGNING_SECRET_ARN names"
+        found = parse_secrets(client.get_secret_value(SecretId=s.signing_secret_arn)["SecretString"],
+                              source, separator=None)
     else:
         raise RuntimeError("no signing secret: set SIGNING_SECRET, SIGNING_SECRET_FILE or SIGNING_SECRET_ARN")
-    check_secret(secret)
-    return secret
+    for number, secret in enumerate(found, 1):
+        try:
+            check_secret(secret)
+        except RuntimeError as exc:  # which one, never what it is
+            raise RuntimeError(f"{source}, secret {number} of {len(found)}: {exc}") from None
+    return found
+
+
+def signing_secret() -> str:
+    """The newest link-signing secret: what new links (and store cursors) are signed with."""
+    return signing_secrets()[0]
+
+
+def parse_secrets(text: str, source: str, *, separator: str | None) -> tuple[str, ...]:
+    """Secrets, newest first, from one of the three sources. `separator` None: Secrets
+    Manager, whose string is one secret or a JSON list of them."""
+    if separator is None:
+        stripped = text.strip()
+        if stripped.startswith("{"):
+            raise RuntimeError(f"{source} is a JSON object: give one secret or a JSON list of strings")
+        if stripped.startswith("["):
+            try:
+                listed = json.loads(stripped)
+            except ValueError:
+                raise RuntimeError(f"{source} starts with '[' but is not a JSON list of strings") from None
+            if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+                raise RuntimeError(f"{source} must be one secret or a JSON list of strings, newest first")
+            parts = [x.strip() for x in listed]
+        else:
+            parts = [stripped]
+    else:
+        parts = [x.strip() for x in text.split(separator)]
+    found = tuple(x for x in parts if x)
+    if not found:
+        raise RuntimeError(f"{source} holds no signing secret")
+    if len(set(found)) != len(found):
+        raise RuntimeError(f"{source} lists a signing secret twice")
+    return found
 
 
 _KNOWN_DEFAULTS = {"secret", "changeme", "change-me", "default", "development", "dev", "test"}
@@ -120,7 +163,7 @@ def store() -> Store:
 
 def reset() -> None:
     """Forget every cached client and setting (tests, and a new stage in one process)."""
-    for getter in (settings, dynamodb_client, ses_client, ses_quota_client, sqs_client, signing_secret,
+    for getter in (settings, dynamodb_client, ses_client, ses_quota_client, sqs_client, signing_secrets,
                    store):
         getter.cache_clear()
     from chalicelib.mail import sender

@@ -16,12 +16,13 @@ RECONNECT_LIFETIME = timedelta(days=30)
 
 
 @functools.cache
-def _signer(secret: str) -> Signer:
-    return Signer(secret)
+def _signer(secrets: tuple[str, ...]) -> Signer:
+    return Signer(secrets)
 
 
 def signer() -> Signer:
-    return _signer(deps.signing_secret())
+    """Signs with the newest secret, reads links signed with any configured one (rotation)."""
+    return _signer(deps.signing_secrets())
 
 
 def _url(path: str, purpose: Purpose, *, group_id: str, member_id: str, resource_id: str,

@@ -9,10 +9,11 @@ passed in by the caller, never read here.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -97,24 +98,49 @@ def _require_aware(value: datetime, name: str) -> None:
 
 
 class Signer:
-    """Makes and reads member-link tokens with one secret."""
+    """Makes and reads member-link tokens. Secrets rotate: given several, newest first, it
+    signs with the newest and accepts a token signed with any of them (docs/DEPLOY.md)."""
 
-    def __init__(self, secret: str) -> None:
-        _check_secret(secret)
-        self._serializers = {
-            purpose: URLSafeSerializer(
-                secret,
-                salt=f"powerlunch.{purpose}",
-                signer_kwargs={"digest_method": sha256},
-            )
-            for purpose in PURPOSES
-        }
+    def __init__(self, secret: str | Sequence[str]) -> None:
+        secrets = [secret] if isinstance(secret, str) else list(secret)
+        if not secrets:
+            raise ValueError("no signing secret")
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("a signing secret is listed twice")
+        for each in secrets:
+            _check_secret(each)
+        # One serializer set per secret, so a token is re-spelt (below) with the secret that
+        # signed it: itsdangerous's own key list would re-sign with the newest and refuse it.
+        self._by_secret = [
+            {
+                purpose: URLSafeSerializer(
+                    each,
+                    salt=f"powerlunch.{purpose}",
+                    signer_kwargs={"digest_method": sha256},
+                )
+                for purpose in PURPOSES
+            }
+            for each in secrets
+        ]
+        self._serializers = self._by_secret[0]
 
     def _serializer(self, purpose: str) -> URLSafeSerializer:
         try:
             return self._serializers[purpose]  # type: ignore[index]
         except KeyError:
             raise ValueError(f"unknown token purpose {purpose!r}") from None
+
+    def _verified(self, purpose: str, token: str) -> tuple[URLSafeSerializer, Any]:
+        """The payload and the serializer of the secret that signed it, newest secret first."""
+        self._serializer(purpose)  # an unknown purpose is a ValueError, as before
+        failure: Exception | None = None
+        for serializers in self._by_secret:
+            serializer = serializers[purpose]  # type: ignore[index]
+            try:
+                return serializer, serializer.loads(token)
+            except (BadData, UnicodeError, ValueError, TypeError) as exc:
+                failure = exc
+        raise TokenInvalid("the link is not valid") from failure
 
     def make(
         self,
@@ -142,11 +168,7 @@ class Signer:
     def read(self, purpose: Purpose, token: str, *, now: datetime) -> Claims:
         """The claims of a token made for this purpose; raises TokenInvalid or TokenExpired."""
         _require_aware(now, "now")
-        serializer = self._serializer(purpose)
-        try:
-            payload = serializer.loads(token)
-        except (BadData, UnicodeError, ValueError, TypeError) as exc:
-            raise TokenInvalid("the link is not valid") from exc
+        serializer, payload = self._verified(purpose, token)
         if not (
             isinstance(payload, list)
             and len(payload) == 4
