@@ -75,7 +75,10 @@ def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
     months = program.reconnect_after_months if program is not None else 0
     batch = []
     for pair in round_pairs:
-        for mid in pair.member_ids:
+        staying = pairs.still_in(pair)
+        if len(staying) < 2:
+            continue  # a decline left nobody to meet: nothing to ask
+        for mid in staying:  # whoever declined said so already
             member = members.get(mid)
             if member is None:
                 continue
@@ -84,7 +87,12 @@ def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
                 partners=reasons.partners(pair, mid, members),
                 pairing_url=links.pairing_url(group_id, pair.pair_id, mid), **feedback_rules(months))))
     sent = outbox.queue_many(group, batch)
-    store.lunch.record_kept(group_id, round_id, [(m, kept(p, m)) for p in round_pairs for m in p.member_ids])
+    # Who kept this round's lunch (a member re-matched after a decline: in either pairing).
+    kept_by = {mid: False for mid in everyone}
+    for pair in round_pairs:
+        for mid in pair.member_ids:
+            kept_by[mid] = kept_by[mid] or kept(pair, mid)
+    store.lunch.record_kept(group_id, round_id, sorted(kept_by.items()))
     _pause_ignorers(group, round_id, [members[m] for m in everyone if m in members], now)
     # The round's good matches are known by then: look for them `months` after the lunch.
     lunch_round = store.lunch.get_round(group_id, round_id)
@@ -184,7 +192,7 @@ def give_feedback(token: str, answer: FeedbackAnswer) -> pairs.PairingView:
     if view.pair.origin != "reconnect":
         # Who kept this lunch may change with what was said: the next rounds read it.
         deps.store().lunch.record_kept(view.group.group_id, view.pair.round_id,
-                                       [(m, kept(view.pair, m)) for m in view.pair.member_ids])
+                                       [(m, kept(view.pair, m)) for m in pairs.still_in(view.pair)])
         if absent:
             report_no_shows(view.group, view.pair, absent, deps.now())
     return view

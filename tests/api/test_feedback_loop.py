@@ -368,3 +368,19 @@ def test_stats_count_every_outcome_exactly(client: Any, org: Any, clock: Any) ->
         "good_matches": 1,  # a and b
         "reconnects": 1,
     }
+
+
+def test_no_followup_about_a_lunch_a_decline_called_off(client: Any, org: Any, outbox_dir: Path,
+                                                         clock: Any) -> None:
+    ids = lisbon(org, 4)
+    first = run_round(org)
+    off, on = first["pairs"]
+    decliner, left = off["member_ids"]
+    r = post_form(client, page(org, off["pair_id"], decliner), {"action": "decline"})
+    assert r.status_code == 200
+    clock.advance(days=7)
+    hourly()
+    asked = sorted(str(m["To"]) for m in of_kind(outbox_dir, "How was lunch"))
+    assert asked == sorted(f"Person{ids.index(m)} Test <person{ids.index(m)}@example.com>" for m in on["member_ids"])
+    assert record(org, decliner).missed_rounds == [first["round_id"]]
+    assert [record(org, m).missed_rounds for m in on["member_ids"]] == [[first["round_id"]]] * 2  # silent
