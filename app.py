@@ -14,6 +14,7 @@ from chalicelib.routes import (
     organizer,
     organizer_lunch,
     organizer_rsvps,
+    public_pages,
     rsvp_pages,
     unsubscribe_pages,
 )
@@ -26,6 +27,7 @@ app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(unsubscribe_pages.bp)
 app.register_blueprint(organizer_lunch.bp)
 app.register_blueprint(lunch_pages.bp)
+app.register_blueprint(public_pages.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")

@@ -59,6 +59,13 @@ def reconnect_url(group_id: str, reconnect_id: str, member_id: str, answer: str 
     return f"{url}?answer={answer}" if answer else url
 
 
+def welcome_url(group_id: str, address_id: str, signup_id: str, expires_at: datetime) -> str:
+    """The join confirmation: names the address (its id), not a member, who doesn't exist yet;
+    lives as long as the signup it confirms."""
+    return _url("welcome", "welcome", group_id=group_id, member_id=address_id, resource_id=signup_id,
+                expires_at=expires_at)
+
+
 def read(purpose: Purpose, token: str) -> Claims:
     """The claims of a member link; Forbidden (403 page) when tampered or made for another
     purpose, Gone (410 page) when expired."""

@@ -79,6 +79,8 @@ class GroupPatch(InModel):
     timezone: Zone | None = None
     sender_name: Name | None = None
     reply_to: Email | None = None
+    join_open: bool | None = None  # the public join page takes new members
+    join_daily_cap: Annotated[int, Field(ge=0, le=100_000)] | None = None  # public-page emails a day
 
 
 class Group(Stored):
@@ -87,6 +89,8 @@ class Group(Stored):
     timezone: str
     sender_name: str
     reply_to: str | None = None
+    join_open: bool = True
+    join_daily_cap: int = 500
     created_at: datetime
 
     def out(self) -> dict[str, Any]:
@@ -182,12 +186,16 @@ class MemberPatch(InModel):
     lunch: LunchPrefsPatch | None = None
 
 
+MemberSource = Literal["api", "join_page"]
+
+
 class Member(Stored):
     member_id: str
     group_id: str
     email: str
     name: str
     headline: str = ""
+    source: MemberSource = "api"  # how they joined: added by the organizer, or the public join page
     subscribed: bool = True
     bounced: bool = False
     timezone: str | None = None  # IANA: the zone their slots and times are read in (None: the group's)
@@ -210,6 +218,11 @@ class Member(Stored):
 # ---------------------------------------------------------------- meetups
 
 
+# Who the meetup's public page (/events/{group_id}/{meetup_id}) shows it to: "members" (the page
+# says members only and offers the join link) or "public" (anyone sees it and can ask for a link).
+Visibility = Literal["members", "public"]
+
+
 class Venue(InModel):
     name: Name
     address: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_control)]
@@ -229,6 +242,7 @@ class MeetupIn(InModel):
     waitlist: bool = True
     guests_allowed: Annotated[int, Field(ge=0, le=5)] = 0
     rsvp_closes_at: datetime | None = None
+    visibility: Visibility = "members"
 
     @model_validator(mode="after")
     def _times_and_place(self) -> MeetupIn:
@@ -258,6 +272,7 @@ class MeetupPatch(InModel):
     waitlist: bool | None = None
     guests_allowed: Annotated[int, Field(ge=0, le=5)] | None = None
     rsvp_closes_at: datetime | None = None
+    visibility: Visibility | None = None
 
 
 MeetupStatus = Literal["scheduled", "cancelled"]
@@ -277,6 +292,7 @@ class Meetup(Stored):
     waitlist: bool = True
     guests_allowed: int = 0
     rsvp_closes_at: datetime
+    visibility: Visibility = "members"
     status: MeetupStatus = "scheduled"
     going_seats: int = 0
     waitlist_count: int = 0

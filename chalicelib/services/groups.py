@@ -69,7 +69,7 @@ def get_group(group_id: str) -> Group:
 
 def update_group(group_id: str, patch: GroupPatch) -> Group:
     changes = patch.model_dump(exclude_unset=True)
-    for required in ("name", "timezone", "sender_name"):
+    for required in ("name", "timezone", "sender_name", "join_open", "join_daily_cap"):
         if required in changes and changes[required] is None:
             raise errors.InvalidInput("cannot be null", field=required)
     return deps.store().groups.update(group_id, changes)

@@ -38,7 +38,7 @@ def update_meetup(group_id: str, meetup_id: str, patch: MeetupPatch) -> Meetup:
         if current.status == "cancelled":
             raise errors.Conflict("the meetup is cancelled and can no longer change", field="status")
         given = patch.model_dump(exclude_unset=True)
-        for required in ("title", "starts_at", "ends_at", "timezone", "waitlist", "guests_allowed"):
+        for required in ("title", "starts_at", "ends_at", "timezone", "waitlist", "guests_allowed", "visibility"):
             if required in given and given[required] is None:
                 raise errors.InvalidInput("cannot be null", field=required)
         merged: dict[str, Any] = {name: getattr(current, name) for name in MeetupIn.model_fields}

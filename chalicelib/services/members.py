@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chalicelib import deps, errors, ids
-from chalicelib.models import LunchPrefs, Member, MemberIn, MemberPatch
+from chalicelib.models import LunchPrefs, Member, MemberIn, MemberPatch, MemberSource
 
 
-def add_members(group_id: str, incoming: list[MemberIn]) -> tuple[list[Member], list[Member]]:
-    """Create the members whose email is new to the group; answer (created, existed)."""
+def add_members(group_id: str, incoming: list[MemberIn], *,
+                source: MemberSource = "api") -> tuple[list[Member], list[Member]]:
+    """Create the members whose email is new to the group; answer (created, existed). `source`
+    says how they came (the organizer's API, or the public join page)."""
     now = deps.now()
     members = [
         Member(member_id=ids.new_id("mem"), group_id=group_id, email=m.email, name=m.name,
-               headline=m.headline, timezone=m.timezone,
+               headline=m.headline, timezone=m.timezone, source=source,
                lunch=LunchPrefs().merged(m.lunch) if m.lunch else LunchPrefs(),
                created_at=now, updated_at=now)
         for m in incoming
@@ -35,6 +37,11 @@ def recipients(group_id: str, member_ids: Sequence[str]) -> list[Member]:
 
 def list_members(group_id: str, limit: int, cursor: str | None) -> tuple[list[Member], str | None]:
     return deps.store().members.page(group_id, limit=limit, cursor=cursor)
+
+
+def find_by_email(group_id: str, email: str) -> Member | None:
+    """The member with this address (already lower-cased), or None: two GetItems."""
+    return deps.store().members.by_email(group_id, email)
 
 
 def get_member(group_id: str, member_id: str) -> Member:

@@ -65,45 +65,46 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
                  calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to))
 
 
-# Organizer mail (a round that paired nobody, a programme running out of new pairs) is filed
-# under this id in the group's outbox; it goes to the group's Reply-To address, the organizer.
-ORGANIZER = "organizer"
+def to_address(kind: str, dedupe_key: str, group: Group, to_email: str, to_name: str, *,
+               job_id: str | None = None, **context: Any) -> bool:
+    """Record one email to an address, once per dedupe key: someone who is not a member (yet),
+    or the organizer. Filed under the address's own mailbox (keys.address_id); no unsubscribe
+    link, since no member asked for it. Should the address belong to a member, their flags
+    still decide at send time (`deliver_batch`). False when recorded already."""
+    from chalicelib.mail.render import render_email
 
-
-def organizer(group: Group) -> Member | None:
-    """The group's organizer as a recipient (None when the group gave no Reply-To address)."""
-    if not group.reply_to:
-        return None
-    return Member(member_id=ORGANIZER, group_id=group.group_id, email=group.reply_to,
-                  name=f"{group.name} organizers", created_at=group.created_at, updated_at=group.created_at)
+    subject, text, html = render_email(kind, group_name=group.sender_name, member_name=to_name,
+                                       unsubscribe_url=None, **context)
+    mail = _mail(group, keys.address_id(to_email), Email(kind=kind, dedupe_key=dedupe_key, subject=subject,
+                                                          text=text, html=html), deps.now(), job_id,
+                 to=(to_name, to_email))
+    added = deps.store().outbox.add_new([mail])
+    dispatch(added)
+    return bool(added)
 
 
 def to_organizer(kind: str, dedupe_key: str, group: Group, **context: Any) -> bool:
-    """Record one email to the organizer, once per dedupe key; False when the group has no
-    organizer address or it was recorded already."""
-    from chalicelib.mail.render import render_email
-
-    recipient = organizer(group)
-    if recipient is None:
+    """Record one email to the organizer (the group's Reply-To), once per dedupe key; False when
+    the group has no organizer address or it was recorded already."""
+    if not group.reply_to:
         log.info("no organizer address for organizer mail", extra={"kind": kind, "group_id": group.group_id})
         return False
-    subject, text, html = render_email(kind, group_name=group.sender_name, member_name=recipient.name,
-                                       unsubscribe_url=None, **context)
-    return queue(group, recipient, Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html))
+    return to_address(kind, dedupe_key, group, group.reply_to, f"{group.name} organizers", **context)
 
 
-def _mail(group: Group, member: Member, email: Email, now: datetime, job_id: str | None = None) -> Mail:
+def _mail(group: Group, member_id: str, email: Email, now: datetime, job_id: str | None = None,
+          to: tuple[str, str] | None = None) -> Mail:
     return Mail(mail_id=keys.mail_id(email.dedupe_key), group_id=group.group_id,
-                member_id=member.member_id, kind=email.kind, dedupe_key=email.dedupe_key,
+                member_id=member_id, kind=email.kind, dedupe_key=email.dedupe_key,
                 subject=email.subject, text=email.text, html=email.html, calendar=email.calendar,
                 calendar_method=email.calendar_method, reply_to=[list(r) for r in email.reply_to] or None,
-                job_id=job_id, created_at=now)
+                job_id=job_id, created_at=now, to_name=to[0] if to else None, to_email=to[1] if to else None)
 
 
 def record_action(group: Group, member: Member, email: Email) -> tuple[dict[str, Any], Mail]:
     """The email's outbox record as an action for the caller's own transaction; after that
     transaction commits, hand the mail to `dispatch`."""
-    mail = _mail(group, member, email, deps.now())
+    mail = _mail(group, member.member_id, email, deps.now())
     return deps.store().outbox.put_action(mail), mail
 
 
@@ -116,7 +117,7 @@ def queue_many(group: Group, batch: Sequence[tuple[Member, Email]], *, job_id: s
     """Record many (one BatchGetItem per 100, conditional puts in transactions of 100), then
     hand the new ones to delivery in SQS batches of 10; answers how many were new."""
     now = deps.now()
-    added = deps.store().outbox.add_new([_mail(group, m, e, now, job_id) for m, e in batch])
+    added = deps.store().outbox.add_new([_mail(group, m.member_id, e, now, job_id) for m, e in batch])
     dispatch(added)
     return len(added)
 
@@ -159,11 +160,12 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     for _, mail in claimed:
         by_group[mail.group_id].append(mail.member_id)
     for group_id, member_ids in by_group.items():
-        group = groups[group_id] = store.groups.get(group_id)
-        members.update({(group_id, m.member_id): m for m in store.members.get_many(group_id, member_ids)})
-        lead = organizer(group) if group is not None and ORGANIZER in member_ids else None
-        if lead is not None:
-            members[(group_id, ORGANIZER)] = lead
+        groups[group_id] = store.groups.get(group_id)
+        real = [m for m in member_ids if not keys.is_address_id(m)]
+        members.update({(group_id, m.member_id): m for m in store.members.get_many(group_id, real)})
+    for _, mail in claimed:
+        if keys.is_address_id(mail.member_id) and mail.to_email:
+            members[(mail.group_id, mail.member_id)] = _addressee(mail)
 
     tally: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     sendable: list[tuple[int, Mail, Group, Member]] = []
@@ -188,6 +190,17 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
         if job is not None and store.jobs.finish_if_settled(job, now):
             observe.count(observe.JOBS_FINISHED)
     return outcomes
+
+
+def _addressee(mail: Mail) -> Member:
+    """Whom mail to an address goes to: the member with that address when there is one (so
+    their unsubscribe, bounce and complaint flags win), else the address as a pseudo-member."""
+    assert mail.to_email is not None
+    member = deps.store().members.by_email(mail.group_id, mail.to_email.lower())
+    if member is not None:
+        return member.model_copy(update={"member_id": mail.member_id})
+    return Member(member_id=mail.member_id, group_id=mail.group_id, email=mail.to_email,
+                  name=mail.to_name or "", created_at=mail.created_at, updated_at=mail.created_at)
 
 
 def _count(tally: dict[tuple[str, str], Counter[str]], mail: Mail, what: str) -> None:
@@ -215,7 +228,7 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
             text=mail.text, html=mail.html, sender_name=group.sender_name,
             sender_email=deps.settings().sender_email, reply_to=reply_to,
             unsubscribe_url=(links.unsubscribe_url(mail.group_id, mail.member_id)
-                             if mail.member_id != ORGANIZER else None),
+                             if not keys.is_address_id(mail.member_id) else None),
             message_id_key=mail.dedupe_key, calendar=mail.calendar,
             calendar_method=mail.calendar_method, date=now)
         sender.send_raw(raw, to_email=member.email, from_email=deps.settings().sender_email,

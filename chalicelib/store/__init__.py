@@ -16,6 +16,7 @@ from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
 from chalicelib.store.outbox import OutboxRepo
+from chalicelib.store.public import PublicRepo
 from chalicelib.store.rsvps import RsvpRepo
 
 
@@ -54,6 +55,10 @@ class Store:
     @cached_property
     def jobs(self) -> JobRepo:
         return JobRepo(self.db)
+
+    @cached_property
+    def public(self) -> PublicRepo:
+        return PublicRepo(self.db)
 
 
 __all__ = ["Db", "Store"]

@@ -19,6 +19,8 @@ Access patterns (which request reads what):
 | reconnect suggestion | GROUP#g | LUNCH#RECONNECT#c (c = lrc_ + hash) | — | the reconnect page and its yes/no (GetItem, guarded update); written once with both members' monthly guard (transaction) |
 | RSVP | MEETUP#t | RSVP#m | MEETUP#t#status / answered#m | RSVP page and answer (BatchGet with the meetup), organizer list by status (Query GSI1), all RSVPs of a meetup (Query PK, begins_with RSVP#) |
 | waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
+| signup | GROUP#g | SIGNUP#s | — | join page and public meetup pages: what was typed, until /welcome/{token} confirms it (GetItem); expires_at 7 days on |
+| daily limit | LIMIT#g#scope (scope: addr_x#kind, or GROUP) | DAY#yyyy-mm-dd (UTC) | — | public pages' mail limits: per address and kind, per group (one conditional UpdateItem); expires_at 2 days on |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 
 The outbox rows are below, with its keys.
@@ -118,11 +120,26 @@ def time_bound(at: datetime) -> str:
 
 # ---- outbox (mail): one partition per recipient, so erasing a member is one Query.
 # | mail | MAILTO#g#m | MAIL#sha256(dedupe)[:32] | OUTBOX#PENDING / due#g#m#id (until sent) | delivery, the recovery sweep (Query GSI1 by due time, every page) |
+# | mail to an address | MAILTO#g#addr_sha256(email)[:24] | MAIL#sha256(dedupe)[:32] | as mail | join confirmations to non-members, organizer mail (to_email on the item) |
 # | send-rate bucket | MAILRATE | BUCKET | — | every mail worker batch reserves its send times (one UpdateItem) |
 
 
 def mail_id(dedupe_key: str) -> str:
     return hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
+
+
+ADDRESS_PREFIX = "addr_"
+
+
+def address_id(email: str) -> str:
+    """The mailbox id of mail to an address rather than a member (a join confirmation to someone
+    not yet a member, the organizer's mail to the group's Reply-To): `addr_` + a hash, so the
+    key holds no address."""
+    return ADDRESS_PREFIX + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
+def is_address_id(member_id: str) -> bool:
+    return member_id.startswith(ADDRESS_PREFIX)
 
 
 def mailbox(group_id: str, member_id: str) -> str:
@@ -293,3 +310,15 @@ def lunch_reconnects_index(group_id: str, round_id: str, due_at: datetime) -> Ke
 
 def lunch_reconnect(group_id: str, reconnect_id: str) -> Key:
     return _k(group_pk(group_id), f"LUNCH#RECONNECT#{reconnect_id}")
+
+
+# ---- public pages (join, my links, public meetups): signups and daily mail limits
+
+
+def signup(group_id: str, signup_id: str) -> Key:
+    return _k(group_pk(group_id), f"SIGNUP#{signup_id}")
+
+
+def daily_limit(group_id: str, scope: str, day: date) -> Key:
+    """One counter per group, scope and UTC day."""
+    return _k(f"LIMIT#{group_id}#{scope}", f"DAY#{day.isoformat()}")

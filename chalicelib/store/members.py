@@ -75,6 +75,11 @@ class MemberRepo:
         item = self.db.get(keys.member(group_id, member_id), consistent=consistent)
         return _member(item) if item else None
 
+    def by_email(self, group_id: str, email: str) -> Member | None:
+        """The member whose email guard holds this address (GetItem on the guard, then the member)."""
+        guard = self.db.get(keys.email_guard(group_id, email))
+        return self.get(group_id, str(guard["member_id"])) if guard else None
+
     def require(self, group_id: str, member_id: str) -> Member:
         member = self.get(group_id, member_id)
         if member is None:

@@ -25,7 +25,7 @@ _CONTENT_NAMES = {"#txt": "text"}
 class Mail(BaseModel):
     mail_id: str
     group_id: str
-    member_id: str
+    member_id: str  # a member's id, or keys.address_id(to_email) for mail to an address
     kind: str
     dedupe_key: str
     # The content is kept only until the mail is sent (or suppressed): then the record keeps
@@ -36,6 +36,10 @@ class Mail(BaseModel):
     calendar: bytes | None = None
     calendar_method: str | None = None
     reply_to: list[list[str]] | None = None  # [name, address] pairs; None: the group's Reply-To
+    # Mail to an address (member_id is its address id): whom it goes to. Kept after sending for
+    # the audit like the rest of the metadata; erased with the address's mailbox.
+    to_email: str | None = None
+    to_name: str | None = None
     status: MailStatus = "queued"
     attempts: int = 0
     job_id: str | None = None  # the invitation job that recorded it, whose counters it moves

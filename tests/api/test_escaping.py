@@ -24,6 +24,7 @@ import pytest
 from app import app
 from chalicelib import deps, links
 from chalicelib.services import schedules
+from chalicelib.store import keys
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PAIRING_LINK = re.compile(r"https://lunch\.example\.test(/pairing/[A-Za-z0-9_.\-]+)")
@@ -123,7 +124,9 @@ class Pages:
             response = self.client.http.post(path, headers=FORM, body=urlencode(form or {}, doseq=True).encode())
         assert response.status_code == status, (method, path, response.status_code, response.body[:500])
         check_page_headers(response, f"{method} {path}")
-        template = re.sub(r"^/(\w+)/[^/]+", lambda m: f"/{m.group(1)}/{{token}}", path)
+        template = re.sub(r"^/(\w+)/[^/?]+", lambda m: f"/{m.group(1)}/{{token}}", path)
+        template = re.sub(r"^/(join|links)/\{token\}$", r"/\1/{group_id}", template)  # public pages
+        template = re.sub(r"^/events/\{token\}/[^/]+$", "/events/{group_id}/{meetup_id}", template)
         self.routes.add((method, template))
         self.statuses.add(status)
         body = response.body.decode() if isinstance(response.body, bytes) else response.body
@@ -185,6 +188,24 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     pages.call("POST", rsvp[x], {"answer": "maybe"}, status=400)
     ics = pages.call("GET", rsvp[x] + "/meetup.ics")
     assert "BEGIN:VCALENDAR" in ics
+    # Public pages (issue 12): join, my links and the meetup page made public, asked by X (the
+    # member gets links); a confirmation link for X's own address shows the name typed.
+    r = org.patch(f"meetups/{meetup['meetup_id']}", {"visibility": "public"})
+    assert r.status_code == 200, r.data
+    for public in (f"/join/{gid}", f"/links/{gid}", f"/events/{gid}/{meetup['meetup_id']}"):
+        pages.call("GET", public)
+        pages.call("POST", public, {"email": "x@example.com", "name": "X"})
+        page = pages.call("POST", public, {"email": FIELDS["name-x"], "name": "X"}, status=400)
+        assert "name-x" in shown(page)  # what was typed comes back, escaped once
+    assert {"title", "venue", "address", "description"} <= shown(pages.call("GET", f"/events/{gid}/{meetup['meetup_id']}"))
+    from chalicelib.store.public import Signup
+    signup = Signup(signup_id="sgn_" + "0" * 26, group_id=gid, email="x@example.com", name=FIELDS["name-x"],
+                    created_at=clock(), expires_at=clock() + timedelta(days=7))
+    deps.store().public.add_signup(signup)
+    welcome = urlsplit(links.welcome_url(gid, keys.address_id("x@example.com"), signup.signup_id,
+                                         signup.expires_at)).path
+    assert "name-x" in shown(pages.call("GET", welcome))
+    pages.call("POST", welcome, status=303)
     # a new place (update notice quoting the old one), the reminder, then the cancellation
     r = org.patch(f"meetups/{meetup['meetup_id']}", {"venue": {"name": FIELDS["venue"] + "!", "address": FIELDS["address"]}})
     assert r.status_code == 200, r.data

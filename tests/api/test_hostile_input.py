@@ -42,7 +42,8 @@ SAMPLES: dict[str, Any] = {
     "/{meetup_id}": {"title": "T2", "capacity": 5},
 }
 FORM_SAMPLE = {"answer": "going", "status": "going", "guests": "1", "opt_in": "in", "action": "confirm",
-               "List-Unsubscribe": "One-Click"}
+               "List-Unsubscribe": "One-Click", "email": "fuzz@example.com", "name": "Fuzz", "lunch": "1",
+               "mode": "virtual"}
 
 NASTY = ["", " ", "null", "0", "-1", "1e309", "NaN", "true", "[]", "{}", "\x00", "\u202e", "<script>x</script>",
          "' OR 1=1 --", "../../etc/passwd", "%00", "a" * 5000, "😀" * 100, "GROUP#x", "\r\nX-Injected: 1"]

@@ -92,6 +92,13 @@ PAGES: dict[str, dict[str, Any]] = {
         "connected": False,
         "waiting": False,
     },
+    "join": {"group_name": "Berlin Product Lunch", "join_open": True, "sent": False,
+             "posted": {"name": "Zoë", "email": "zoe@example.org", "lunch": "1", "mode": "virtual"}},
+    "links": {"group_name": "Berlin Product Lunch", "sent": False, "posted": {}},
+    "welcome": {"group_name": "Berlin Product Lunch", "person": "Zoë", "join_open": True, "meetup": MEETUP},
+    "event": {"group_name": "Berlin Product Lunch", "state": "open", "join_open": True,
+              "join_url": "https://lunch.example/join/grp", "meetup": MEETUP, "seats_left": 4, "going": 6,
+              "waitlist": True, "sent": False, "posted": {}},
     "pairing": {
         "group_name": "Berlin Product Lunch",
         "member_name": "Zoë",
@@ -179,11 +186,18 @@ EMAILS: dict[str, dict[str, Any]] = {
     "lunch_paused": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
     "lunch_no_show_paused": {**COMMON, "rounds": 2, "reports": 2, "window": 6,
                              "preferences_url": "https://l.ex/lunch/t"},
+    "member_links": {**COMMON, "meetups": [{"meetup": MEETUP, "rsvp_url": "https://l.ex/rsvp/t"}],
+                     "preferences_url": "https://l.ex/lunch/t", "pairing_url": "https://l.ex/pairing/t"},
     "lunch_reconnect": {**COMMON, "partner": {"name": "Ada Obi", "headline": "Head of Product"},
                         "lunch_month": "May 2026", "yes_url": "https://l.ex/reconnect/t?answer=yes",
                         "no_url": "https://l.ex/reconnect/t?answer=no"},
 }
 MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
+# To an address that asked to join: not a member yet, so no unsubscribe link.
+ADDRESS_EMAILS: dict[str, dict[str, Any]] = {
+    "join_confirm": {**COMMON, "unsubscribe_url": None, "welcome_url": "https://l.ex/welcome/t", "meetup": MEETUP,
+                     "expires_at": datetime(2026, 3, 30, 9, 0, tzinfo=UTC), "timezone": "Europe/Berlin"},
+}
 # To the organizer (the group's Reply-To): no unsubscribe link, they run the group.
 ORGANIZER_EMAILS: dict[str, dict[str, Any]] = {
     "round_empty": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026",
@@ -207,7 +221,7 @@ def test_every_page_and_email_template_is_covered() -> None:
         p.name.removesuffix(".subject.txt")
         for p in (TEMPLATES_DIR / "email").glob("*.subject.txt")
     }
-    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS)
+    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS) | set(ADDRESS_EMAILS)
     for name in emails:
         for suffix in (".txt", ".html"):
             assert (TEMPLATES_DIR / "email" / f"{name}{suffix}").is_file()
@@ -380,6 +394,30 @@ def test_organizer_emails_render_without_an_unsubscribe_link(name: str) -> None:
     assert "You get this because you organize Berlin Product Lunch." in text
     assert "Invite more members" in text and "Invite more members" in html
     assert "\n\n\n\n" not in text
+
+
+def test_public_pages_answer_the_same_and_show_no_names() -> None:
+    sent = render_page("join", **{**PAGES["join"], "sent": True})
+    assert "Check your email" in sent and "<form" not in sent and "zoe@example.org" not in sent
+    closed = render_page("join", **{**PAGES["join"], "join_open": False})
+    assert "isn't taking new members right now" in closed and "<form" not in closed
+    form = render_page("join", **PAGES["join"])
+    assert 'value="zoe@example.org"' in form and 'name="lunch" value="1" checked' in form
+    assert 'value="virtual" checked' in form
+    event = render_page("event", **PAGES["event"])
+    assert WHEN in event and "4 left" in event and "<dd>6</dd>" in event and "personal to you" not in event
+    members_only = render_page("event", **{**PAGES["event"], "state": "members_only", "meetup": None})
+    assert "This meetup is for members" in members_only and 'href="https://lunch.example/join/grp"' in members_only
+
+
+def test_join_confirm_goes_to_an_address_with_no_unsubscribe_link() -> None:
+    subject, text, html = render_email("join_confirm", **ADDRESS_EMAILS["join_confirm"])
+    assert subject == "Confirm you want to join Berlin Product Lunch"
+    for body in (text, html):
+        assert "https://l.ex/welcome/t" in body and "Product people lunch" in body
+        assert "unsubscribe" not in body.lower() and "None" not in body
+        assert "Monday 30 March 2026, 11:00 CEST (UTC+02:00)" in body
+        assert "sign-up page" in body
 
 
 @pytest.mark.parametrize("name", MEETUP_EMAILS)
