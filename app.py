@@ -16,6 +16,7 @@ from chalicelib.routes import (
     organizer_rsvps,
     public_pages,
     rsvp_pages,
+    settings_pages,
     unsubscribe_pages,
 )
 
@@ -27,6 +28,7 @@ app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(unsubscribe_pages.bp)
 app.register_blueprint(organizer_lunch.bp)
 app.register_blueprint(lunch_pages.bp)
+app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
 
 

@@ -13,6 +13,11 @@ UNSUBSCRIBE_LIFETIME = timedelta(days=400)
 LUNCH_LIFETIME = timedelta(days=60)
 PAIRING_LIFETIME = timedelta(days=30)
 RECONNECT_LIFETIME = timedelta(days=30)
+# Long-lived, and every email carries a freshly made one: a member who gets mail always has a
+# working settings link.
+SETTINGS_LIFETIME = timedelta(days=400)
+# The links an expired one can be swapped for by email ("email me a fresh link" on the 410 page).
+RENEWABLE: tuple[Purpose, ...] = ("rsvp", "lunch", "pairing", "settings")
 
 
 @functools.cache
@@ -66,12 +71,48 @@ def welcome_url(group_id: str, address_id: str, signup_id: str, expires_at: date
                 expires_at=expires_at)
 
 
+def settings_url(group_id: str, member_id: str) -> str:
+    """The member's email settings page; a fresh one goes in every email's footer."""
+    return _url("settings", "settings", group_id=group_id, member_id=member_id, resource_id=group_id,
+                expires_at=deps.now() + SETTINGS_LIFETIME)
+
+
+def renew_url(purpose: Purpose, token: str) -> str:
+    """Where the 410 page posts "email me a fresh link" for this expired link."""
+    return f"{deps.settings().base_url}/renew/{purpose}/{token}"
+
+
+class LinkExpired(errors.Gone):
+    """Raised when a genuine member link has expired; the 410 page offers a fresh one by email
+    when its purpose is RENEWABLE."""
+
+    def __init__(self, purpose: Purpose, token: str) -> None:
+        super().__init__("This link has expired.")
+        self.purpose = purpose
+        self.token = token
+
+    @property
+    def renew_url(self) -> str | None:
+        return renew_url(self.purpose, self.token) if self.purpose in RENEWABLE else None
+
+
 def read(purpose: Purpose, token: str) -> Claims:
     """The claims of a member link; Forbidden (403 page) when tampered or made for another
-    purpose, Gone (410 page) when expired."""
+    purpose, LinkExpired (the 410 page) when expired."""
     try:
         return signer().read(purpose, token, now=deps.now())
     except TokenExpired:
-        raise errors.Gone("This link has expired.") from None
+        raise LinkExpired(purpose, token) from None
+    except TokenInvalid:
+        raise errors.Forbidden("This link is not valid.") from None
+
+
+def read_genuine(purpose: Purpose, token: str) -> tuple[Claims, bool]:
+    """(claims, expired) of a link whose signature holds, expired or not: the expiry is waived,
+    the signature never is (Forbidden when tampered or made for another purpose)."""
+    try:
+        return signer().read(purpose, token, now=deps.now()), False
+    except TokenExpired as expired:
+        return expired.claims, True
     except TokenInvalid:
         raise errors.Forbidden("This link is not valid.") from None

@@ -5,8 +5,8 @@ Stored models carry UTC datetimes; `*_out()` helpers render them in the owning z
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -147,6 +147,10 @@ class LunchPrefs(Stored):
     opted_in: bool = False
     skip_next: bool = False
     paused: bool = False
+    # Set on the email settings page (ISO date, like a round's local_date): out of rounds before
+    # this date, back by itself from it on.
+    paused_until: str | None = None
+    mail: bool = True  # lunch emails; False once the member turned lunch pairing off in settings
     city: str | None = None
     virtual: bool = False
     interests: list[str] = Field(default_factory=list)
@@ -163,7 +167,14 @@ class LunchPrefs(Stored):
             changes["availability"] = sorted(set(changes["availability"]))
         if changes.get("opted_in"):
             changes["paused"] = False
+            changes["mail"] = True
         return self.model_copy(update=changes)
+
+    def pairable_on(self, day: date) -> bool:
+        """Whether a round on this (local) date may pair them: opted in, not paused, and any
+        pause chosen in settings over by then."""
+        return (self.opted_in and not self.paused
+                and (self.paused_until is None or day.isoformat() >= self.paused_until))
 
 
 class MemberIn(InModel):
@@ -186,6 +197,18 @@ class MemberPatch(InModel):
     lunch: LunchPrefsPatch | None = None
 
 
+# Email kinds as the settings page groups them (Member.wants). Any other kind is sent to every
+# subscribed member: RSVP confirmations answer their own click, organizer mail is the organizer's.
+MEETUP_MAIL: Final = frozenset({"rsvp_invite", "rsvp_promoted", "meetup_updated", "meetup_cancelled",
+                                "meetup_reminder"})
+LUNCH_MAIL: Final = frozenset({"lunch_invite", "lunch_intro", "lunch_connected", "lunch_declined",
+                               "lunch_nudge", "lunch_unmatched", "lunch_followup", "lunch_paused",
+                               "lunch_reconnect", "lunch_no_show_paused"})
+# Mail someone asked for a moment ago (a fresh link, a join confirmation, their links): it goes
+# even while unsubscribed, or they could never get back in.
+REQUESTED_MAIL: Final = frozenset({"fresh_link", "join_confirm", "member_links"})
+
+
 MemberSource = Literal["api", "join_page"]
 
 
@@ -198,15 +221,35 @@ class Member(Stored):
     source: MemberSource = "api"  # how they joined: added by the organizer, or the public join page
     subscribed: bool = True
     bounced: bool = False
+    meetup_mail: bool = True  # meetup invitations, reminders and changes (the settings page)
     timezone: str | None = None  # IANA: the zone their slots and times are read in (None: the group's)
     lunch: LunchPrefs = Field(default_factory=LunchPrefs)
     created_at: datetime
     updated_at: datetime
 
     @property
+    def reachable(self) -> bool:
+        """Their address takes mail (it has not bounced)."""
+        return not self.bounced
+
+    @property
     def mailable(self) -> bool:
         """Mail may go to them: subscribed, and their address has not bounced."""
-        return self.subscribed and not self.bounced
+        return self.subscribed and self.reachable
+
+    def wants(self, kind: str) -> bool:
+        """Whether an email of this kind goes to them: the one decision, made at send time
+        (services.outbox.deliver_batch). Mail they just asked for goes whenever the address
+        works; the rest needs them subscribed, and meetup or lunch mail that kind turned on."""
+        if kind in REQUESTED_MAIL:
+            return self.reachable
+        if not self.mailable:
+            return False
+        if kind in MEETUP_MAIL:
+            return self.meetup_mail
+        if kind in LUNCH_MAIL:
+            return self.lunch.mail
+        return True
 
     def out(self, zone_name: str) -> dict[str, Any]:
         data = self.model_dump(mode="json")

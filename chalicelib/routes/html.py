@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from chalice.app import Request, Response
 from pydantic import ValidationError
 
-from chalicelib import errors
+from chalicelib import errors, links
 from chalicelib.routes.http import raw_body
 
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
@@ -46,12 +46,15 @@ def render(name: str, *, http_status: int = 200, **context: Any) -> Response:
     return html_response(render_page(name, **context), http_status)
 
 
-def error_page(status: int, message: str | None = None) -> Response:
+def error_page(status: int, message: str | None = None, *, renew_url: str | None = None) -> Response:
+    """The error page; `renew_url` (an expired link's) adds the "email me a fresh link" button."""
     title, default_message, hint = _ERROR_COPY.get(status, (
         "Something's not right", message or "We couldn't do that.", "Please try again."))
+    if renew_url:
+        hint = "We can email you a fresh link, to the address this one was sent to."
     return render("error", http_status=status, status_code=status, title=title,
                   message=default_message if status in _ERROR_COPY else (message or default_message),
-                  hint=hint, group_name=None)
+                  hint=hint, group_name=None, renew_url=renew_url)
 
 
 def page(func: Callable[..., Response]) -> Callable[..., Response]:
@@ -61,6 +64,8 @@ def page(func: Callable[..., Response]) -> Callable[..., Response]:
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return func(*args, **kwargs)
+        except links.LinkExpired as exc:
+            return error_page(exc.status, renew_url=exc.renew_url)
         except (errors.Forbidden, errors.Gone, errors.NotFound) as exc:
             return error_page(exc.status)
         except errors.InvalidInput as exc:

@@ -1,10 +1,11 @@
 """Mail through an outbox: record each email once (by dedupe key), then deliver it.
 
-queued -> sending (a lease) -> sent | suppressed (unsubscribed, bounced or erased at send time);
-a failed send goes back to queued, due again after a backoff, and after MAX_ATTEMPTS it stays
-recorded as dead. SES throttling and an exhausted daily quota are not failures of the mail:
-a throttled one comes back on its queue after a delay, a held one waits, queued, for the
-recovery sweep. Delivery is the `mail.deliver` work of chalicelib/workers.py.
+queued -> sending (a lease) -> sent | suppressed (at send time: unsubscribed, bounced, erased,
+or that kind turned off in settings: models.Member.wants); a failed send goes back to queued,
+due again after a backoff, and after MAX_ATTEMPTS it stays recorded as dead. SES throttling
+and an exhausted daily quota are not failures of the mail: a throttled one comes back on its
+queue after a delay, a held one waits, queued, for the recovery sweep. Delivery is the
+`mail.deliver` work of chalicelib/workers.py.
 
 Sending is paced: every worker reserves its send times on one shared bucket in the table, at
 the account's maximum send rate (SES GetSendQuota, cached a few minutes), so together they
@@ -55,12 +56,13 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
           calendar_method: str | None = None, reply_to: Sequence[tuple[str, str]] = (),
           **context: Any) -> Email:
     """The email of this kind for one member: templates/email/<kind> rendered with what every
-    email shows (group, member, unsubscribe link), ready to queue."""
+    email shows (group, member, unsubscribe link, a freshly made settings link), ready to queue."""
     from chalicelib.mail.render import render_email
 
     subject, text, html = render_email(
         kind, group_name=group.sender_name, member_name=member.name,
-        unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id), **context)
+        unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id),
+        settings_url=links.settings_url(group.group_id, member.member_id), **context)
     return Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html,
                  calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to))
 
@@ -171,7 +173,7 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     sendable: list[tuple[int, Mail, Group, Member]] = []
     for index, mail in claimed:
         group, member = groups.get(mail.group_id), members.get((mail.group_id, mail.member_id))
-        if group is None or member is None or not member.mailable:
+        if group is None or member is None or not member.wants(mail.kind):
             store.outbox.finish(mail, "suppressed", now)
             _count(tally, mail, "suppressed")
             continue

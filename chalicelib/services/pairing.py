@@ -272,7 +272,10 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
 
     store = deps.store()
     group_id, round_id = lunch_round.group_id, lunch_round.round_id
-    participants = sorted(store.members.lunch_participants(group_id), key=lambda m: m.member_id)
+    # The index holds everyone opted in; a pause chosen in settings ends by itself on its date.
+    day = date.fromisoformat(lunch_round.local_date)
+    participants = sorted((m for m in store.members.lunch_participants(group_id) if m.lunch.pairable_on(day)),
+                          key=lambda m: m.member_id)
     skipped = [m.member_id for m in participants if m.lunch.skip_next]
     # Pairs an earlier attempt wrote stay as they are; only the rest is planned now.
     earlier = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
@@ -405,8 +408,9 @@ def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
     if not alone:
         return []
     members = {m.member_id: m for m in store.members.get_many(group_id, alone)}
-    eligible = [members[m] for m in alone if m in members and members[m].lunch.opted_in
-                and not members[m].lunch.paused and members[m].mailable]
+    today = timeutil.in_zone(now, group.timezone).date()
+    eligible = [members[m] for m in alone if m in members
+                and members[m].lunch.pairable_on(today) and members[m].mailable]
     profiles, history = _profiles_and_history(group_id, eligible, round_id,
                                               records=store.lunch.get_records(group_id, alone))
     plan = matching.plan_round(profiles, history, odd_rule=lunch_round.odd_rule,  # type: ignore[arg-type]

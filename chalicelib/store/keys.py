@@ -22,6 +22,7 @@ Access patterns (which request reads what):
 | signup | GROUP#g | SIGNUP#s | — | join page and public meetup pages: what was typed, until /welcome/{token} confirms it (GetItem); expires_at 7 days on |
 | daily limit | LIMIT#g#scope (scope: addr_x#kind, or GROUP) | DAY#yyyy-mm-dd (UTC) | — | public pages' mail limits: per address and kind, per group (one conditional UpdateItem); expires_at 2 days on |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
+| fresh-link count | GROUP#g | FRESHLINK#m#yyyy-mm-dd (UTC day) | — | the 410 page's "email me a fresh link": links mailed to a member that day, at most 3 (GetItem, then a guarded update in the mail's transaction); expires_at after 2 days |
 
 The outbox rows are below, with its keys.
 Queries only: no request path Scans.
@@ -282,6 +283,13 @@ def lunch_timer(group_id: str, kind: str, ref: str) -> Key:
 
 def lunch_timer_index(group_id: str, kind: str, ref: str, due_at: datetime) -> Key:
     return {GSI1PK: LUNCH_TIMERS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{kind}#{ref}"}
+
+
+# ---- fresh links mailed from the 410 page (see the table at the top)
+
+
+def fresh_link_count(group_id: str, member_id: str, day: date) -> Key:
+    return _k(group_pk(group_id), f"FRESHLINK#{member_id}#{day.isoformat()}")
 
 
 # ---- idempotency keys of organizer POSTs (expire after a day; TTL plus a read-side check)

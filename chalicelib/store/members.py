@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib import errors
 from chalicelib.models import Member
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item
-from chalicelib.store.schema import GSI1PK, GSI1SK
+from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.schema import GSI1PK, GSI1SK, TTL_ATTRIBUTE
 
 _MAX_TRIES = 5
 
@@ -118,6 +119,33 @@ class MemberRepo:
                 continue
             return updated
         raise errors.Unavailable("The member changed too often at once; try again.")
+
+    def fresh_links_sent(self, group_id: str, member_id: str, day: date) -> int:
+        """How many fresh links the member was mailed on this (UTC) day."""
+        item = self.db.get(keys.fresh_link_count(group_id, member_id, day))
+        return int(item["sent"]) if item else 0
+
+    def count_fresh_link(self, group_id: str, member_id: str, day: date, *, seen: int,
+                         expires_at: datetime, mail_action: dict[str, Any]) -> bool:
+        """Count one more fresh link (seen + 1) and record its mail in one transaction; False
+        when someone counted since `seen` was read (nothing written: read again)."""
+        condition = "attribute_not_exists(sent)" if seen == 0 else "sent = :seen"
+        values: dict[str, Any] = {":next": seen + 1, ":ttl": int(expires_at.timestamp()), ":t": "fresh_link_count"}
+        if seen:
+            values[":seen"] = seen
+        try:
+            self.db.transact([
+                {"Update": {"Key": keys.fresh_link_count(group_id, member_id, day),
+                            "UpdateExpression": f"SET sent = :next, #type = :t, {TTL_ATTRIBUTE} = :ttl",
+                            "ConditionExpression": condition, "ExpressionAttributeNames": {"#type": "type"},
+                            "ExpressionAttributeValues": values}},
+                mail_action,
+            ])
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.failed(1):
+                return False
+            raise errors.Unavailable("The service is busy; try again in a moment.") from cancelled
+        return True
 
     def delete(self, group_id: str, member_id: str) -> Member | None:
         """Remove the member item and the email guard (the guard holds only a hash)."""

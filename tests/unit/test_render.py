@@ -39,6 +39,7 @@ COMMON: dict[str, Any] = {
     "group_name": "Berlin Product Lunch",
     "member_name": "Zoë",
     "unsubscribe_url": "https://lunch.example/unsubscribe/tok",
+    "settings_url": "https://lunch.example/settings/tok",
 }
 PARTNERS = [{"name": "Ada Obi", "headline": "Head of Product at Fernweh", "email": None}]
 REASONS = ["You both care about climate tech", "Ada is hiring, you're looking"]
@@ -65,6 +66,23 @@ PAGES: dict[str, dict[str, Any]] = {
         "hint": "Use the link in the newest email from the group.",
     },
     "unsubscribe": {"group_name": "Berlin Product Lunch", "done": False},
+    "settings": {
+        "group_name": "Berlin Product Lunch",
+        "member_name": "Zoë",
+        "email": "on",
+        "subscribed": True,
+        "bounced": False,
+        "meetups": "off",
+        "lunch": "paused",
+        "paused_until": "2026-12-24",
+        "auto_paused": False,
+        "has_place": True,
+        "preferences_url": "https://lunch.example/lunch/tok",
+        "min_date": "2026-11-03",
+        "max_date": "2027-11-03",
+        "flash": "Saved. Thank you!",
+    },
+    "fresh_link": {"group_name": "Berlin Product Lunch", "outcome": "sent", "link_url": None, "max_per_day": 3},
     "lunch": {
         "group_name": "Berlin Product Lunch",
         "member_name": "Zoë",
@@ -152,6 +170,8 @@ EMAILS: dict[str, dict[str, Any]] = {
         "rsvp_url": "https://l.ex/rsvp/t",
     },
     "lunch_invite": {**COMMON, "preferences_url": "https://l.ex/lunch/t"},
+    "fresh_link": {**COMMON, "what": "your lunch preferences", "link_url": "https://l.ex/lunch/new",
+                   "expires_at": datetime(2027, 1, 1, 9, 0, tzinfo=UTC), "zone": "Europe/Berlin"},
     "lunch_intro": {
         **COMMON,
         "partners": PARTNERS,
@@ -351,6 +371,39 @@ def test_error_page() -> None:
     assert "<title>This link has expired · Powerlunch</title>" in html
 
 
+def test_expired_link_page_offers_a_fresh_link_by_post() -> None:
+    html = render_page("error", **PAGES["error"], renew_url="https://lunch.example/renew/lunch/tok")
+    assert '<form method="post" action="https://lunch.example/renew/lunch/tok">' in html
+    assert "Email me a fresh link" in html
+    assert "<form" not in render_page("error", **PAGES["error"])  # a 403 or 404 offers none
+
+
+def test_settings_page_shows_the_stored_choices() -> None:
+    html = render_page("settings", **PAGES["settings"])
+    for name, value in (("email", "on"), ("meetups", "off"), ("lunch", "paused")):
+        assert f'name="{name}" value="{value}" checked' in html
+    assert 'name="paused_until" value="2026-12-24" min="2026-11-03"' in html
+    assert 'href="https://lunch.example/lunch/tok"' in html
+    html = render_page("settings", **{**PAGES["settings"], "subscribed": False, "email": "off"})
+    assert "You're unsubscribed" in html and 'name="email" value="off" checked' in html
+
+
+@pytest.mark.parametrize("outcome", ["sent", "limited", "over", "valid"])
+def test_fresh_link_page_says_what_happened(outcome: str) -> None:
+    html = render_page("fresh_link", **{**PAGES["fresh_link"], "outcome": outcome, "link_url": "https://l.ex/x"})
+    expected = {"sent": "We've emailed you a fresh link", "limited": "at most 3 a day",
+                "over": "That meetup is over", "valid": 'href="https://l.ex/x"'}[outcome]
+    assert expected in html
+
+
+def test_intro_and_followup_bodies_link_to_settings() -> None:
+    for name in ("lunch_intro", "lunch_followup"):
+        _, text, html = render_email(name, **{**EMAILS[name], "settings_url": "https://l.ex/settings/body"})
+        assert "until a date, or stop them: https://l.ex/settings/body" in text
+        assert 'href="https://l.ex/settings/body"' in html
+        assert text.count("https://l.ex/settings/body") == 2  # the body's line and the footer's
+
+
 def test_a_script_title_is_escaped_in_pages() -> None:
     html = render_page("rsvp", **{**PAGES["rsvp"], "meetup": {**MEETUP, "title": EVIL}})
     assert "<script>" not in html
@@ -381,6 +434,8 @@ def test_every_email_renders_with_footer(name: str) -> None:
     assert "{{" not in text + html and "{%" not in text + html
     assert "https://lunch.example/unsubscribe/tok" in text
     assert 'href="https://lunch.example/unsubscribe/tok"' in html
+    assert "https://lunch.example/settings/tok" in text  # the footer's settings link
+    assert 'href="https://lunch.example/settings/tok"' in html
     assert "Berlin Product Lunch" in text and "Berlin Product Lunch" in html
     assert "Zoë" in text and "Zoë" in html
     assert "\n\n\n\n" not in text
@@ -391,6 +446,7 @@ def test_organizer_emails_render_without_an_unsubscribe_link(name: str) -> None:
     subject, text, html = render_email(name, **ORGANIZER_EMAILS[name])
     assert subject and "\n" not in subject and "{{" not in text + html and "{%" not in text + html
     assert "unsubscribe" not in (text + html).lower() and "None" not in text + html
+    assert "/settings/" not in text + html
     assert "You get this because you organize Berlin Product Lunch." in text
     assert "Invite more members" in text and "Invite more members" in html
     assert "\n\n\n\n" not in text
