@@ -4,12 +4,24 @@ and answers the same to members and strangers; GET changes nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 
-from chalicelib.routes.html import FORM_TYPES, page, page_headers, parse_form, refuse_cross_site, render
+from chalicelib.routes import html
+from chalicelib.routes.html import FORM_TYPES, page, page_headers, parse_form, refuse_cross_site
 from chalicelib.services import join
 
 bp = Blueprint(__name__)
+# Under the member pages' no-referrer policy a browser posts forms with "Origin: null", which
+# refuse_cross_site must refuse; same-origin sends our origin to ourselves and nothing elsewhere.
+REFERRER_POLICY = "same-origin"
+
+
+def render(name: str, *, http_status: int = 200, **context: Any) -> Response:
+    response = html.render(name, http_status=http_status, **context)
+    response.headers["Referrer-Policy"] = REFERRER_POLICY
+    return response
 
 
 def _group_page(template: str, group_id: str, code: int = 200, **context: object) -> Response:
@@ -46,7 +58,8 @@ def show_welcome(token: str) -> Response:
 @page
 def welcome(token: str) -> Response:
     refuse_cross_site(bp.current_request)
-    return Response(body="", status_code=303, headers={**page_headers(), "Location": join.welcome(token)})
+    return Response(body="", status_code=303, headers={**page_headers(), "Referrer-Policy": REFERRER_POLICY,
+                                                             "Location": join.welcome(token)})
 
 
 @bp.route("/links/{group_id}", methods=["GET"])

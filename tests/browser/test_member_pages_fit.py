@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import links
-from chalicelib.models import LunchPrefsPatch, MemberPatch
-from chalicelib.services import members
+from chalicelib.models import LunchPrefsPatch, MeetupPatch, MemberPatch
+from chalicelib.services import meetups, members
 
 
 def _pages(scene: Any) -> dict[str, str]:
@@ -20,6 +20,11 @@ def _pages(scene: Any) -> dict[str, str]:
         "lunch": links.lunch_url(group_id, member.member_id),
         "unsubscribe": links.unsubscribe_url(group_id, member.member_id),
         "forbidden": scene.link(1)[:-2] + "xx",
+        # the public pages (issue 12): join, my links, the meetup's page once made public
+        "join": f"{scene.base}/join/{group_id}",
+        "links": f"{scene.base}/links/{group_id}",
+        "event": f"{scene.base}/events/{group_id}/"
+                 + meetups.update_meetup(group_id, scene.meetup.meetup_id, MeetupPatch(visibility="public")).meetup_id,
     }
 
 
