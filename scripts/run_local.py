@@ -64,7 +64,9 @@ def main() -> int:
         state = seed(LOCAL / "demo.json")
         print(json.dumps(state, indent=2), flush=True)
         print(f"\ntry: curl -H 'Authorization: Bearer {state['api_key']}' "
-              f"{state['base_url']}/groups/{state['group_id']}/meetups\n", flush=True)
+              f"{state['base_url']}/groups/{state['group_id']}/meetups", flush=True)
+        print(f"join the demo group in a browser: {state['join_url']}\n"
+              f"  (the confirmation email lands in {LOCAL / 'outbox'})\n", flush=True)
         threading.Thread(target=_schedules, args=(stop,), daemon=True).start()
         server = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "chalice"), "local", "--stage", "local",

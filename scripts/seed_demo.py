@@ -87,7 +87,7 @@ def seed(state_path: Path) -> dict[str, Any]:
                         "Bring one person you can help and one question you need help with.",
             starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Europe/Lisbon",
             venue=Venue(name="Second Home Lisboa", address="Rua da Ribeira Nova 4, 1200-109 Lisboa"),
-            capacity=8, waitlist=True, guests_allowed=1))
+            capacity=8, waitlist=True, guests_allowed=1, visibility="public"))
     _seed_lunch_programme(gid)
     state["meetup_id"] = meetup.meetup_id
     state["rsvp_links"] = [
@@ -95,6 +95,10 @@ def seed(state_path: Path) -> dict[str, Any]:
          "url": links.rsvp_url(gid, meetup.meetup_id, m.member_id, meetup.ends_at)}
         for m in everyone[:4]]
     state["base_url"] = deps.settings().base_url
+    # The public pages (no token): anyone may join from here, or find the meetup's page.
+    state["join_url"] = f"{state['base_url']}/join/{gid}"
+    state["links_url"] = f"{state['base_url']}/links/{gid}"
+    state["event_url"] = f"{state['base_url']}/events/{gid}/{meetup.meetup_id}"
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps(state, indent=2) + "\n")
     state_path.chmod(0o600)
