@@ -354,9 +354,9 @@ def show_reconnect(token: str, ask: str | None = None) -> ReconnectView:
 def answer_reconnect(token: str, answer: str) -> ReconnectView:
     """POST yes or no. With two yeses the two are connected (`pairs.connect`: each gets the
     other's address once) as a pair of origin "reconnect". Answers are final once connected."""
+    view = _reconnect_view(token)  # a bad link says so before a bad answer does
     if answer not in ("yes", "no"):
         raise errors.InvalidInput("must be yes or no", field="answer")
-    view = _reconnect_view(token)
     store, now = deps.store(), deps.now()
     suggestion = view.suggestion
     if suggestion.connected_pair_id is None and suggestion.answers.get(view.member.member_id) != answer:
