@@ -151,12 +151,13 @@ def public_group(group_id: str) -> Group:
 
 def ask_to_join(group: Group, given: JoinIn) -> None:
     """A join request. A new address gets one join_confirm email (a signup waits for it); a
-    member's address gets their links instead, so nothing about them changes; past a limit, or
-    with the page closed, nobody gets anything. The page answers the same in every case."""
+    member's address gets their links instead, so nothing about them changes, except that one
+    who unsubscribed gets the confirmation, which subscribes them again (their own consent);
+    past a limit, or with the page closed, nobody gets anything. The page answers the same."""
     if not group.join_open:
         return
     member = members.find_by_email(group.group_id, given.email)
-    if member is not None:
+    if member is not None and (member.subscribed or not member.reachable):
         _send_links(group, member)
         return
     _send_confirmation(group, given.email, given.name, headline=given.headline, lunch=given.lunch,
@@ -210,7 +211,8 @@ def show_welcome(token: str) -> Welcome:
 
 def welcome(token: str) -> str:
     """POST /welcome: make the signup a member (source "join_page"), once: a second click, or a
-    member who joined meanwhile, finds the member as it is and changes nothing. Answers where to
+    member who joined meanwhile, finds the member as it is and changes nothing (but one who had
+    unsubscribed is subscribed again: confirming was their consent). Answers where to
     go next: the meetup's RSVP page when they came from one, else their lunch preferences."""
     seen = _welcome(token)
     group, signup = seen.group, seen.signup
@@ -221,6 +223,10 @@ def welcome(token: str) -> str:
     created, existed = members.add_members(group.group_id, [MemberIn(
         email=signup.email, name=signup.name, headline=signup.headline, lunch=lunch)], source="join_page")
     member = (created or existed)[0]
+    if not member.subscribed and member.reachable:  # they unsubscribed, and now confirmed joining
+        now = deps.now()
+        member = deps.store().members.change(group.group_id, member.member_id, lambda m: m.model_copy(
+            update={"subscribed": True, "updated_at": now}) if not m.subscribed else m)
     if seen.meetup is not None and seen.meetup.status == "scheduled":
         return rsvp.rsvp_url(seen.meetup, member.member_id)
     return links.lunch_url(group.group_id, member.member_id)
@@ -230,15 +236,17 @@ def welcome(token: str) -> str:
 
 
 def ask_for_links(group: Group, given: AddressIn) -> None:
-    """A member's address gets one member_links email (within limits); anyone else, nothing."""
+    """A member's address gets one member_links email (within limits); anyone else, nothing.
+    Asked for, it goes even to a member who unsubscribed (its settings link is their way back);
+    never to an address that bounced (Member.wants)."""
     member = members.find_by_email(group.group_id, given.email)
     if member is not None:
         _send_links(group, member)
 
 
 def _send_links(group: Group, member: Member) -> None:
-    if not member.mailable:
-        return  # their unsubscribe (or a bounce) wins: we don't write to them
+    if not member.wants("member_links"):
+        return  # a bounced address: we don't write to it
     sent = _take(group, member.email, "links")
     if sent is None:
         return
@@ -311,8 +319,8 @@ def ask_for_event(view: EventView, given: EventAskIn) -> None:
         if group.join_open:
             _send_confirmation(group, given.email, given.name, meetup=meetup)
         return
-    if not member.mailable:
-        return
+    if not member.wants("rsvp_invite"):
+        return  # unsubscribed, or meetup mail turned off: their choice wins
     sent = _take(group, member.email, "links")
     if sent is None:
         return

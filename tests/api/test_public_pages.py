@@ -204,11 +204,30 @@ def test_the_links_page_answers_alike_and_mails_only_the_member_fresh_links(
     assert len(mails_to(outbox_dir, "mia@example.com", "member_links")) == 3
 
 
-def test_an_unsubscribed_member_gets_no_links(client: Any, org: Any, member: dict[str, Any],
-                                             outbox_dir: Path) -> None:
+def test_an_unsubscribed_member_may_ask_for_links_and_joins_again_only_by_confirming(
+        client: Any, org: Any, member: dict[str, Any], outbox_dir: Path) -> None:
     assert org.patch(f"members/{member['member_id']}", {"subscribed": False}).status_code == 200
     r = post(client, f"/links/{org.group_id}", {"email": "mia@example.com"})
     assert r.status_code == 200 and "Check your email" in body(r)
+    (asked,) = mails_to(outbox_dir, "mia@example.com", "member_links")  # asked for: their way back
+    assert "/settings/" in text_of(asked)
+    # Joining again sends the confirmation (not links); only confirming subscribes them again.
+    post(client, f"/join/{org.group_id}", {"name": "Mia Other", "email": "mia@example.com"})
+    (confirm,) = mails_to(outbox_dir, "mia@example.com", "join_confirm")
+    assert member_emails(org)["mia@example.com"]["subscribed"] is False
+    assert post(client, link_in(confirm, "welcome"), {}).status_code == 303
+    back = member_emails(org)["mia@example.com"]
+    assert back["subscribed"] is True and back["name"] == "Mia Member" and back["source"] == "api"
+    assert back["member_id"] == member["member_id"]
+
+
+def test_a_bounced_address_gets_nothing_from_any_public_page(
+        client: Any, org: Any, member: dict[str, Any], meetup: dict[str, Any], outbox_dir: Path) -> None:
+    deps.store().members.change(org.group_id, member["member_id"],
+                                lambda m: m.model_copy(update={"bounced": True}))
+    org.patch(f"meetups/{meetup['meetup_id']}", {"visibility": "public"})
+    for path in (f"/join/{org.group_id}", f"/links/{org.group_id}", f"/events/{org.group_id}/{meetup['meetup_id']}"):
+        assert post(client, path, {"email": "mia@example.com", "name": "Mia"}).status_code == 200
     assert mails_to(outbox_dir, "mia@example.com") == []
 
 
