@@ -71,6 +71,7 @@ AGO_CAP = 100  # rounds: repeats that met longer ago than this rank the same
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
 MAX_PASSES = 3  # matchings of a big block and then of its leftovers among themselves
 TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
+PREFER_KEPT_TRIES = 400  # seats an unpaired member who kept their lunches may take (see _prefer_kept)
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
@@ -1059,10 +1060,15 @@ def _prefer_kept(
     """On equal score, members who kept their recent lunches are paired before those who
     missed them: an unpaired member takes the place of a paired one with the same sit-out
     level and more missed lunches when the pair would score the same (points, and the same
-    repeat standing), so the one who missed more sits out instead."""
-    if not unpaired or not any(people[i].missed for pair in pairs for i in pair):
+    repeat standing), so the one who missed more sits out instead. Seats are tried most missed
+    first, at most PREFER_KEPT_TRIES in the member's block (a big round stays fast)."""
+    seats = sorted(((people[pair[seat]].missed, index, seat) for index, pair in enumerate(pairs)
+                    if len(pair) == 2 for seat in (0, 1) if people[pair[seat]].missed),
+                   key=lambda s: (-s[0], s[1], s[2]))
+    if not unpaired or not seats:
         return pairs, unpaired
     pairs, left = list(pairs), list(unpaired)
+    swapped: set[int] = set()
     tried: dict[str | None, int] = {}
     for extra in sorted(unpaired, key=lambda i: (people[i].missed, i)):
         me = people[extra]
@@ -1070,26 +1076,24 @@ def _prefer_kept(
         tried[key] = tried.get(key, 0) + 1
         if key is None or tried[key] > TRIO_CANDIDATES:
             continue  # a block with many unpaired members: its first few are enough
-        best: tuple[int, int, int] | None = None  # (missed, pair index, seat)
-        for index, pair in enumerate(pairs):
-            if len(pair) != 2:
+        tries = 0
+        for missed, index, seat in seats:
+            if missed <= me.missed or tries >= PREFER_KEPT_TRIES:
+                break
+            if index in swapped or block_of(people[pairs[index][seat]]) != key:
                 continue
-            for seat in (0, 1):
-                out, stay = people[pair[seat]], people[pair[1 - seat]]
-                if block_of(out) != key or out.missed <= me.missed:
-                    continue
-                if sit_out_level(out) != sit_out_level(me) or not can_pair(me, stay, forbidden):
-                    continue
-                mine, theirs = frozenset((me.member_id, stay.member_id)), frozenset((out.member_id, stay.member_id))
-                if pair_points(me, stay) != pair_points(out, stay) or met.get(mine) != met.get(theirs):
-                    continue
-                if best is None or (out.missed, -index, -seat) > (best[0], -best[1], -best[2]):
-                    best = (out.missed, index, seat)
-        if best is not None:
-            _, index, seat = best
-            out_position, stay_position = pairs[index][seat], pairs[index][1 - seat]
-            pairs[index] = (stay_position, extra)
+            tries += 1
+            out, stay = people[pairs[index][seat]], people[pairs[index][1 - seat]]
+            if sit_out_level(out) != sit_out_level(me) or not can_pair(me, stay, forbidden):
+                continue
+            mine, theirs = frozenset((me.member_id, stay.member_id)), frozenset((out.member_id, stay.member_id))
+            if pair_points(me, stay) != pair_points(out, stay) or met.get(mine) != met.get(theirs):
+                continue
+            swapped.add(index)
+            out_position = pairs[index][seat]
+            pairs[index] = (pairs[index][1 - seat], extra)
             left = [out_position if i == extra else i for i in left]
+            break
     return pairs, left
 
 
