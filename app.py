@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, Rate
-from chalice.app import CloudWatchEvent, SQSEvent
+from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
 
-from chalicelib import deps, observe, workers
+from chalicelib import config, deps, observe, workers
 from chalicelib.routes import (
     http,
     lunch_pages,
@@ -64,6 +64,14 @@ def rsvp_worker(event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=workers.JOBS.name, batch_size=workers.JOBS.batch_size, name=workers.JOBS.function)
 def jobs_worker(event: SQSEvent) -> dict[str, Any]:
     return workers.handle_sqs(workers.JOBS, list(event))
+
+
+# SES bounces and complaints: the configuration set's SNS topic (infra/build_template.py).
+@app.on_sns_message(topic=config.SES_EVENTS_TOPIC, name="ses_events")
+def ses_events(event: SNSEvent) -> dict[str, Any]:
+    from chalicelib.services import bounces
+
+    return bounces.handle_sns(event.to_dict())
 
 
 def _request_id(event: Any) -> str | None:

@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list-groups", help="list every group")
     keys = sub.add_parser("list-keys", help="list a group's keys (ids and state, never secrets)")
     keys.add_argument("--group-id", required=True)
+    ses = sub.add_parser("ses-event", help="handle a saved SES notification (bounce, complaint, delivery) "
+                                           "as the SNS subscriber would; '-' reads stdin")
+    ses.add_argument("file", help="SES JSON, the SNS envelope around it, or a Lambda SNS event")
+    sub.add_parser("index-addresses", help="put every member's email guard into the address index "
+                                           "(once, after upgrading: bounces of older members find them)")
     return parser
 
 
@@ -83,7 +88,28 @@ def run(argv: list[str]) -> dict[str, Any]:
         return {"keys": [{"key_id": k.key_id, "created_at": k.created_at.isoformat(),
                           "revoked": k.revoked_at is not None}
                          for k in deps.store().groups.keys_of(args.group_id)]}
+    if args.command == "ses-event":
+        from chalicelib.services import bounces
+
+        return bounces.handle(_read_json(args.file)).to_dict()
+    if args.command == "index-addresses":
+        from chalicelib.services import bounces
+
+        group_ids = [g["group_id"] for g in run(["list-groups"])["groups"]]
+        return {"groups": len(group_ids), "indexed": bounces.index_addresses(group_ids)}
     raise SystemExit(f"unknown command {args.command}")
+
+
+def _read_json(name: str) -> Any:
+    """A JSON file (or stdin for '-'); a missing or malformed one is an error naming it."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.InvalidInput(f"cannot read it ({type(exc).__name__})", field=name) from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise errors.InvalidInput(f"is not JSON: {exc}", field=name) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 MailMode = Literal["ses", "files"]
 WorkMode = Literal["sqs", "inline"]
@@ -17,9 +17,12 @@ WorkMode = Literal["sqs", "inline"]
 # SIGNING_SECRET_FILE) or set by the Lambda runtime (AWS_REGION).
 AWS_VARIABLES: tuple[str, ...] = (
     "TABLE_NAME", "BASE_URL", "MAIL_MODE", "SENDER_EMAIL", "WORK_MODE", "SIGNING_SECRET_ARN",
-    "LOG_LEVEL",
+    "LOG_LEVEL", "SES_CONFIGURATION_SET",
 )
 QUEUE_URL_SUFFIX = "_QUEUE_URL"
+# The SNS topic SES publishes bounces and complaints to (app.py subscribes; the template makes
+# `${AWS::StackName}-ses-events` and points the subscription at it instead of this name).
+SES_EVENTS_TOPIC: Final = "powerlunch-ses-events"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Settings:
     signing_secret_file: str | None
     signing_secret_arn: str | None
     log_level: str
+    # Every SES send names it, so SES publishes its bounces and complaints (services/bounces.py).
+    ses_configuration_set: str | None = None
     # Each queue's URL by its variable's name (workers.Queue.url_env), e.g. MAIL_QUEUE_URL.
     queue_urls: Mapping[str, str] = field(default_factory=dict)
 
@@ -63,6 +68,7 @@ class Settings:
             signing_secret_file=e.get("SIGNING_SECRET_FILE") or None,
             signing_secret_arn=e.get("SIGNING_SECRET_ARN") or None,
             log_level=e.get("LOG_LEVEL", "INFO"),
+            ses_configuration_set=e.get("SES_CONFIGURATION_SET") or None,
             queue_urls={k: v for k, v in e.items() if k.endswith(QUEUE_URL_SUFFIX) and v},
         )
 

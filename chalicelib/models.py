@@ -220,7 +220,8 @@ class Member(Stored):
     headline: str = ""
     source: MemberSource = "api"  # how they joined: added by the organizer, or the public join page
     subscribed: bool = True
-    bounced: bool = False
+    bounced: bool = False  # SES reported a permanent bounce: the address takes no mail
+    complained: bool = False  # they marked our mail as spam (an SES complaint): no mail, ever
     meetup_mail: bool = True  # meetup invitations, reminders and changes (the settings page)
     timezone: str | None = None  # IANA: the zone their slots and times are read in (None: the group's)
     lunch: LunchPrefs = Field(default_factory=LunchPrefs)
@@ -229,12 +230,14 @@ class Member(Stored):
 
     @property
     def reachable(self) -> bool:
-        """Their address takes mail (it has not bounced)."""
-        return not self.bounced
+        """Their address takes mail: it has not bounced, and they never marked our mail as spam
+        (an SES complaint stops everything, even mail they ask for)."""
+        return not self.bounced and not self.complained
 
     @property
     def mailable(self) -> bool:
-        """Mail may go to them: subscribed, and their address has not bounced."""
+        """Mail may go to them: subscribed, their address has not bounced, and they never
+        marked our mail as spam."""
         return self.subscribed and self.reachable
 
     def wants(self, kind: str) -> bool:

@@ -55,7 +55,12 @@ JOBS_FINISHED: Final = "JobsFinished"
 ROUNDS_RUN: Final = "RoundsRun"
 RSVPS: Final = "Rsvps"
 JOBS_OVERDUE: Final = "JobsOverdue"
-METRICS: Final = (MAIL_SENT, MAIL_THROTTLED, MAIL_DEAD, JOBS_FINISHED, ROUNDS_RUN, RSVPS, JOBS_OVERDUE)
+# SES's reports (services/bounces.py): bounces by bounce_type (Permanent suppresses the member,
+# Transient and Undetermined are only counted), complaints (each suppresses the member).
+MAIL_BOUNCED: Final = "MailBounced"
+MAIL_COMPLAINED: Final = "MailComplained"
+METRICS: Final = (MAIL_SENT, MAIL_THROTTLED, MAIL_DEAD, JOBS_FINISHED, ROUNDS_RUN, RSVPS, JOBS_OVERDUE,
+                  MAIL_BOUNCED, MAIL_COMPLAINED)
 
 # Chalice's own logger (named after the app) logs view errors with tracebacks through a handler
 # of its own that does not propagate to the root logger.

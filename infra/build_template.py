@@ -4,7 +4,9 @@ Generated, not hand-written, because three things must stay equal to code that l
 the table's key schema (chalicelib/store/schema.py), the routes of the API (app.py: every
 integration URI is rewritten, see `_break_base_url_cycle`) and the queues (chalicelib/workers.py,
 the map of background work: each queue, its dead-letter queue, its URL variable and its
-consumer's event source come from there).
+consumer's event source come from there). SES bounces and complaints: a configuration set whose
+event destination is an SNS topic, which the `on_sns_message` function of app.py subscribes to
+(`ses_events`).
 
     python -m infra.build_template --stage prod --out out/merge-template.json
 """
@@ -22,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from chalice.utils import to_cfn_resource_name  # noqa: E402
 
-from chalicelib import observe, workers  # noqa: E402
+from chalicelib import config, observe, workers  # noqa: E402
 from chalicelib.store import schema  # noqa: E402
 
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600  # a weekend outage of SES still gets delivered
@@ -153,6 +155,72 @@ def metric_alarms() -> dict[str, Any]:
     }
 
 
+SES_EVENT_TYPES = ["bounce", "complaint"]  # what suppresses a member; deliveries would only cost
+
+
+def ses_events() -> dict[str, Any]:
+    """The configuration set every send names (SES_CONFIGURATION_SET), its event destination (an
+    SNS topic) and the topic's policy: only SES, for this configuration set in this account, may
+    publish to it. The topic is not KMS-encrypted: SES could not publish under the AWS-managed
+    key, and a customer key is a cost this does not need (the messages hold addresses, as the
+    table does, and go only to our own function)."""
+    config_set_arn = ("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                      "configuration-set/${SesConfigurationSet}")
+    return {
+        "SesConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-mail"},
+                # SES itself also stops sending to an address that bounced or complained.
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            },
+        },
+        "SesEventsTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": {"Fn::Sub": "${AWS::StackName}-ses-events"},
+                           "DisplayName": {"Fn::Sub": "${AWS::StackName} SES bounces and complaints"}},
+        },
+        "SesEventsTopicPolicy": {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [{"Ref": "SesEventsTopic"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "SesPublishesThisStacksConfigurationSetOnly",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ses.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": "SesEventsTopic"},
+                        "Condition": {
+                            "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}},
+                            "ArnLike": {"AWS:SourceArn": {"Fn::Sub": config_set_arn}},
+                        },
+                    }],
+                },
+            },
+        },
+        "SesEventDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "DependsOn": ["SesEventsTopicPolicy"],
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "SesConfigurationSet"},
+                "EventDestination": {
+                    "Name": "bounces-and-complaints",
+                    "Enabled": True,
+                    "MatchingEventTypes": SES_EVENT_TYPES,
+                    "SnsDestination": {"TopicARN": {"Ref": "SesEventsTopic"}},
+                },
+            },
+        },
+    }
+
+
+def sns_subscription_event(source: Any) -> str:
+    """The logical id Chalice gives an `on_sns_message` function's SNS event."""
+    return to_cfn_resource_name(f"{source.name}-sns-subscription")
+
+
 def _error_template(code: str, message_json: str) -> dict[str, str]:
     """The app's error body as a response template; message_json is JSON, or a VTL value that is."""
     body = '{"error": {"code": "' + code + '", "message": ' + message_json + ', "field": null, "errors": []}}'
@@ -240,6 +308,16 @@ def build(stage_name: str) -> dict[str, Any]:
             event["ScalingConfig"] = {"MaximumConcurrency": max(2, int(reserved))}
         resources[fn] = {"Properties": {"Events": {f"{fn}SqsEventSource": {"Properties": event}}}}
 
+    subscribers = [s for s in app.event_sources if hasattr(s, "topic")]
+    if [s.topic for s in subscribers] != [config.SES_EVENTS_TOPIC]:
+        raise SystemExit(f"app.py must subscribe one function to {config.SES_EVENTS_TOPIC} (SES events), "
+                         f"not {[s.topic for s in subscribers]}")
+    (subscriber,) = subscribers
+    resources.update(ses_events())
+    # Fn::Sub replaces the name-built ARN Chalice wrote (a Ref beside it would be two intrinsics).
+    resources[functions[subscriber.name]] = {"Properties": {"Events": {sns_subscription_event(subscriber): {
+        "Properties": {"Topic": {"Fn::Sub": "${SesEventsTopic}"}}}}}}
+
     for name, fn in functions.items():
         suffix = "api" if fn == API_HANDLER else name.replace("_", "-")
         resources.setdefault(fn, {}).setdefault("Properties", {})["FunctionName"] = {
@@ -311,12 +389,16 @@ def build(stage_name: str) -> dict[str, Any]:
             "SENDER_EMAIL": {"Ref": "SenderEmail"},
             **{q.url_env: {"Ref": q.logical_id} for q in workers.QUEUES},
             "SIGNING_SECRET_ARN": {"Ref": "SigningSecret"},
+            "SES_CONFIGURATION_SET": {"Ref": "SesConfigurationSet"},
         }}}},
         "Resources": resources,
         "Outputs": {
             "BaseUrl": {"Description": "Where members' links point", "Value": base_url},
             "TableName": {"Value": {"Ref": "Table"}},
             "SigningSecretArn": {"Value": {"Ref": "SigningSecret"}},
+            "SesConfigurationSet": {"Description": "Every send names it; SES publishes bounces and complaints "
+                                                   "through it", "Value": {"Ref": "SesConfigurationSet"}},
+            "SesEventsTopicArn": {"Value": {"Ref": "SesEventsTopic"}},
             **{f"{q.logical_id}Url": {"Value": {"Ref": q.logical_id}} for q in workers.QUEUES},
             **{f"{q.logical_id.replace('Queue', 'DeadLetterQueue')}Url": {
                 "Value": {"Ref": q.logical_id.replace("Queue", "DeadLetterQueue")}} for q in workers.QUEUES},

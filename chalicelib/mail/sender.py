@@ -7,6 +7,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chalicelib import deps
 
@@ -83,10 +84,12 @@ def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str) -> s
         return _write_eml(Path(settings.outbox_dir), raw, name_hint)
     from botocore.exceptions import BotoCoreError, ClientError
 
+    request: dict[str, Any] = {"FromEmailAddress": from_email, "Destination": {"ToAddresses": [to_email]},
+                               "Content": {"Raw": {"Data": raw}}}
+    if settings.ses_configuration_set:  # SES publishes this mail's bounces and complaints through it
+        request["ConfigurationSetName"] = settings.ses_configuration_set
     try:
-        answer = deps.ses_client().send_email(
-            FromEmailAddress=from_email, Destination={"ToAddresses": [to_email]},
-            Content={"Raw": {"Data": raw}})
+        answer = deps.ses_client().send_email(**request)
     except (ClientError, BotoCoreError) as exc:
         # `from None`: the chained botocore error would print the addresses in the traceback.
         text = type(exc).__name__ + ": " + _redacted(str(exc))[:200]

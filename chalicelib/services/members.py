@@ -56,6 +56,8 @@ def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
     now = deps.now()
 
     def edit(member: Member) -> Member:
+        if changes.get("subscribed") is True:
+            _refuse_resubscribe(member)
         updated = member.model_copy(update=changes)
         if patch.lunch is not None:
             updated = updated.model_copy(update={"lunch": member.lunch.merged(patch.lunch)})
@@ -64,3 +66,14 @@ def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
         return updated
 
     return deps.store().members.change(group_id, member_id, edit)
+
+
+def _refuse_resubscribe(member: Member) -> None:
+    """Consent is the member's own: the organizer cannot subscribe again someone who marked our
+    mail as spam or unsubscribed (they can, from their email settings or the join page)."""
+    if member.complained:
+        raise errors.Conflict("This member marked our email as spam, so they get no more email from "
+                              "us; the organizer cannot subscribe them again.", field="subscribed")
+    if not member.subscribed:
+        raise errors.Conflict("This member unsubscribed. Only they can subscribe again, from the email "
+                              "settings link in any of our emails or the group's join page.", field="subscribed")

@@ -7,7 +7,7 @@ Access patterns (which request reads what):
 | group | GROUP#g | GROUP | GROUPS / created#g | GET group; CLI list-groups (Query GSI1) |
 | API key | APIKEY#k | APIKEY | GROUP#g#KEYS / k | every organizer request (GetItem by key id) |
 | member | GROUP#g | MEMBER#m | GROUP#g#LUNCH / m (only while opted in) | member pages, list members (Query PK, begins_with MEMBER#), lunch participants (Query GSI1) |
-| email guard | GROUP#g | EMAIL#sha256(email) | — | unique email per group (conditional put in the member's transaction) |
+| email guard | GROUP#g | EMAIL#sha256(email) | EMAIL#sha256(email) / g | unique email per group (conditional put in the member's transaction); an SES bounce or complaint, which names only the address: its members in every group (Query GSI1) |
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
 | lunch programme | GROUP#g | LUNCH#PROGRAM | LUNCH_PROGRAMS / g (only while enabled) | GET/PUT lunch-program; hourly due check (Query GSI1) |
 | lunch round | GROUP#g | LUNCH#ROUND#r | LUNCH_FOLLOWUPS / due_at#g#r (only from done until followed up) | round start (conditional put), round list/detail (Query PK, begins_with), follow-ups due (Query GSI1 by time) |
@@ -19,7 +19,7 @@ Access patterns (which request reads what):
 | reconnect suggestion | GROUP#g | LUNCH#RECONNECT#c (c = lrc_ + hash) | — | the reconnect page and its yes/no (GetItem, guarded update); written once with both members' monthly guard (transaction) |
 | RSVP | MEETUP#t | RSVP#m | MEETUP#t#status / answered#m | RSVP page and answer (BatchGet with the meetup), organizer list by status (Query GSI1), all RSVPs of a meetup (Query PK, begins_with RSVP#) |
 | waitlist entry | MEETUP#t | WAIT#waitlisted#m | — | promotion order (strongly consistent Query, begins_with WAIT#); written in the RSVP's transaction |
-| signup | GROUP#g | SIGNUP#s | — | join page and public meetup pages: what was typed, until /welcome/{token} confirms it (GetItem); expires_at 7 days on |
+| signup | GROUP#g | SIGNUP#s | — | join page and public meetup pages: what was typed, until /welcome/{token} confirms it (GetItem); expires_at 7 days on; erasure (Query PK, begins_with SIGNUP#) |
 | daily limit | LIMIT#g#scope (scope: addr_x#kind, or GROUP) | DAY#yyyy-mm-dd (UTC) | — | public pages' mail limits: per address and kind, per group (one conditional UpdateItem); expires_at 2 days on |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 | fresh-link count | GROUP#g | FRESHLINK#m#yyyy-mm-dd (UTC day) | — | the 410 page's "email me a fresh link": links mailed to a member that day, at most 3 (GetItem, then a guarded update in the mail's transaction); expires_at after 2 days |
@@ -86,6 +86,16 @@ def member(group_id: str, member_id: str) -> Key:
 def email_guard(group_id: str, email: str) -> Key:
     digest = hashlib.sha256(email.encode()).hexdigest()
     return _k(group_pk(group_id), f"EMAIL#{digest}")
+
+
+def address_members(email: str) -> str:
+    """The GSI1 partition of every group's email guard for this address (SES names only it)."""
+    return f"EMAIL#{hashlib.sha256(email.encode()).hexdigest()}"
+
+
+def address_index(group_id: str, email: str) -> Key:
+    """Set on the email guard, so a bounce finds the address's members without a Scan."""
+    return {GSI1PK: address_members(email), GSI1SK: group_id}
 
 
 def lunch_participants(group_id: str) -> str:
@@ -323,8 +333,11 @@ def lunch_reconnect(group_id: str, reconnect_id: str) -> Key:
 # ---- public pages (join, my links, public meetups): signups and daily mail limits
 
 
+SIGNUP_PREFIX = "SIGNUP#"
+
+
 def signup(group_id: str, signup_id: str) -> Key:
-    return _k(group_pk(group_id), f"SIGNUP#{signup_id}")
+    return _k(group_pk(group_id), f"{SIGNUP_PREFIX}{signup_id}")
 
 
 def daily_limit(group_id: str, scope: str, day: date) -> Key:

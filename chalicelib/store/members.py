@@ -67,7 +67,8 @@ class MemberRepo:
         guard = keys.email_guard(m.group_id, m.email)
         return [
             {"Put": {"Item": _item(m), "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Put": {"Item": {**guard, "type": "email_guard", "member_id": m.member_id,
+            {"Put": {"Item": {**guard, **keys.address_index(m.group_id, m.email), "type": "email_guard",
+                              "member_id": m.member_id, "group_id": m.group_id,
                               "email_hash": guard["SK"].removeprefix("EMAIL#")},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
         ]
@@ -145,6 +146,29 @@ class MemberRepo:
             if cancelled.failed(0) or cancelled.failed(1):
                 return False
             raise errors.Unavailable("The service is busy; try again in a moment.") from cancelled
+        return True
+
+    def with_address(self, email: str) -> list[Member]:
+        """This address's members in every group: a Query of GSI1 on the email guards, then one
+        BatchGetItem per group (an SES bounce or complaint names only the address)."""
+        by_group: dict[str, list[str]] = {}
+        for guard in self.db.query_all(partition=keys.address_members(email), index=True):
+            by_group.setdefault(str(guard["GSI1SK"]), []).append(str(guard["member_id"]))
+        return [m for group_id, ids in sorted(by_group.items()) for m in self.get_many(group_id, ids)
+                if m.email == email]
+
+    def index_address(self, member: Member) -> bool:
+        """Put an email guard written before the address index into it (one-off backfill,
+        `cli index-addresses`); False when the guard is gone (erased meanwhile) or indexed."""
+        try:
+            self.db.update(keys.email_guard(member.group_id, member.email),
+                           "SET #gpk = :pk, #gsk = :sk, group_id = :g",
+                           condition="attribute_exists(PK) AND member_id = :m AND attribute_not_exists(#gpk)",
+                           names={"#gpk": GSI1PK, "#gsk": GSI1SK},
+                           values={":pk": keys.address_members(member.email), ":sk": member.group_id,
+                                   ":g": member.group_id, ":m": member.member_id})
+        except ConditionFailed:
+            return False
         return True
 
     def delete(self, group_id: str, member_id: str) -> Member | None:

@@ -117,6 +117,7 @@ def test_every_function_gets_every_variable_it_reads(template: dict[str, Any], r
             assert env[queue.url_env] == {"Ref": queue.logical_id}
         assert env["SIGNING_SECRET_ARN"] == {"Ref": "SigningSecret"}
         assert env["SENDER_EMAIL"] == {"Ref": "SenderEmail"}
+        assert env["SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}
         assert referenced(env["BASE_URL"]) == {"BaseUrl", "RestAPI"}, "a custom domain, else the API's own URL"
 
 
@@ -161,8 +162,11 @@ def check_statement(owner: str, statement: dict[str, Any], queues: set[str]) -> 
             assert len(names) == 1 and names <= queues, f"{owner}: sqs on {resource}"
         elif any(a.startswith("secretsmanager:") for a in data):
             assert resource == {"Ref": "SigningSecret"}, resource
-        else:  # ses: the sender's own identity (address or its domain), and only as that From address
-            assert "identity/" in json.dumps(resource) and "SenderEmail" in json.dumps(resource), resource
+        else:  # ses: the sender's own identity (address or its domain) or the stack's configuration
+            # set, and only as that From address
+            text = json.dumps(resource)
+            assert (("identity/" in text and "SenderEmail" in text)
+                    or ("configuration-set/${SesConfigurationSet}" in text and names == {"SesConfigurationSet"})), resource
             assert statement.get("Condition") == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
     assert len({a.split(":")[0] for a in data}) == 1, f"{owner}: one service per statement keeps this checkable"
 
@@ -334,3 +338,52 @@ def test_the_policy_files_let_every_function_use_every_queue_of_the_worker_map(s
     assert {r["Fn::GetAtt"][0] for r in sqs["Resource"]} == {q.logical_id for q in workers.QUEUES}
     for queue in workers.QUEUES:
         assert queue.function in chalice_config["lambda_functions"], f"no settings for {queue.function}"
+
+
+# ---------------------------------------------------------------- SES bounces and complaints
+
+
+def test_ses_publishes_bounces_and_complaints_to_the_subscriber(resources: dict[str, Any]) -> None:
+    """Configuration set -> event destination -> SNS topic -> the ses_events function, all in the
+    stack; the function subscribes to this stack's topic, not a topic found by name."""
+    (config_set,) = of_type(resources, "AWS::SES::ConfigurationSet")
+    (destination,) = of_type(resources, "AWS::SES::ConfigurationSetEventDestination").values()
+    props = destination["Properties"]
+    assert props["ConfigurationSetName"] == {"Ref": config_set}
+    event = props["EventDestination"]
+    assert event["Enabled"] is True and {"bounce", "complaint"} <= set(event["MatchingEventTypes"])
+    (topic,) = referenced(event["SnsDestination"])
+    assert resources[topic]["Type"] == "AWS::SNS::Topic" and topic != "AlarmTopic"
+
+    subscribers = [(name, ev) for name, fn in functions(resources).items()
+                   for ev in fn["Properties"].get("Events", {}).values() if ev["Type"] == "SNS"]
+    assert len(subscribers) == 1, subscribers
+    name, ev = subscribers[0]
+    assert referenced(ev["Properties"]["Topic"]) == {topic}, "subscribes to the stack's own topic"
+    assert resources[name]["Properties"]["Handler"] == "app.ses_events"
+    assert {"SesEventsLogGroup"} <= set(resources)
+
+
+def test_only_ses_for_this_configuration_set_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
+    (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "SesEventsTopic"}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert _as_list(statement["Action"]) == ["sns:Publish"] and statement["Resource"] == {"Ref": "SesEventsTopic"}
+    condition = statement["Condition"]
+    assert condition["StringEquals"] == {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = condition["ArnLike"]["AWS:SourceArn"]
+    assert referenced(source) == {"SesConfigurationSet"} and ":configuration-set/" in source["Fn::Sub"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_functions_may_send_through_the_configuration_set_as_the_sender_only(stage: str) -> None:
+    """SES authorizes a send against the identity and the configuration set it names: without the
+    second every send is refused once SES_CONFIGURATION_SET is set."""
+    chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
+    sends = [s for s in doc["Statement"] if "ses:SendRawEmail" in _as_list(s["Action"])]
+    on_config_set = [s for s in sends if "configuration-set/" in json.dumps(s["Resource"])]
+    assert len(on_config_set) == 1
+    assert on_config_set[0]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+    assert "ses_events" in chalice_config["lambda_functions"]
