@@ -28,6 +28,7 @@ from chalicelib.store import keys
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PAIRING_LINK = re.compile(r"https://lunch\.example\.test(/pairing/[A-Za-z0-9_.\-]+)")
+RECONNECT_LINK = re.compile(r"https://lunch\.example\.test(/reconnect/[A-Za-z0-9_.\-]+)\?answer=yes")
 
 
 def payload(field: str) -> str:
@@ -247,12 +248,28 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     pages.call("POST", pairing_x, {"action": "feedback", "met": "perhaps"}, status=400)
     clock.advance(days=8)
     assert schedules.run_hourly(deps.now())["lunch_followups"] >= 1
+    # Both rated it 5: half a year on, each is asked to catch up (the reconnect page and mail)
+    pairing_y = next(path for path in intro_links if links.read("pairing", path.rsplit("/", 1)[1]).member_id == y)
+    pages.call("POST", pairing_y, {"action": "feedback", "met": "yes", "rating": "5"})
+    before = clock()
+    clock.advance(days=190)
+    assert schedules.run_hourly(deps.now())["lunch_reconnects"] == 1
+    asks = [RECONNECT_LINK.search(m.get_body(("plain",)).get_content()).group(1)  # type: ignore[union-attr]
+            for p, m in mail_files(outbox_dir) if kind_of(p) == "lunch_reconnect"]
+    reconnect = {links.read("reconnect", path.rsplit("/", 1)[1]).member_id: path for path in asks}
+    page = pages.call("GET", reconnect[x])
+    assert {"name-y", "headline-y"} <= shown(page), shown(page)
+    pages.call("POST", reconnect[x], {"answer": "yes"})
+    pages.call("POST", reconnect[y], {"answer": "perhaps"}, status=400)
+    page = pages.call("POST", reconnect[y], {"answer": "yes"})  # both: connected, addresses by mail
+    assert "name-x" in shown(page)
+    clock.set(before)
 
     # Unsubscribe, and the error pages: tampered (403), expired (410), gone member (404)
     unsub_y = urlsplit(links.unsubscribe_url(gid, y)).path
     pages.call("GET", unsub_y)
     pages.call("POST", unsub_y, {"List-Unsubscribe": "One-Click"})
-    for path in (rsvp[x], lunch_x, pairing_x, unsub_y):
+    for path in (rsvp[x], lunch_x, pairing_x, reconnect[x], unsub_y):
         tampered = path[:-4] + ("A" if path[-4] != "A" else "B") + path[-3:]
         pages.call("GET", tampered, status=403)
         pages.call("POST", tampered, {"answer": "going"}, status=403)
@@ -290,7 +307,8 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
         in_mail |= in_html
         kinds.add(kind_of(path))
     assert {"rsvp_invite", "rsvp_confirmation", "rsvp_promoted", "meetup_updated", "meetup_reminder",
-            "meetup_cancelled", "lunch_invite", "lunch_intro", "lunch_followup"} <= kinds, kinds
+            "meetup_cancelled", "lunch_invite", "lunch_intro", "lunch_followup", "lunch_reconnect",
+            "lunch_connected"} <= kinds, kinds
     assert {"sender", "title", "description", "venue", "address", "name-x", "name-y", "headline-y"} <= in_mail, in_mail
     assert in_mail & set(SHORT), ("no intro quoted an ask or offer", in_mail)
     print(f"\nescaping: {len(FIELDS) + 1} fields with payloads, {len(pages.routes)} page routes, "
