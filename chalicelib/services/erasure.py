@@ -14,9 +14,11 @@ def erase_member(group_id: str, member_id: str) -> None:
     """Erase the person's personal data everywhere: their lunch answers and the pairing
     reasons quoting them, the mail recorded for them, then the member item and email guard.
     RSVPs and pairs keep only the bare member id: an anonymous stub once the member is gone."""
-    members.get_member(group_id, member_id)  # 404 before touching anything
+    member = members.get_member(group_id, member_id)  # 404 before touching anything
     followups.forget_member(group_id, member_id)  # reads the lunch record pairing then deletes
     pairing.forget_member(group_id, member_id)
     outbox.erase_member(group_id, member_id)
+    outbox.erase_address(group_id, member.email)  # mail to their address before they joined
+    deps.store().public.erase_signups(group_id, member.email)
     if deps.store().members.delete(group_id, member_id) is None:
         raise errors.NotFound("no such member in this group", field="member_id")

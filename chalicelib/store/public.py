@@ -56,6 +56,13 @@ class PublicRepo:
         expires = datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), tz=now.tzinfo)
         return Signup.model_validate({**item, "expires_at": expires})
 
+    def erase_signups(self, group_id: str, email: str) -> int:
+        """Delete this address's signups in the group (erasure): one Query of the group's
+        signups (a handful, 7 days' worth), then the deletes."""
+        found = [item for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.SIGNUP_PREFIX)
+                 if item.get("email") == email]
+        return self.db.write_batch(deletes=[keys.signup(group_id, str(i["signup_id"])) for i in found])
+
     def count(self, group_id: str, scope: str, day: date, limit: int) -> int | None:
         """Take one of `limit` for `scope` on `day` (one UpdateItem); the new count, or None when
         the limit was reached (then nothing changes)."""

@@ -341,3 +341,17 @@ def test_every_public_form_refuses_bad_input_and_cross_site_posts(
 def test_unknown_groups_meetups_and_tokens_get_an_error_page(client: Any, path: str) -> None:
     assert client.http.get(path).status_code in (403, 404)
     assert post(client, path, {"email": "a@example.com", "name": "A"}).status_code in (403, 404)
+
+
+def test_erasing_a_member_who_joined_leaves_no_trace_of_their_address(
+        client: Any, org: Any, outbox_dir: Path) -> None:
+    post(client, f"/join/{org.group_id}", {"name": "Gone Soon", "email": "gone@example.com"})
+    post(client, f"/join/{org.group_id}", {"name": "Gone Soon", "email": "gone@example.com"})
+    welcome = link_in(mails_to(outbox_dir, "gone@example.com")[0], "welcome")
+    assert post(client, welcome, {}).status_code == 303
+    member = member_emails(org)["gone@example.com"]
+    assert org.delete(f"members/{member['member_id']}").status_code == 204
+    db = deps.store().db
+    assert list(db.query_all(partition=keys.mailbox(org.group_id, keys.address_id("gone@example.com")))) == []
+    assert list(db.query_all(partition=keys.group_pk(org.group_id), prefix="SIGNUP#")) == []
+    assert client.http.get(welcome).status_code == 410
