@@ -374,11 +374,12 @@ def _connect(group: Group, suggestion: LunchReconnect, now: datetime) -> LunchRe
     pair = store.lunch.get_pair(group.group_id, pair_id)
     if pair is None or suggestion.connected_pair_id is None:
         source = store.lunch.get_pair(group.group_id, suggestion.pair_id)
+        made = pair.created_at if pair is not None else now  # a retry finishes the first attempt
         store.lunch.put_reconnect_pair(suggestion.reconnect_id, LunchPair(
             pair_id=pair_id, round_id=suggestion.round_id, group_id=group.group_id,
             member_ids=list(suggestion.member_ids), slot=source.slot if source else None,
             slot_zone=source.slot_zone if source else None, origin="reconnect",
-            responses=dict.fromkeys(suggestion.member_ids, "confirmed"), created_at=now), now)
+            responses=dict.fromkeys(suggestion.member_ids, "confirmed"), created_at=made), made)
         pair = store.lunch.get_pair(group.group_id, pair_id)
         suggestion = suggestion.model_copy(update={"connected_pair_id": pair_id})
     assert pair is not None
