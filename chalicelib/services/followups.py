@@ -285,9 +285,12 @@ def _suggest(group: Group, round_id: str, now: datetime) -> tuple[int, bool]:
         people = [members.get(m) for m in two]
         if any(p is None or not p.mailable or not p.lunch.opted_in for p in people):
             continue  # left, unsubscribed or no longer lunching: no suggestion
-        if any(other in store.lunch.get_record(group.group_id, mid).blocked
-               for mid, other in (two, two[::-1])):
-            continue
+        first, second = (store.lunch.get_record(group.group_id, m) for m in two)
+        if two[1] in first.blocked or two[0] in second.blocked:
+            continue  # one asked never to meet the other again
+        if any(rid > pair.round_id and partner == two[1] for rid, _, partner in
+               (entry.partition("/") for entry in first.met)):
+            continue  # they met again in a later round: nothing to catch up on
         suggestion = LunchReconnect(reconnect_id=reconnect_id(pair.pair_id, two), group_id=group.group_id,
                                     member_ids=list(two), pair_id=pair.pair_id, round_id=pair.round_id,
                                     created_at=now)

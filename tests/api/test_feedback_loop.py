@@ -270,6 +270,20 @@ def test_one_reconnect_email_a_member_a_month(client: Any, org: Any, outbox_dir:
     assert len(of_kind(outbox_dir, "Catch up with")) == 6
 
 
+def test_no_reconnect_for_two_who_met_again_since(client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
+    lisbon(org, 2)
+    first = run_round(org)
+    (pair,) = first["pairs"]
+    clock.advance(days=7)
+    hourly()
+    for mid in pair["member_ids"]:
+        assert feedback(client, org, pair, mid, met="yes", rating="5").status_code == 200
+    assert [set(p["member_ids"]) for p in run_round(org)["pairs"]] == [set(pair["member_ids"])]  # together again
+    clock.set(rules.add_months(datetime.fromisoformat(first["created_at"]), 6) + timedelta(days=1))
+    hourly()
+    assert of_kind(outbox_dir, "Catch up with") == []
+
+
 def test_reconnects_off_sends_none(client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
     lisbon(org, 2, WEEKLY | {"reconnect_after_months": 0})
     first = run_round(org)
