@@ -239,3 +239,22 @@ def test_ses_sends_name_the_configuration_set(org: Any, people: dict[str, str], 
         deps.settings.cache_clear()
     assert len(sent) == 3
     assert {p["ConfigurationSetName"] for p in sent} == {"powerlunch-test-events"}
+
+
+def test_after_a_complaint_the_lunch_invitation_skips_them_and_rounds_leave_them_out(
+        org: Any, people: dict[str, str], capsys: pytest.CaptureFixture[str], outbox_dir: Path) -> None:
+    from tests.api.test_lunch_api import PROGRAM
+
+    assert org.call("PUT", "lunch-program", PROGRAM).status_code == 201
+    for mid in people.values():
+        r = org.patch(f"members/{mid}", {"lunch": {"opted_in": True, "city": "Lisbon", "availability": ["tue-lunch"]}})
+        assert r.status_code == 200, r.data
+    participants = {m.member_id for m in deps.store().members.lunch_participants(org.group_id)}
+    assert people["richard@example.com"] in participants
+
+    assert ses_event(capsys, FIXTURES / "notification-complaint.json")[1]["suppressed"] == 1
+    participants = {m.member_id for m in deps.store().members.lunch_participants(org.group_id)}
+    assert participants == {people["jane@example.com"], people["mary@example.com"]}
+    assert org.post("lunch-program/invitations", {}).status_code == 202
+    assert mails(outbox_dir, None, "richard@example.com") == []
+    assert len(mails(outbox_dir, None, "jane@example.com")) == 1
