@@ -325,8 +325,8 @@ def test_the_followup_email_says_what_feedback_does(client: Any, org: Any, outbo
             f"{rules.NO_SHOW_WINDOW} rounds is paused for the next {rules.NO_SHOW_PAUSE_ROUNDS} rounds") in text
     assert f"whoever sat out least over the last {rules.SIT_OUT_WINDOW} rounds" in text
     assert "people who confirmed and met their recent lunches get paired first" in text
-    catch_up = (f"If you both rate it {rules.GOOD_RATING} or 5, we remember you as a good match, "
-                f"and in {months} months we'll suggest you catch up")
+    catch_up = (f"If you both rate it {rules.GOOD_RATING} or 5, we remember you as a good match: "
+                f"in {months} months, unless you've been paired again by then, we'll suggest you catch up")
     if months:
         assert catch_up in text
     else:
