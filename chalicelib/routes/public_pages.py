@@ -8,6 +8,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.models import Group
 from chalicelib.routes import html
 from chalicelib.routes.html import FORM_TYPES, page, page_headers, parse_form, refuse_cross_site
 from chalicelib.services import join
@@ -24,8 +25,7 @@ def render(name: str, *, http_status: int = 200, **context: Any) -> Response:
     return response
 
 
-def _group_page(template: str, group_id: str, code: int = 200, **context: object) -> Response:
-    group = join.public_group(group_id)
+def _group_page(template: str, group: Group, code: int = 200, **context: object) -> Response:
     return render(template, http_status=code, group_name=group.sender_name, join_open=group.join_open,
                   **{"sent": False, "posted": {}, **context})
 
@@ -33,7 +33,7 @@ def _group_page(template: str, group_id: str, code: int = 200, **context: object
 @bp.route("/join/{group_id}", methods=["GET"])
 @page
 def show_join(group_id: str) -> Response:
-    return _group_page("join", group_id)
+    return _group_page("join", join.public_group(group_id))
 
 
 @bp.route("/join/{group_id}", methods=["POST"], content_types=FORM_TYPES)
@@ -44,8 +44,8 @@ def ask_to_join(group_id: str) -> Response:
     try:
         join.ask_to_join(group, join.join_form(parse_form(bp.current_request)))
     except join.FormInvalid as exc:
-        return _group_page("join", group_id, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
-    return _group_page("join", group_id, sent=True)
+        return _group_page("join", group, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
+    return _group_page("join", group, sent=True)
 
 
 @bp.route("/welcome/{token}", methods=["GET"])
@@ -65,7 +65,7 @@ def welcome(token: str) -> Response:
 @bp.route("/links/{group_id}", methods=["GET"])
 @page
 def show_links(group_id: str) -> Response:
-    return _group_page("links", group_id)
+    return _group_page("links", join.public_group(group_id))
 
 
 @bp.route("/links/{group_id}", methods=["POST"], content_types=FORM_TYPES)
@@ -76,8 +76,8 @@ def ask_for_links(group_id: str) -> Response:
     try:
         join.ask_for_links(group, join.address_form(parse_form(bp.current_request)))
     except join.FormInvalid as exc:
-        return _group_page("links", group_id, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
-    return _group_page("links", group_id, sent=True)
+        return _group_page("links", group, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
+    return _group_page("links", group, sent=True)
 
 
 @bp.route("/events/{group_id}/{meetup_id}", methods=["GET"])

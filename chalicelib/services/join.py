@@ -87,12 +87,17 @@ def _validated(model: type[Any], posted: dict[str, Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
-        message = str(first["msg"])
-        if where == "email":
-            message = "is not a valid email address"
-        elif where not in LABELS:
-            message = str(first["msg"])
-        raise FormInvalid(message[0].lower() + message[1:], field=where, posted=posted) from None
+        raise FormInvalid(_said(where, first), field=where, posted=posted) from None
+
+
+def _said(where: str, error: Any) -> str:
+    """Pydantic's complaint about one field, in the page's words."""
+    if error["type"] == "missing" or error.get("input") == "":
+        return "is required"
+    if where == "email":
+        return "is not a valid email address"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message[0].lower() + message[1:]
 
 
 def join_form(form: dict[str, list[str]]) -> JoinIn:

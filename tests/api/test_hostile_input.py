@@ -92,7 +92,20 @@ def world(org: Any, clock: Any) -> dict[str, str]:
         "lunch": links.lunch_url(gid, mid).rsplit("/", 1)[1],
         "unsubscribe": links.unsubscribe_url(gid, mid).rsplit("/", 1)[1],
         "pairing": links.pairing_url(gid, "par_" + "0" * 26, mid).rsplit("/", 1)[1],
+        "welcome": _welcome_token(gid, clock()),
     }
+
+
+def _welcome_token(group_id: str, now: Any) -> str:
+    """A real join confirmation (for a new address), so generated POSTs reach past the link check."""
+    from chalicelib.store import keys
+    from chalicelib.store.public import Signup
+
+    signup = Signup(signup_id="sgn_" + "0" * 26, group_id=group_id, email="newcomer@example.com", name="New",
+                    created_at=now, expires_at=now + timedelta(days=7))
+    deps.store().public.add_signup(signup)
+    return links.welcome_url(group_id, keys.address_id(signup.email), signup.signup_id,
+                             signup.expires_at).rsplit("/", 1)[1]
 
 
 def param_value(name: str, path: str, world: dict[str, str]) -> st.SearchStrategy[str]:

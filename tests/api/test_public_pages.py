@@ -301,7 +301,9 @@ def test_visibility_and_join_settings_are_validated(org: Any, meetup: dict[str, 
     ({"name": "Ok", "email": "ok@example.com", "headline": "h" * 201}, "Headline: "),
     ({"name": "Ok", "email": "ok@example.com", "lunch": "1", "mode": "in_person"}, "City: say which city"),
     ({"name": "Ok", "email": "ok@example.com", "mode": "teleport"}, "Mode: "),
-    ({"name": "Bad\x00name", "email": "ok@example.com"}, "Name: "),
+    ({"name": "Bad\x00name", "email": "ok@example.com"}, "Name: must not contain control characters"),
+    ({"name": "", "email": "ok@example.com"}, "Name: is required"),
+    ({"name": "Ok"}, "Email: is required"),
 ])
 def test_bad_join_forms_get_a_400_naming_the_field_and_store_nothing(
         client: Any, org: Any, outbox_dir: Path, form: dict[str, str], says: str) -> None:
