@@ -204,6 +204,23 @@ def test_the_links_page_answers_alike_and_mails_only_the_member_fresh_links(
     assert len(mails_to(outbox_dir, "mia@example.com", "member_links")) == 3
 
 
+def test_the_links_email_leads_to_the_current_pairing(client: Any, org: Any, outbox_dir: Path) -> None:
+    from tests.api.test_lunch_api import PROGRAM, add_members, run_round
+
+    people = add_members(org, 2)
+    for person in people:
+        r = org.patch(f"members/{person['member_id']}", {"lunch": {"opted_in": True, "city": "Lisbon",
+                                                                   "availability": ["tue-lunch"]}})
+        assert r.status_code == 200, r.data
+    org.call("PUT", "lunch-program", PROGRAM)
+    (pair,) = run_round(org)["pairs"]
+    post(client, f"/links/{org.group_id}", {"email": people[0]["email"]})
+    (sent,) = mails_to(outbox_dir, people[0]["email"], "member_links")
+    page = client.http.get(link_in(sent, "pairing"))
+    assert page.status_code == 200 and "Person1 Test" in body(page)
+    assert set(pair["member_ids"]) == {p["member_id"] for p in people}
+
+
 def test_an_unsubscribed_member_may_ask_for_links_and_joins_again_only_by_confirming(
         client: Any, org: Any, member: dict[str, Any], outbox_dir: Path) -> None:
     assert org.patch(f"members/{member['member_id']}", {"subscribed": False}).status_code == 200
