@@ -200,6 +200,33 @@ def ses_events() -> dict[str, Any]:
                 },
             },
         },
+        # Lambda retries a failed SNS delivery twice; what still fails (the table unavailable for
+        # minutes) lands here instead of being lost: `cli ses-event` replays a message's body.
+        "SesEventsDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"MessageRetentionPeriod": DLQ_RETENTION_SECONDS, "SqsManagedSseEnabled": True},
+        },
+        "SesEventsDeadLetterQueueAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": {"Fn::Sub": "${AWS::StackName}: an SES bounce or complaint failed 3 times "
+                                                "(docs/DEPLOY.md, Bounces and complaints): replay it"},
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName",
+                                "Value": {"Fn::GetAtt": ["SesEventsDeadLetterQueue", "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
+                "OKActions": [{"Ref": "AlarmTopic"}],
+            },
+        },
         "SesEventDestination": {
             "Type": "AWS::SES::ConfigurationSetEventDestination",
             "DependsOn": ["SesEventsTopicPolicy"],
@@ -315,8 +342,10 @@ def build(stage_name: str) -> dict[str, Any]:
     (subscriber,) = subscribers
     resources.update(ses_events())
     # Fn::Sub replaces the name-built ARN Chalice wrote (a Ref beside it would be two intrinsics).
-    resources[functions[subscriber.name]] = {"Properties": {"Events": {sns_subscription_event(subscriber): {
-        "Properties": {"Topic": {"Fn::Sub": "${SesEventsTopic}"}}}}}}
+    resources[functions[subscriber.name]] = {"Properties": {
+        "Events": {sns_subscription_event(subscriber): {"Properties": {"Topic": {"Fn::Sub": "${SesEventsTopic}"}}}},
+        "DeadLetterQueue": {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["SesEventsDeadLetterQueue", "Arn"]}},
+    }}
 
     for name, fn in functions.items():
         suffix = "api" if fn == API_HANDLER else name.replace("_", "-")
@@ -399,6 +428,7 @@ def build(stage_name: str) -> dict[str, Any]:
             "SesConfigurationSet": {"Description": "Every send names it; SES publishes bounces and complaints "
                                                    "through it", "Value": {"Ref": "SesConfigurationSet"}},
             "SesEventsTopicArn": {"Value": {"Ref": "SesEventsTopic"}},
+            "SesEventsDeadLetterQueueUrl": {"Value": {"Ref": "SesEventsDeadLetterQueue"}},
             **{f"{q.logical_id}Url": {"Value": {"Ref": q.logical_id}} for q in workers.QUEUES},
             **{f"{q.logical_id.replace('Queue', 'DeadLetterQueue')}Url": {
                 "Value": {"Ref": q.logical_id.replace("Queue", "DeadLetterQueue")}} for q in workers.QUEUES},

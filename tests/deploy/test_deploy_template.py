@@ -187,7 +187,7 @@ def test_policy_files_are_least_privilege(stage: str) -> None:
     assert chalice_config["autogen_policy"] is False
     doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
     for statement in doc["Statement"]:
-        check_statement(stage, statement, {q.logical_id for q in workers.QUEUES})
+        check_statement(stage, statement, {q.logical_id for q in workers.QUEUES} | {"SesEventsDeadLetterQueue"})
 
 
 def consumers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -334,7 +334,8 @@ def test_the_worker_map_and_the_template_name_the_same_queues(resources: dict[st
 def test_the_policy_files_let_every_function_use_every_queue_of_the_worker_map(stage: str) -> None:
     chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
     doc = json.loads((ROOT / ".chalice" / chalice_config["iam_policy_file"]).read_text())
-    (sqs,) = [s for s in doc["Statement"] if any(a.startswith("sqs:") for a in _as_list(s["Action"]))]
+    (sqs,) = [s for s in doc["Statement"] if any(a.startswith("sqs:") for a in _as_list(s["Action"]))
+              and s["Sid"] != "SesEventsFailuresToTheirDeadLetterQueue"]
     assert {r["Fn::GetAtt"][0] for r in sqs["Resource"]} == {q.logical_id for q in workers.QUEUES}
     for queue in workers.QUEUES:
         assert queue.function in chalice_config["lambda_functions"], f"no settings for {queue.function}"
@@ -362,6 +363,22 @@ def test_ses_publishes_bounces_and_complaints_to_the_subscriber(resources: dict[
     assert referenced(ev["Properties"]["Topic"]) == {topic}, "subscribes to the stack's own topic"
     assert resources[name]["Properties"]["Handler"] == "app.ses_events"
     assert {"SesEventsLogGroup"} <= set(resources)
+
+
+def test_ses_events_that_keep_failing_are_kept_and_alarmed_on(resources: dict[str, Any]) -> None:
+    """Lambda retries a failed SNS delivery twice, then drops it: a lost complaint would keep
+    mailing someone who said stop. It goes to a dead-letter queue with an alarm instead, and the
+    functions' role may send there (Chalice's roles are its own: SAM adds nothing to them)."""
+    target = resources["SesEvents"]["Properties"]["DeadLetterQueue"]
+    assert target["Type"] == "SQS"
+    (queue,) = referenced(target["TargetArn"])
+    assert resources[queue]["Type"] == "AWS::SQS::Queue" and resources[queue]["DeletionPolicy"] == "Retain"
+    watching = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                if a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]]
+    assert len(watching) == 1 and watching[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    may_send = [s for _, s in iam_statements(resources) if "sqs:SendMessage" in _as_list(s["Action"])
+                and {"Fn::GetAtt": [queue, "Arn"]} in _as_list(s["Resource"])]
+    assert may_send, "the role cannot send to the SES events' dead-letter queue"
 
 
 def test_only_ses_for_this_configuration_set_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
