@@ -258,3 +258,15 @@ def test_after_a_complaint_the_lunch_invitation_skips_them_and_rounds_leave_them
     assert org.post("lunch-program/invitations", {}).status_code == 202
     assert mails(outbox_dir, None, "richard@example.com") == []
     assert len(mails(outbox_dir, None, "jane@example.com")) == 1
+
+
+def test_the_sns_subscriber_raises_when_the_table_fails_so_lambda_retries(client: Any, org: Any,
+                                                                        people: dict[str, str]) -> None:
+    """A store failure must not be swallowed like a malformed message: Lambda retries the event,
+    then hands it to the dead-letter queue (the template), and the complaint is not lost."""
+    from botocore.exceptions import ClientError
+
+    deps.dynamodb_client().delete_table(TableName=deps.settings().table_name)
+    event = client.events.generate_sns_event(message=json.dumps(sample("notification-complaint")))
+    with pytest.raises(ClientError):
+        client.lambda_.invoke("ses_events", event)
