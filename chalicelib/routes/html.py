@@ -107,7 +107,10 @@ def parse_form(request: Request) -> dict[str, list[str]]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.InvalidInput("is not UTF-8 form data", field="body") from None
-    return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+    except ValueError:  # more than max_num_fields: a 400, not a crash
+        raise errors.InvalidInput("has too many fields", field="body") from None
 
 
 def _multipart(body: bytes, content_type: str) -> dict[str, list[str]]:

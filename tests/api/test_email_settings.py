@@ -203,3 +203,13 @@ def test_a_missing_field_is_named_too(client: Any, org: Any) -> None:
     assert r.status_code == 400 and "Lunch pairing:" in r.body.decode()
     assert stored(org, member_id) == before
     assert deps.store().members.get(org.group_id, member_id).meetup_mail is True  # type: ignore[union-attr]
+
+
+def test_a_flood_of_fields_is_a_400_not_a_crash(client: Any, org: Any) -> None:
+    member_id = add_members(org, 1)[0]["member_id"]
+    before = stored(org, member_id)
+    flood = "&".join(f"f{i}=x" for i in range(300)) + "&email=off&meetups=off&lunch=off"
+    r = client.http.post(settings_path(org, member_id), headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         body=flood.encode())
+    assert r.status_code == 400 and "body: has too many fields" in r.body.decode()
+    assert stored(org, member_id) == before
