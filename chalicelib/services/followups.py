@@ -40,13 +40,14 @@ from chalicelib.models import (
     PairFeedbackIn,
 )
 from chalicelib.services import outbox, pairs
-from chalicelib.services.pairing import pair_prefix, round_of_pair
 
 log = logging.getLogger(__name__)
 
 IGNORED_ROUNDS_TO_PAUSE = 3
 RECONNECT_EVERY = timedelta(days=30)  # at most one reconnect suggestion a member in this time
 RECONNECT_RETRY = timedelta(days=1)  # a suggestion held back by that limit is tried again after
+RECONNECT_LOOK_MONTHS = 1  # a round not due yet is looked at again this often (the setting may change)
+RECONNECT_MAX_MONTHS = 24  # the longest setting (models.LunchProgramIn): older lunches get none
 
 
 def followups_due(now: datetime) -> list[dict[str, str]]:
@@ -68,7 +69,7 @@ def follow_up_work(body: dict[str, Any]) -> int:
 def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
     store = deps.store()
     group = store.groups.require(group_id)
-    round_pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    round_pairs = store.lunch.pairs_of_round(group_id, round_id)
     everyone = sorted({mid for p in round_pairs for mid in p.member_ids})
     members = {m.member_id: m for m in store.members.get_many(group_id, everyone)}
     program = store.lunch.get_program(group_id)
@@ -98,7 +99,7 @@ def _follow_up(group_id: str, round_id: str, now: datetime) -> int:
     lunch_round = store.lunch.get_round(group_id, round_id)
     if lunch_round is not None:
         store.lunch.reconnects_after(group_id, round_id, lunch_round.created_at,
-                                     add_months(lunch_round.created_at, months or 1))
+                                     _next_look(lunch_round.created_at, months, now))
     store.lunch.mark_followed_up(group_id, round_id)
     return sent
 
@@ -121,8 +122,8 @@ def _pause_ignorers(group: Group, round_id: str, members: Sequence[Member], now:
         if record is None:
             continue
         since = order.get(record.paused_round, -1) if record.paused_round else -1
-        mine = sorted((p for p in record.pairs if order.get(round_of_pair(p), -1) > since),
-                      key=lambda p: order[round_of_pair(p)])
+        mine = sorted((p for p in record.pairs if order.get(ids.round_of_pair(p), -1) > since),
+                      key=lambda p: order[ids.round_of_pair(p)])
         if len(mine) >= IGNORED_ROUNDS_TO_PAUSE:
             recent[member.member_id] = mine[-IGNORED_ROUNDS_TO_PAUSE:]
     if not recent:
@@ -242,21 +243,22 @@ def reconnect_work(body: dict[str, Any]) -> int:
 
 def scan_reconnects(group_id: str, now: datetime) -> int:
     """Suggest a catch-up to the good matches of each round `reconnect_after_months` old
-    (reads that programme's due rounds and their pairs only). Idempotent: a suggestion is
+    (reads that programme's woken rounds and their pairs only). A round is looked at when due,
+    and at least monthly before, so a changed setting counts. Idempotent: a suggestion is
     recorded once, its emails by dedupe key, and the round is then done. Answers emails sent."""
     store = deps.store()
     group = store.groups.get(group_id)
     program = store.lunch.get_program(group_id)
-    months = program.reconnect_after_months if program is not None and group is not None else 0
+    months = program.reconnect_after_months if program is not None else 0
     sent = 0
     for round_id, lunch_at, due_at in store.lunch.reconnect_rounds(group_id):
-        if months == 0 or group is None:
-            store.lunch.reconnects_done(group_id, round_id)  # turned off: these lunches get none
+        if due_at > now:
+            continue  # not woken yet
+        if group is None or (not months and now >= add_months(lunch_at, RECONNECT_MAX_MONTHS)):
+            store.lunch.reconnects_done(group_id, round_id)  # past any setting: these lunches get none
             continue
-        due = add_months(lunch_at, months)
-        if due > now:  # the setting moved since the follow-ups: wait for the new date
-            if due != due_at:
-                store.lunch.reconnects_after(group_id, round_id, lunch_at, due)
+        if not months or add_months(lunch_at, months) > now:
+            store.lunch.reconnects_after(group_id, round_id, lunch_at, _next_look(lunch_at, months, now))
             continue
         new, held = _suggest(group, round_id, now)
         sent += new
@@ -267,6 +269,13 @@ def scan_reconnects(group_id: str, now: datetime) -> int:
     return sent
 
 
+def _next_look(lunch_at: datetime, months: int, now: datetime) -> datetime:
+    """When to look at a round's good matches next: when due, but no later than a month on
+    (the setting may change, or be turned on)."""
+    soon = add_months(now, RECONNECT_LOOK_MONTHS)
+    return min(add_months(lunch_at, months), soon) if months else soon
+
+
 def reconnect_id(pair_id: str, member_ids: Sequence[str]) -> str:
     digest = hashlib.sha256(f"{pair_id}:{','.join(sorted(member_ids))}".encode()).digest()
     return "lrc_" + ids.b32(int.from_bytes(digest[:16], "big") >> 48, 16)
@@ -275,7 +284,7 @@ def reconnect_id(pair_id: str, member_ids: Sequence[str]) -> str:
 def _suggest(group: Group, round_id: str, now: datetime) -> tuple[int, bool]:
     """Emails recorded now, and whether some were held back (a member had one this month)."""
     store = deps.store()
-    matches = [(pair, two) for pair in store.lunch.pairs_of_round(group.group_id, pair_prefix(round_id))
+    matches = [(pair, two) for pair in store.lunch.pairs_of_round(group.group_id, round_id)
                for two in good_matches(pair)]
     wanted = sorted({m for _, two in matches for m in two})
     members = {m.member_id: m for m in store.members.get_many(group.group_id, wanted)}

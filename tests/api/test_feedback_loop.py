@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import deps, links
+from chalicelib import deps, ids, links
 from chalicelib import feedback as rules
 from chalicelib.models import LunchPair, LunchRecord, PairFeedbackIn
 from chalicelib.services import followups
-from chalicelib.services.pairing import pair_id_for
 from tests.api.test_lunch_api import PROGRAM, add_members, of_kind, path_of, post_form, run_round, text_of
 
 # Wednesday: the hourly runs below fall on other days, so no scheduled round starts by itself.
@@ -248,7 +247,8 @@ def test_six_months_after_a_five_star_lunch_both_are_asked_once_and_two_yeses_co
 def test_one_reconnect_email_a_member_a_month(client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
     """A trio who all rated it 5 makes three good matches, but each member gets at most one
     suggestion a month: the others wait their turn."""
-    lisbon(org, 3, WEEKLY | {"odd_rule": "trio", "reconnect_after_months": 1})
+    # Not scheduled: a round on its own would pair the three again (then nothing to catch up on).
+    lisbon(org, 3, WEEKLY | {"odd_rule": "trio", "reconnect_after_months": 1, "enabled": False})
     first = run_round(org)
     (trio,) = first["pairs"]
     clock.advance(days=7)
@@ -282,6 +282,28 @@ def test_no_reconnect_for_two_who_met_again_since(client: Any, org: Any, outbox_
     clock.set(rules.add_months(datetime.fromisoformat(first["created_at"]), 6) + timedelta(days=1))
     hourly()
     assert of_kind(outbox_dir, "Catch up with") == []
+
+
+def test_a_changed_setting_counts_for_lunches_already_followed_up(
+        client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
+    lisbon(org, 2)  # reconnect_after_months: 6 (the default) when the follow-ups go out
+    first = run_round(org)
+    (pair,) = first["pairs"]
+    clock.advance(days=7)
+    hourly()
+    for mid in pair["member_ids"]:
+        assert feedback(client, org, pair, mid, met="yes", rating="4").status_code == 200
+    changed = WEEKLY | {"reconnect_after_months": 2, "enabled": False}  # no scheduled round meanwhile
+    assert org.call("PUT", "lunch-program", changed).status_code == 200
+    lunch_at = datetime.fromisoformat(first["created_at"])
+    for day in range(0, 70, 3):  # the hourly run, every few days for two months and more
+        clock.set(lunch_at + timedelta(days=day, hours=1))
+        hourly()
+        if of_kind(outbox_dir, "Catch up with"):
+            break
+    assert len(of_kind(outbox_dir, "Catch up with")) == 2
+    assert clock() >= rules.add_months(lunch_at, 2)
+    assert clock() < rules.add_months(lunch_at, 2) + timedelta(days=3)
 
 
 def test_reconnects_off_sends_none(client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
@@ -342,7 +364,7 @@ def test_stats_count_every_outcome_exactly(client: Any, org: Any, clock: Any) ->
     round_id = "lrd_" + "0" * 10 + "1" * 16
 
     def make(members: list[str], origin: str = "round") -> LunchPair:
-        return LunchPair(pair_id=pair_id_for(round_id, members), round_id=round_id, group_id=org.group_id,
+        return LunchPair(pair_id=ids.pair_id(round_id, members), round_id=round_id, group_id=org.group_id,
                          member_ids=members, origin=origin, created_at=now)  # type: ignore[arg-type]
 
     p1, p2, p3, p4 = make([a, b]), make([c, d]), make([d, e], "rematch"), make([f, g, h])
@@ -397,4 +419,5 @@ def test_no_followup_about_a_lunch_a_decline_called_off(client: Any, org: Any, o
     asked = sorted(str(m["To"]) for m in of_kind(outbox_dir, "How was lunch"))
     assert asked == sorted(f"Person{ids.index(m)} Test <person{ids.index(m)}@example.com>" for m in on["member_ids"])
     assert record(org, decliner).missed_rounds == [first["round_id"]]
+    assert record(org, left).missed_rounds == [first["round_id"]]  # silent, and nobody to meet
     assert [record(org, m).missed_rounds for m in on["member_ids"]] == [[first["round_id"]]] * 2  # silent
