@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib import links
 from chalicelib.routes.html import FORM_TYPES, page, render
 from chalicelib.services import subscriptions
 
@@ -15,11 +16,13 @@ bp = Blueprint(__name__)
 @page
 def show(token: str) -> Response:
     group, member = subscriptions.from_link(token)
-    return render("unsubscribe", group_name=group.sender_name, done=member is None or not member.subscribed)
+    return render("unsubscribe", group_name=group.sender_name, done=member is None or not member.subscribed,
+                  settings_url=member and links.settings_url(group.group_id, member.member_id))
 
 
 @bp.route("/unsubscribe/{token}", methods=["POST"], content_types=FORM_TYPES)
 @page
 def act(token: str) -> Response:
-    group, _ = subscriptions.unsubscribe(token)
-    return render("unsubscribe", group_name=group.sender_name, done=True)
+    group, member = subscriptions.unsubscribe(token)
+    return render("unsubscribe", group_name=group.sender_name, done=True,
+                  settings_url=member and links.settings_url(group.group_id, member.member_id))

@@ -132,11 +132,17 @@ def test_everything_off_stops_all_mail_and_resubscribing_here_brings_it_back(cli
 def test_list_unsubscribe_one_click_still_stops_everything(client: Any, org: Any, outbox_dir: Path) -> None:
     member_id = add_members(org, 1)[0]["member_id"]
     one_click = path_of(links.unsubscribe_url(org.group_id, member_id))
-    assert post_form(client, one_click, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    done = post_form(client, one_click, {"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
     page = client.http.get(settings_path(org, member_id)).body.decode()
     assert "You're unsubscribed" in page and 'name="email" value="off" checked' in page
     invite(org, new_meetup(org))
     assert sent(outbox_dir, None, address(org, member_id)) == []
+    # the unsubscribe page leads to the settings, where the member can come back
+    way_back = SETTINGS_LINK.search(done.body.decode())
+    assert way_back is not None
+    r = post_form(client, path_of(way_back.group(0)), {**ALL_ON, "lunch": "off"})
+    assert r.status_code == 200 and stored(org, member_id)["subscribed"] is True
 
 
 def test_paused_until_a_date_sits_out_rounds_until_then_and_is_back(client: Any, org: Any, clock: Any,

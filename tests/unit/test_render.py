@@ -328,6 +328,9 @@ def test_unsubscribe_page_posts_one_click_and_shows_done() -> None:
     assert 'name="List-Unsubscribe" value="One-Click"' in html
     done = render_page("unsubscribe", group_name="Berlin Product Lunch", done=True)
     assert "You're unsubscribed" in done and "<form" not in done
+    back = render_page("unsubscribe", group_name="Berlin Product Lunch", done=True,
+                       settings_url="https://lunch.example/settings/tok")
+    assert 'href="https://lunch.example/settings/tok"' in back and "Turn email back on" in back
 
 
 def test_lunch_page_offers_every_goal_and_slot() -> None:
