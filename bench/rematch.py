@@ -82,7 +82,7 @@ def run(endpoint: str, members: int, declines: int) -> dict[str, Any]:
                              lambda: pairing.run_round(group_id, lunch_round.round_id))
             store = deps.store()
             group = store.groups.require(group_id)
-            round_pairs = store.lunch.pairs_of_round(group_id, pairing.pair_prefix(lunch_round.round_id))
+            round_pairs = store.lunch.pairs_of_round(group_id, lunch_round.round_id)
             # One member of each of `declines` pairs can't make it: their partners are stranded.
             for pair in round_pairs[:declines]:
                 quitter = pair.member_ids[0]
@@ -91,7 +91,7 @@ def run(endpoint: str, members: int, declines: int) -> dict[str, Any]:
                 people = {m.member_id: m for m in store.members.get_many(group_id, pair.member_ids)}
                 pairs.decline(group, answered, quitter, people, deps.now())
             stranded = len(pairing.stranded(store.lunch.pairs_of_round(
-                group_id, pairing.pair_prefix(lunch_round.round_id))))
+                group_id, lunch_round.round_id)))
             made: list[Any] = []
             rematch = _measured(f"re-match of {stranded} stranded members (pairing worker)",
                                 lambda: made.extend(pairing.rematch(group_id, lunch_round.round_id, deps.now())))

@@ -16,7 +16,6 @@ name is stored on a pair and an erased member leaves none behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Sequence
@@ -79,32 +78,15 @@ def due_round(program: LunchProgram, zone_name: str, now: datetime) -> Due | Non
     return Due(day, due_at)
 
 
-def _hash_int(text: str, bits: int) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big") >> (256 - bits)
-
-
 def scheduled_round_id(group_id: str, due: Due) -> str:
     """The same group and local date give the same id (so the round is created once); it
     sorts by time like every other id."""
     ms = int(due.due_at.timestamp() * 1000)
-    return f"lrd_{ids.b32(ms, 10)}{ids.b32(_hash_int(f'{group_id}:{due.local_date}', 80), 16)}"
-
-
-def pair_prefix(round_id: str) -> str:
-    return "lpr_" + round_id.removeprefix("lrd_")
-
-
-def pair_id_for(round_id: str, member_ids: Sequence[str]) -> str:
-    key = round_id + ":" + ",".join(sorted(member_ids))
-    return pair_prefix(round_id) + ids.b32(_hash_int(key, 40), 8)
-
-
-def round_of_pair(pair_id: str) -> str:
-    return "lrd_" + pair_id.removeprefix("lpr_")[:26]
+    return f"lrd_{ids.b32(ms, 10)}{ids.b32(ids.hash_int(f'{group_id}:{due.local_date}', 80), 16)}"
 
 
 def seed_of(round_id: str) -> int:
-    return _hash_int(round_id, 63)
+    return ids.hash_int(round_id, 63)
 
 
 # ---------------------------------------------------------------- starting rounds
@@ -278,7 +260,7 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
                           key=lambda m: m.member_id)
     skipped = [m.member_id for m in participants if m.lunch.skip_next]
     # Pairs an earlier attempt wrote stay as they are; only the rest is planned now.
-    earlier = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    earlier = store.lunch.pairs_of_round(group_id, round_id)
     taken = {mid for pair in earlier for mid in pair.member_ids}
     eligible = [m for m in participants if not m.lunch.skip_next and m.member_id not in taken]
     profiles, history = _profiles_and_history(group_id, eligible, round_id)
@@ -288,7 +270,7 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
     plan = matching.plan_round(profiles, history, odd_rule=odd_rule,  # type: ignore[arg-type]
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id))
     store.lunch.put_pairs([LunchPair(
-        pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
+        pair_id=ids.pair_id(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
         member_ids=list(planned.member_ids), score=planned.score, reasons=reasons.stored(planned.reasons, met_on),
         slot=meet.slot(planned.member_ids, planned.slot), slot_zone=meet.zone(planned.member_ids),
         created_at=now) for planned in plan.pairs])
@@ -344,7 +326,7 @@ def why_nobody_was_paired(profiles: Sequence[matching.Profile], history: matchin
 def _finish(group: Group, lunch_round: LunchRound, now: datetime) -> None:
     store = deps.store()
     group_id, round_id = group.group_id, lunch_round.round_id
-    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    pairs = store.lunch.pairs_of_round(group_id, round_id)
     everyone = {mid for p in pairs for mid in p.member_ids}
     members = {m.member_id: m for m in store.members.get_many(group_id, sorted(everyone))}
     store.lunch.record_round(group_id, round_id, pairs)
@@ -404,7 +386,7 @@ def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
     lunch_round = store.lunch.get_round(group_id, round_id)
     if group is None or lunch_round is None or lunch_round.status != "done":
         return []
-    alone = stranded(store.lunch.pairs_of_round(group_id, pair_prefix(round_id)))
+    alone = stranded(store.lunch.pairs_of_round(group_id, round_id))
     if not alone:
         return []
     members = {m.member_id: m for m in store.members.get_many(group_id, alone)}
@@ -417,7 +399,7 @@ def rematch(group_id: str, round_id: str, now: datetime) -> list[LunchPair]:
                                repeat_window=lunch_round.repeat_window, seed=seed_of(round_id + "/rematch"))
     met_on = _met_on(group_id, round_id)
     meet = lunch.meetings(group_id, eligible, now)
-    made = [LunchPair(pair_id=pair_id_for(round_id, planned.member_ids), round_id=round_id,
+    made = [LunchPair(pair_id=ids.pair_id(round_id, planned.member_ids), round_id=round_id,
                       group_id=group_id, member_ids=list(planned.member_ids), score=planned.score,
                       reasons=reasons.stored(planned.reasons, met_on),
                       slot=meet.slot(planned.member_ids, planned.slot), slot_zone=meet.zone(planned.member_ids),
@@ -496,7 +478,7 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
     store = deps.store()
     group = store.groups.require(group_id)
     lunch_round = store.lunch.require_round(group_id, round_id)
-    pairs = sorted(store.lunch.pairs_of_round(group_id, pair_prefix(round_id)), key=lambda p: p.member_ids)
+    pairs = sorted(store.lunch.pairs_of_round(group_id, round_id), key=lambda p: p.member_ids)
     wanted = sorted({m for p in pairs for m in p.member_ids} | set(lunch_round.sat_out))
     members = {m.member_id: m for m in store.members.get_many(group_id, wanted)}
     out = lunch_round.out(group.timezone)

@@ -286,13 +286,11 @@ def nudge_work(body: dict[str, Any]) -> int:
 def nudge(group_id: str, round_id: str, now: datetime) -> tuple[int, datetime | None]:
     """One `lunch_nudge` to each member still silent three days after their intro while
     someone at their table confirmed. Answers (emails recorded, when younger pairs are due)."""
-    from chalicelib.services.pairing import pair_prefix
-
     store = deps.store()
     group = store.groups.get(group_id)
     if group is None:
         return 0, None
-    pairs = store.lunch.pairs_of_round(group_id, pair_prefix(round_id))
+    pairs = store.lunch.pairs_of_round(group_id, round_id)
     silent: dict[str, LunchPair] = {}
     later: list[datetime] = []
     for pair in pairs:

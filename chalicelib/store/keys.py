@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
-from chalicelib import timeutil
+from chalicelib import ids, timeutil
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
 
 Key = dict[str, str]
@@ -273,9 +273,9 @@ def lunch_pair(group_id: str, pair_id: str) -> Key:
     return _k(group_pk(group_id), f"{LUNCH_PAIR_PREFIX}{pair_id}")
 
 
-def lunch_pairs_of_round(pair_prefix: str) -> str:
-    """The SK prefix of one round's pairs (`pair_prefix` from the round id, see services.pairing)."""
-    return f"{LUNCH_PAIR_PREFIX}{pair_prefix}"
+def lunch_pairs_of_round(round_id: str) -> str:
+    """The SK prefix of one round's pairs (pair ids start with the round's: see ids.pair_id)."""
+    return f"{LUNCH_PAIR_PREFIX}{ids.pair_prefix(round_id)}"
 
 
 def lunch_member(group_id: str, member_id: str) -> Key:

@@ -206,10 +206,10 @@ class LunchRepo:
         items = self.db.get_many([keys.lunch_pair(group_id, p) for p in pair_ids])
         return [LunchPair.model_validate(_plain(i)) for i in items]
 
-    def pairs_of_round(self, group_id: str, pair_prefix: str) -> list[LunchPair]:
+    def pairs_of_round(self, group_id: str, round_id: str) -> list[LunchPair]:
         return [LunchPair.model_validate(_plain(i)) for i in
                 self.db.query_all(partition=keys.group_pk(group_id),
-                                  prefix=keys.lunch_pairs_of_round(pair_prefix), consistent=True)]
+                                  prefix=keys.lunch_pairs_of_round(round_id), consistent=True)]
 
     def all_pairs(self, group_id: str) -> Iterator[LunchPair]:
         for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_PAIR_PREFIX):

@@ -47,7 +47,7 @@ def intro_recipients(outbox: Path) -> Counter[str]:
 def assert_one_clean_round(group_id: str, n: int) -> None:
     rounds = deps.store().lunch.all_rounds(group_id)
     assert len(rounds) == 1 and rounds[0].status == "done"
-    pairs = deps.store().lunch.pairs_of_round(group_id, pairing.pair_prefix(rounds[0].round_id))
+    pairs = deps.store().lunch.pairs_of_round(group_id, rounds[0].round_id)
     placed = Counter(m for p in pairs for m in p.member_ids)
     assert set(placed.values()) == {1}, placed  # nobody in two pairs
     assert len(placed) + len(rounds[0].sat_out) == n
@@ -107,7 +107,7 @@ def test_a_round_killed_during_pair_writes_finishes_on_the_next_run(local_table:
     assert pairing.start_due_rounds(DUE) == 1  # handed on; the worker died (logged), the schedule goes on
     lunch_round = deps.store().lunch.all_rounds(group_id)[0]
     assert lunch_round.status == "started"
-    assert len(deps.store().lunch.pairs_of_round(group_id, pairing.pair_prefix(lunch_round.round_id))) == 2
+    assert len(deps.store().lunch.pairs_of_round(group_id, lunch_round.round_id)) == 2
     assert intro_recipients(outbox_dir) == Counter()
 
     monkeypatch.setattr(LunchRepo, "put_pairs", real_put)
@@ -117,7 +117,7 @@ def test_a_round_killed_during_pair_writes_finishes_on_the_next_run(local_table:
     recipients = intro_recipients(outbox_dir)
     assert len(recipients) == 11 and set(recipients.values()) == {1}
     sizes = sorted(len(p.member_ids) for p in deps.store().lunch.pairs_of_round(
-        group_id, pairing.pair_prefix(lunch_round.round_id)))
+        group_id, lunch_round.round_id))
     assert sizes.count(3) == 1  # still one trio per round
 
 
