@@ -19,7 +19,9 @@ from chalicelib.tokens import Claims, Purpose
 
 MAX_PER_DAY = 3
 COUNT_KEPT = timedelta(days=2)  # the day's count outlives its day, then DynamoDB's TTL drops it
-_TRIES = 3
+# A lost race is someone else's link counted (or a passing write conflict): after MAX_PER_DAY
+# such losses the count reads as limited, so only conflicts that never pass give up (503).
+_TRIES = MAX_PER_DAY + 3
 
 Outcome = Literal["sent", "limited", "over", "valid"]
 
