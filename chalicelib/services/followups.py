@@ -155,7 +155,6 @@ def _pause(group_id: str, member_id: str, now: datetime) -> Member:
     return deps.store().members.change(group_id, member_id, edit)
 
 
-
 # ---------------------------------------------------------------- feedback
 
 
@@ -171,8 +170,8 @@ class FeedbackAnswer:
 
 
 def give_feedback(token: str, answer: FeedbackAnswer) -> pairs.PairingView:
-    """POST feedback on the pairing page: record it, then act on a no-show report (see the
-    module docstring). The same answer twice does nothing more."""
+    """POST feedback on the pairing page: record it, note who kept the lunch, and act on a
+    no-show report (the rules: chalicelib/feedback.py). The same answer twice does nothing more."""
     view = pairs.show_pairing(token)
     me = view.member.member_id
     partners = [m for m in view.pair.member_ids if m != me]
