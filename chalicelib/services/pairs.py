@@ -70,7 +70,8 @@ class PairingView:
                          if m != me and self.pair.responses.get(m) == "declined"],
             "feedback_open": response == "confirmed" or feedback is not None
             or now >= self.pair.created_at + FEEDBACK_OPENS_AFTER,
-            "feedback": ({"met": feedback.met, "rating": feedback.rating, "note": feedback.note}
+            "feedback": ({"met": feedback.met, "rating": feedback.rating, "note": feedback.note,
+                          "no_show": [names[m] for m in feedback.no_show if m in names]}
                          if feedback else None),
         }
 

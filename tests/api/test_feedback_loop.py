@@ -78,6 +78,7 @@ def test_two_no_show_reports_pause_a_member_for_two_rounds_with_one_email(
         reporters.append(partner)
         r = feedback(client, org, pair, partner, met="no_show")  # a pair: the one partner
         assert r.status_code == 200, r.body
+        assert "Person0 didn't show. You can change it below." in r.body.decode()  # the page says who
         paused = of_kind(outbox_dir, "Your Lisbon Founders lunches are paused")
         assert len(paused) == (1 if number == rules.NO_SHOW_REPORTS - 1 else 0)
         clock.advance(days=7)
