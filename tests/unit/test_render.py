@@ -132,7 +132,7 @@ PAGES: dict[str, dict[str, Any]] = {
         "waiting_for": ["Ana"],
         "declined": [],
         "feedback_open": True,
-        "feedback": {"met": True, "rating": 4, "note": "Great chat"},
+        "feedback": {"met": True, "rating": 4, "note": "Great chat", "no_show": []},
     },
 }
 
