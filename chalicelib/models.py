@@ -321,6 +321,31 @@ class MeetupPatch(InModel):
     visibility: Visibility | None = None
 
 
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_control)]
+
+
+class MeetupCancelIn(InModel):
+    """Cancelling from the console: the reason goes into everyone's cancellation email."""
+
+    reason: Note = ""
+
+
+class MeetupMessageIn(InModel):
+    """A short note from the organizer to a meetup's going and/or waitlisted members.
+    `message_id` is minted with the form, so sending the same form twice records each email once."""
+
+    message_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_no_control)]
+    going: bool = False
+    waitlisted: bool = False
+
+    @model_validator(mode="after")
+    def _someone(self) -> MeetupMessageIn:
+        if not (self.going or self.waitlisted):
+            raise errors.InvalidInput("choose going, waitlisted or both", field="going")
+        return self
+
+
 MeetupStatus = Literal["scheduled", "cancelled"]
 
 

@@ -65,13 +65,14 @@ def update_meetup(group_id: str, meetup_id: str, patch: MeetupPatch) -> Meetup:
     raise AssertionError("unreachable")
 
 
-def cancel_meetup(group_id: str, meetup_id: str) -> Meetup:
-    """Cancel once; cancelling again answers the cancelled meetup and sends nothing."""
+def cancel_meetup(group_id: str, meetup_id: str, reason: str | None = None) -> Meetup:
+    """Cancel once; cancelling again answers the cancelled meetup and sends nothing. `reason`
+    (the console's) is told in everyone's cancellation email."""
     current = deps.store().meetups.require(group_id, meetup_id)
     cancelled = deps.store().meetups.cancel(current, deps.now())
     if cancelled is None:
         return deps.store().meetups.require(group_id, meetup_id)
-    after_cancel(cancelled)
+    after_cancel(cancelled, reason=reason or None)
     return cancelled
 
 
@@ -82,8 +83,8 @@ def after_change(before: Meetup, after: Meetup, *, moved: bool) -> None:
     rsvp.after_change(before, after, moved=moved)
 
 
-def after_cancel(meetup: Meetup) -> None:
+def after_cancel(meetup: Meetup, *, reason: str | None = None) -> None:
     """Hook for what follows a cancellation: notices (the RSVP feature)."""
     from chalicelib.services import rsvp
 
-    rsvp.after_cancel(meetup)
+    rsvp.after_cancel(meetup, reason=reason)

@@ -39,6 +39,12 @@ def list_members(group_id: str, limit: int, cursor: str | None) -> tuple[list[Me
     return deps.store().members.page(group_id, limit=limit, cursor=cursor)
 
 
+def search_members(group_id: str, text: str, *, limit: int = 50) -> list[Member]:
+    """Members whose name, a later word of it, or email starts with `text` (Queries on the
+    members' search terms, never a Scan)."""
+    return deps.store().members.search(group_id, text[:200], limit=limit)
+
+
 def find_by_email(group_id: str, email: str) -> Member | None:
     """The member with this address (already lower-cased), or None: two GetItems."""
     return deps.store().members.by_email(group_id, email)

@@ -385,8 +385,9 @@ def after_change(before: Meetup, after: Meetup, *, moved: bool) -> None:
         request_promotion(after)
 
 
-def after_cancel(meetup: Meetup) -> None:
-    """Tell everyone going or waitlisted, once, with a METHOD:CANCEL calendar entry."""
+def after_cancel(meetup: Meetup, *, reason: str | None = None) -> None:
+    """Tell everyone going or waitlisted, once, with a METHOD:CANCEL calendar entry (and the
+    organizer's reason, when given)."""
     from chalicelib.services import outbox
 
     store = deps.store()
@@ -396,7 +397,7 @@ def after_cancel(meetup: Meetup) -> None:
     members = _members_by_id(group.group_id, [r.member_id for r in rsvps])
     batch = [(members[r.member_id],
               _email("meetup_cancelled", f"meetup_cancelled:{meetup.meetup_id}:{r.member_id}",
-                     group, members[r.member_id], meetup, method="CANCEL", reason=None))
+                     group, members[r.member_id], meetup, method="CANCEL", reason=reason))
              for r in rsvps if r.member_id in members]
     outbox.queue_many(group, batch)
 

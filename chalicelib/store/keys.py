@@ -7,6 +7,7 @@ Access patterns (which request reads what):
 | group | GROUP#g | GROUP | GROUPS / created#g | GET group; CLI list-groups (Query GSI1) |
 | API key | APIKEY#k | APIKEY | GROUP#g#KEYS / k | every organizer request (GetItem by key id) |
 | member | GROUP#g | MEMBER#m | GROUP#g#LUNCH / m (only while opted in) | member pages, list members (Query PK, begins_with MEMBER#), lunch participants (Query GSI1) |
+| member search term | GROUP#g | FIND#name#term#m, FIND#email#address#m (term: the folded name, and each later word of it) | — | console member search by name or email prefix (Query PK, begins_with FIND#name#<prefix> / FIND#email#<prefix>); written and removed in the member's transactions |
 | email guard | GROUP#g | EMAIL#sha256(email) | EMAIL#sha256(email) / g | unique email per group (conditional put in the member's transaction); an SES bounce or complaint, which names only the address: its members in every group (Query GSI1) |
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
 | lunch programme | GROUP#g | LUNCH#PROGRAM | LUNCH_PROGRAMS / g (only while enabled) | GET/PUT lunch-program; hourly due check (Query GSI1) |
@@ -81,6 +82,20 @@ MEMBER_PREFIX = "MEMBER#"
 
 def member(group_id: str, member_id: str) -> Key:
     return _k(group_pk(group_id), f"{MEMBER_PREFIX}{member_id}")
+
+
+FIND_PREFIX = "FIND#"
+SearchKind = str  # "name" or "email"
+
+
+def member_search_prefix(kind: SearchKind, term_prefix: str) -> str:
+    """The SK prefix of search items whose `kind` term starts with `term_prefix` (already folded)."""
+    return f"{FIND_PREFIX}{kind}#{term_prefix}"
+
+
+def member_search(group_id: str, kind: SearchKind, term: str, member_id: str) -> Key:
+    """One search term of one member: the term ends at '#', member ids never hold one."""
+    return _k(group_pk(group_id), f"{FIND_PREFIX}{kind}#{term}#{member_id}")
 
 
 def email_guard(group_id: str, email: str) -> Key:

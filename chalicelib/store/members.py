@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -13,6 +14,32 @@ from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelle
 from chalicelib.store.schema import GSI1PK, GSI1SK, TTL_ATTRIBUTE
 
 _MAX_TRIES = 5
+_NAME_WORDS = 4  # search terms per name: the whole name and up to three later words
+MAX_TERM = 100  # characters of a name term kept (a prefix search needs no more)
+
+
+def fold(text: str) -> str:
+    """Text as search terms hold it: lower case, accents dropped, single spaces ("Zoë  Ng" ->
+    "zoe ng"), so a search finds a name however it is typed."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).split())
+
+
+def search_terms(member: Member) -> list[tuple[str, str]]:
+    """(kind, term) pairs a member is found by: the folded name, each later word of it (a
+    surname), and the email address."""
+    words = fold(member.name).split()
+    names = {" ".join(words[i:])[:MAX_TERM] for i in range(min(len(words), _NAME_WORDS))}
+    return [("name", t) for t in sorted(names) if t] + [("email", member.email)]
+
+
+def _search_item(group_id: str, member_id: str, kind: str, term: str) -> Item:
+    # member_id is kept as an attribute: a term may itself hold '#'.
+    return {**keys.member_search(group_id, kind, term, member_id), "type": "member_search", "member_id": member_id}
+
+
+def _search_items(member: Member) -> list[Item]:
+    return [_search_item(member.group_id, member.member_id, kind, term) for kind, term in search_terms(member)]
 
 
 def _item(member: Member) -> Item:
@@ -71,6 +98,8 @@ class MemberRepo:
                               "member_id": m.member_id, "group_id": m.group_id,
                               "email_hash": guard["SK"].removeprefix("EMAIL#")},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
+            # After the two guarded puts, so a refusal's indexes (0: the member, 1: the guard) hold.
+            *({"Put": {"Item": item}} for item in _search_items(m)),
         ]
 
     def get(self, group_id: str, member_id: str, *, consistent: bool = True) -> Member | None:
@@ -114,12 +143,46 @@ class MemberRepo:
             if updated == current:
                 return current
             try:
-                self.db.put(_item(updated), condition="updated_at = :seen",
-                            values={":seen": current.updated_at})
+                self._write_changed(current, updated)
             except ConditionFailed:
                 continue
             return updated
         raise errors.Unavailable("The member changed too often at once; try again.")
+
+    def _write_changed(self, current: Member, updated: Member) -> None:
+        """Put the member guarded by `updated_at`; a new name moves its search terms in the same
+        transaction. Raises ConditionFailed when someone wrote in between."""
+        old, new = set(search_terms(current)), set(search_terms(updated))
+        if old == new:
+            self.db.put(_item(updated), condition="updated_at = :seen", values={":seen": current.updated_at})
+            return
+        gid, mid = updated.group_id, updated.member_id
+        try:
+            self.db.transact([
+                {"Put": {"Item": _item(updated), "ConditionExpression": "updated_at = :seen",
+                         "ExpressionAttributeValues": {":seen": current.updated_at}}},
+                *({"Delete": {"Key": keys.member_search(gid, kind, term, mid)}} for kind, term in old - new),
+                *({"Put": {"Item": _search_item(gid, mid, kind, term)}} for kind, term in sorted(new - old)),
+            ])
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.conflict:
+                raise ConditionFailed() from cancelled
+            raise
+
+    def search(self, group_id: str, text: str, *, limit: int = 50) -> list[Member]:
+        """Members whose name (or a later word of it) or email starts with `text`: one Query per
+        kind of term, begins_with on the sort key; never a Scan. Sorted by name."""
+        wanted = fold(text)
+        if not wanted:
+            return []
+        kinds = ("email",) if "@" in wanted else ("name", "email")
+        found: dict[str, None] = {}
+        for kind in kinds:
+            page = self.db.query_page(partition=keys.group_pk(group_id),
+                                      prefix=keys.member_search_prefix(kind, wanted), limit=limit, cursor=None)
+            found.update((str(i["member_id"]), None) for i in page.items)
+        members = self.get_many(group_id, list(found)[:limit])
+        return sorted(members, key=lambda m: (fold(m.name), m.email))
 
     def fresh_links_sent(self, group_id: str, member_id: str, day: date) -> int:
         """How many fresh links the member was mailed on this (UTC) day."""
@@ -180,5 +243,7 @@ class MemberRepo:
         self.db.transact([
             {"Delete": {"Key": keys.member(group_id, member_id)}},
             {"Delete": {"Key": keys.email_guard(group_id, member.email)}},
+            *({"Delete": {"Key": keys.member_search(group_id, kind, term, member_id)}}
+              for kind, term in search_terms(member)),
         ])
         return member

@@ -163,6 +163,8 @@ EMAILS: dict[str, dict[str, Any]] = {
         "rsvp_url": "https://l.ex/rsvp/t",
     },
     "meetup_cancelled": {**COMMON, "meetup": MEETUP, "reason": "The venue flooded."},
+    "meetup_message": {**COMMON, "meetup": MEETUP, "note": "Doors open at 12:15.\nBring a friend.",
+                       "status": "going", "rsvp_url": "https://l.ex/rsvp/t"},
     "meetup_reminder": {
         **COMMON,
         "meetup": MEETUP,
