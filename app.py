@@ -9,6 +9,7 @@ from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
 
 from chalicelib import config, deps, observe, workers
 from chalicelib.routes import (
+    console,
     http,
     lunch_pages,
     organizer,
@@ -30,6 +31,7 @@ app.register_blueprint(organizer_lunch.bp)
 app.register_blueprint(lunch_pages.bp)
 app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
+app.register_blueprint(console.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     ses = sub.add_parser("ses-event", help="handle a saved SES notification (bounce, complaint, delivery) "
                                            "as the SNS subscriber would; '-' reads stdin")
     ses.add_argument("file", help="SES JSON, the SNS envelope around it, or a Lambda SNS event")
+    for name, what in (("add-organizer", "let an address sign in to the group's console"),
+                       ("remove-organizer", "take an address off the group's organizers (not the last)")):
+        organizer = sub.add_parser(name, help=what)
+        organizer.add_argument("--group-id", required=True)
+        organizer.add_argument("--email", required=True)
     sub.add_parser("index-addresses", help="put every member's email guard into the address index "
                                            "(once, after upgrading: bounces of older members find them)")
     return parser
@@ -92,6 +97,13 @@ def run(argv: list[str]) -> dict[str, Any]:
         from chalicelib.services import bounces
 
         return bounces.handle(_read_json(args.file)).to_dict()
+    if args.command in ("add-organizer", "remove-organizer"):
+        from chalicelib.services import console
+
+        change = console.add_organizer if args.command == "add-organizer" else console.remove_organizer
+        email, changed = change(args.group_id, args.email)
+        organizers = deps.store().groups.require(args.group_id).organizers
+        return {"group_id": args.group_id, "email": email, "changed": changed, "organizers": organizers}
     if args.command == "index-addresses":
         from chalicelib.services import bounces
 

@@ -92,9 +92,12 @@ class Group(Stored):
     join_open: bool = True
     join_daily_cap: int = 500
     created_at: datetime
+    # Who may sign in to the console (lower-cased emails); changed only with the organizer
+    # index items (store.console), never through the JSON API.
+    organizers: list[str] = []
 
     def out(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude={"organizers"})
         data["created_at"] = timeutil.in_zone(self.created_at, self.timezone).isoformat()
         return data
 

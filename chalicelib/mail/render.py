@@ -127,6 +127,11 @@ def render_page(name: str, **context: Any) -> str:
     return _env().get_template(f"pages/{name}.html").render(**context)
 
 
+def render_console_page(name: str, **context: Any) -> str:
+    """The HTML of templates/console/<name>.html (organizer console; same style, same CSP)."""
+    return _env().get_template(f"console/{name}.html").render(**context)
+
+
 def render_email(name: str, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) from templates/email/<name>.subject.txt, .txt and .html."""
     env = _env()

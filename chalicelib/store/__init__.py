@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from chalicelib.store.console import ConsoleRepo
 from chalicelib.store.core import Db
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.idempotency import IdempotencyRepo
@@ -59,6 +60,10 @@ class Store:
     @cached_property
     def public(self) -> PublicRepo:
         return PublicRepo(self.db)
+
+    @cached_property
+    def console(self) -> ConsoleRepo:
+        return ConsoleRepo(self.db)
 
 
 __all__ = ["Db", "Store"]

@@ -24,6 +24,9 @@ Access patterns (which request reads what):
 | daily limit | LIMIT#g#scope (scope: addr_x#kind, or GROUP) | DAY#yyyy-mm-dd (UTC) | — | public pages' mail limits: per address and kind, per group (one conditional UpdateItem); expires_at 2 days on |
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 | fresh-link count | GROUP#g | FRESHLINK#m#yyyy-mm-dd (UTC day) | — | the 410 page's "email me a fresh link": links mailed to a member that day, at most 3 (GetItem, then a guarded update in the mail's transaction); expires_at after 2 days |
+| organizer | GROUP#g | ORGANIZER#sha256(email) | ORGANIZER#sha256(email) / g | console sign-in: the groups an address organizes (Query GSI1); written in one transaction with Group.organizers |
+| console sign-in link | CONSOLE#SIGNIN#sha256(token) | SIGNIN | — | /console/signin/{token}: shown (GetItem), used once (guarded UpdateItem); expires_at 15 minutes on |
+| console session | CONSOLE#SESSION#sha256(session id) | SESSION | — | every console page (one BatchGetItem with the group), group choice (guarded update), sign-out (DeleteItem); expires_at 12 hours on |
 
 The outbox rows are below, with its keys.
 Queries only: no request path Scans.
@@ -358,3 +361,33 @@ def signup(group_id: str, signup_id: str) -> Key:
 def daily_limit(group_id: str, scope: str, day: date) -> Key:
     """One counter per group, scope and UTC day."""
     return _k(f"LIMIT#{group_id}#{scope}", f"DAY#{day.isoformat()}")
+
+
+# ---- organizer console (see the table at the top): organizers by address, sign-in links, sessions
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def organizer(group_id: str, email: str) -> Key:
+    return _k(group_pk(group_id), f"ORGANIZER#{_digest(email)}")
+
+
+def organizer_groups(email: str) -> str:
+    """The GSI1 partition of every group this address organizes."""
+    return f"ORGANIZER#{_digest(email)}"
+
+
+def organizer_index(group_id: str, email: str) -> Key:
+    return {GSI1PK: organizer_groups(email), GSI1SK: group_id}
+
+
+def console_signin(token: str) -> Key:
+    """Keyed by the token's hash: the table never holds a usable link."""
+    return _k(f"CONSOLE#SIGNIN#{_digest(token)}", "SIGNIN")
+
+
+def console_session(session_id: str) -> Key:
+    """Keyed by the session id's hash: the table never holds a usable cookie."""
+    return _k(f"CONSOLE#SESSION#{_digest(session_id)}", "SESSION")

@@ -219,6 +219,9 @@ MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
 ADDRESS_EMAILS: dict[str, dict[str, Any]] = {
     "join_confirm": {**COMMON, "unsubscribe_url": None, "welcome_url": "https://l.ex/welcome/t", "meetup": MEETUP,
                      "expires_at": datetime(2026, 3, 30, 9, 0, tzinfo=UTC), "timezone": "Europe/Berlin"},
+    "console_signin": {**COMMON, "unsubscribe_url": None, "member_name": "host@example.com",
+                       "signin_url": "https://l.ex/console/signin/t", "minutes": 15,
+                       "group_names": ["Berlin Product Lunch", EVIL]},
 }
 # To the organizer (the group's Reply-To): no unsubscribe link, they run the group.
 ORGANIZER_EMAILS: dict[str, dict[str, Any]] = {
