@@ -42,6 +42,9 @@ How to write a console page (other blueprints import from here; this API is kept
 - `csrf_field(session)` → the hidden input (Markup); `check_csrf(session, form)` raises
   errors.Forbidden (403) unless the form's `csrf_token` was made for this very session;
   `console_form(session)` = parse_form + check_csrf; call it before changing anything.
+- `@console_page(also=("lunch_program",))` also reads those items of the group
+  (store.console.PRELOADS) in the same BatchGetItem, passed as keyword `loaded` (name -> model
+  or None): a page's own reads stay few (the home page makes 4 calls in all).
 - `redirect(location)` → a 303 with the page headers (post/redirect/get).
 - `console_error(status, message=None, *, session=None, group=None)` → an error page.
 - `current_request()` → the Chalice request (query params, headers).
@@ -56,7 +59,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, overload
 
 from chalice.app import Blueprint, Request, Response
 from markupsafe import Markup, escape
@@ -203,27 +206,46 @@ def _error_response(exc: Exception, session: Session | None, group: Group | None
     return console_error(exc.status, exc.message, session=session, group=group)
 
 
-def console_page(func: Callable[..., Response]) -> Callable[..., Response]:
+View = Callable[..., Response]
+
+
+@overload
+def console_page(func: View) -> View: ...
+
+
+@overload
+def console_page(*, also: tuple[str, ...]) -> Callable[[View], View]: ...
+
+
+def console_page(func: View | None = None, *, also: tuple[str, ...] = ()) -> View | Callable[[View], View]:
     """Wrap a `/console/{group_id}/...` view: session and group resolved and checked, errors
-    turned into console pages (see the module docstring)."""
+    turned into console pages (see the module docstring). `@console_page(also=("lunch_program",))`
+    reads those items (store.console.PRELOADS) in the same BatchGetItem and passes them as the
+    keyword argument `loaded` (name -> model or None)."""
 
-    @functools.wraps(func)
-    def wrapper(group_id: str, **params: Any) -> Response:
-        session: Session | None = None
-        group: Group | None = None
-        try:
-            session, group = console.session_for_group(current_request().headers.get("cookie"), group_id)
-            if session is None:
-                return redirect("/console")
-            if group is None:
-                if session.group_id is None:
-                    return redirect("/console/groups")
-                return console_error(404, session=session)
-            return func(session=session, group=group, **params)
-        except (errors.PowerlunchError, ValidationError) as exc:
-            return _error_response(exc, session, group)
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(group_id: str, **params: Any) -> Response:
+            session: Session | None = None
+            group: Group | None = None
+            try:
+                session, group, loaded = console.session_for_group(
+                    current_request().headers.get("cookie"), group_id, also)
+                if session is None:
+                    return redirect("/console")
+                if group is None:
+                    if session.group_id is None:
+                        return redirect("/console/groups")
+                    return console_error(404, session=session)
+                if also:
+                    params["loaded"] = loaded
+                return view(session=session, group=group, **params)
+            except (errors.PowerlunchError, ValidationError) as exc:
+                return _error_response(exc, session, group)
 
-    return wrapper
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
 
 
 def _open_page(func: Callable[..., Response]) -> Callable[..., Response]:
@@ -323,11 +345,20 @@ def sign_out() -> Response:
 
 
 @bp.route("/console/{group_id}", methods=["GET"])
-@console_page
-def home(*, session: Session, group: Group) -> Response:
+@console_page(also=("lunch_program",))
+def home(*, session: Session, group: Group, loaded: dict[str, Any]) -> Response:
     from chalicelib.services import console_home
 
-    return render_console("home", session=session, group=group, **console_home.home(group).context())
+    return render_console("home", session=session, group=group,
+                          **console_home.home(group, loaded["lunch_program"]).context())
+
+
+@bp.route("/console/{group_id}/delivery", methods=["GET"])
+@console_page
+def delivery(*, session: Session, group: Group) -> Response:
+    from chalicelib.services import console_home
+
+    return render_console("delivery", session=session, group=group, **console_home.delivery(group).context())
 
 
 @bp.route("/console/{group_id}/organizers", methods=["GET"])

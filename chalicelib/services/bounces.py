@@ -207,6 +207,7 @@ def _apply(notice: Notice, outcome: Outcome) -> None:
                 outcome.already += 1
                 continue
             store.members.change(member.group_id, member.member_id, _marking(flag, now))
+            store.delivery.problem(member.group_id, member.member_id, flag, now)  # the console's list
             outcome.suppressed += 1
             log.warning("member suppressed after an SES report", extra={
                 **context, "group_id": member.group_id, "member_id": member.member_id, "flag": flag})

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -206,17 +207,19 @@ def current_session(cookie_header: str | None) -> Session | None:
     return _session(session_id, record)
 
 
-def session_for_group(cookie_header: str | None, group_id: str) -> tuple[Session | None, Group | None]:
-    """The live session and the group, in one read. The group is None unless the session is
-    for it and its address still organizes it (callers answer 404, as for a missing group)."""
+def session_for_group(cookie_header: str | None, group_id: str,
+                      also: Sequence[str] = ()) -> tuple[Session | None, Group | None, dict[str, Any]]:
+    """The live session, the group and the page's `also` items (store.console.PRELOADS), in one
+    read. The group is None unless the session is for it and its address still organizes it
+    (callers answer 404, as for a missing group)."""
     session_id = _session_id(cookie_header)
     if session_id is None:
-        return None, None
-    record, group = deps.store().console.session_and_group(session_id, group_id, deps.now())
+        return None, None, {}
+    record, group, loaded = deps.store().console.session_and_group(session_id, group_id, deps.now(), also)
     session = _session(session_id, record)
     if session is None or group is None or session.group_id != group_id or session.email not in group.organizers:
-        return session, None
-    return session, group
+        return session, None, {}
+    return session, group, loaded
 
 
 def _session(session_id: str, record: SessionRecord | None) -> Session | None:

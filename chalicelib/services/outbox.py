@@ -124,8 +124,11 @@ def queue_many(group: Group, batch: Sequence[tuple[Member, Email]], *, job_id: s
     return len(added)
 
 
-def dispatch(mails: Sequence[Mail]) -> None:
-    """Hand recorded mail to the mail worker (ids only). Were this lost, the sweep finds it."""
+def dispatch(mails: Sequence[Mail], *, recorded: bool = True) -> None:
+    """Hand recorded mail to the mail worker (ids only). Were this lost, the sweep finds it.
+    `recorded`: the mails were recorded just now (counted once in the delivery log)."""
+    if recorded and mails:
+        deps.store().delivery.recorded(mails)
     workers.send_many("mail.deliver", [
         {"group_id": m.group_id, "member_id": m.member_id, "mail_id": m.mail_id} for m in mails])
 
@@ -252,6 +255,7 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
         log.warning("mail send failed", extra={"mail_id": mail.mail_id, "attempt": mail.attempts,
                                                 "status": released.status})
         if released.status == "dead":
+            store.delivery.died(released, released.last_error or "", now)  # the console's delivery page
             observe.count(observe.MAIL_DEAD)
             _count(tally, mail, "failed")
             return None  # recorded as dead, counted and alarmed on: nothing left to retry
@@ -304,7 +308,7 @@ def requeue_overdue(now: datetime) -> int:
         if mail.status == "queued" or (mail.status == "sending" and mail.lease_until
                                        and mail.lease_until < now):
             due.append(mail)
-    dispatch(due)
+    dispatch(due, recorded=False)
     return len(due)
 
 

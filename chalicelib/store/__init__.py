@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.store.console import ConsoleRepo
 from chalicelib.store.core import Db
+from chalicelib.store.delivery import DeliveryRepo
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.idempotency import IdempotencyRepo
 from chalicelib.store.jobs import JobRepo
@@ -64,6 +65,10 @@ class Store:
     @cached_property
     def console(self) -> ConsoleRepo:
         return ConsoleRepo(self.db)
+
+    @cached_property
+    def delivery(self) -> DeliveryRepo:
+        return DeliveryRepo(self.db)
 
 
 __all__ = ["Db", "Store"]

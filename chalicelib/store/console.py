@@ -7,6 +7,7 @@ which deletes lazily, so reads check the expiry too.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from chalicelib import errors, timeutil
 from chalicelib.models import Group
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, TransactionCancelled
-from chalicelib.store.schema import TTL_ATTRIBUTE
+from chalicelib.store.schema import PK, SK, TTL_ATTRIBUTE
 
 SigninState = Literal["ok", "used", "expired", "invalid"]
 
@@ -51,6 +52,19 @@ def _epoch(at: datetime) -> int:
 def _at(epoch: Any) -> datetime:
     return datetime.fromtimestamp(int(epoch), tz=UTC)
 
+
+def _program(item: dict[str, Any]) -> Any:
+    from chalicelib.models import LunchProgram
+    from chalicelib.store.lunch import _plain
+
+    return LunchProgram.model_validate(_plain(item))
+
+
+# Items a console page may ask to be read with its session and group (console_page(also=...)):
+# name -> (key of the group's item, item -> model).
+PRELOADS: dict[str, tuple[Callable[[str], dict[str, str]], Callable[[dict[str, Any]], Any]]] = {
+    "lunch_program": (keys.lunch_program, _program),
+}
 
 _NOT_LISTED = "attribute_exists(PK) AND (attribute_not_exists(organizers) OR NOT contains(organizers, :email))"
 
@@ -162,17 +176,20 @@ class ConsoleRepo:
     def get_session(self, session_id: str, now: datetime) -> SessionRecord | None:
         return self._session(self.db.get(keys.console_session(session_id)), now)
 
-    def session_and_group(self, session_id: str, group_id: str,
-                          now: datetime) -> tuple[SessionRecord | None, Group | None]:
-        """The session and the group it asks for, in one BatchGetItem (every console page)."""
-        session_key, group_key = keys.console_session(session_id), keys.group(group_id)
-        session_item = group_item = None
-        for item in self.db.get_many([session_key, group_key]):
-            if item["PK"] == session_key["PK"]:
-                session_item = item
-            elif item["PK"] == group_key["PK"] and item["SK"] == group_key["SK"]:
-                group_item = item
-        return self._session(session_item, now), Group.model_validate(group_item) if group_item else None
+    def session_and_group(self, session_id: str, group_id: str, now: datetime,
+                          also: Sequence[str] = ()) -> tuple[SessionRecord | None, Group | None, dict[str, Any]]:
+        """The session, the group it asks for and the page's `also` items (names of PRELOADS),
+        in one BatchGetItem (every console page). Absent `also` items are None."""
+        wanted = {"session": keys.console_session(session_id), "group": keys.group(group_id)}
+        for name in also:
+            wanted[name] = PRELOADS[name][0](group_id)
+        by_key = {(k[PK], k[SK]): name for name, k in wanted.items()}
+        found: dict[str, Any] = dict.fromkeys(wanted)
+        for item in self.db.get_many(list(wanted.values())):
+            found[by_key[(item[PK], item[SK])]] = item
+        group = Group.model_validate(found.pop("group")) if found["group"] else None
+        session = self._session(found.pop("session"), now)
+        return session, group, {name: PRELOADS[name][1](item) if item else None for name, item in found.items()}
 
     def choose_group(self, session_id: str, group_id: str, now: datetime) -> None:
         """Point a live session at a group (the caller checked the address organizes it)."""

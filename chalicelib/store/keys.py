@@ -27,6 +27,9 @@ Access patterns (which request reads what):
 | organizer | GROUP#g | ORGANIZER#sha256(email) | ORGANIZER#sha256(email) / g | console sign-in: the groups an address organizes (Query GSI1); written in one transaction with Group.organizers |
 | console sign-in link | CONSOLE#SIGNIN#sha256(token) | SIGNIN | — | /console/signin/{token}: shown (GetItem), used once (guarded UpdateItem); expires_at 15 minutes on |
 | console session | CONSOLE#SESSION#sha256(session id) | SESSION | — | every console page (one BatchGetItem with the group), group choice (guarded update), sign-out (DeleteItem); expires_at 12 hours on |
+| delivery day | DELIVERY#g | DAY#yyyy-mm-dd (UTC day the mail was recorded) | — | console delivery and home: mail recorded, sent, suppressed, dead per day (ADD when recorded and when finished); expires_at 32 days on |
+| dead mail | DELIVERY#g | DEAD#created#mail_id | — | console delivery: each mail given up on, with its error (written when it dies); expires_at 32 days on |
+| mail problem | DELIVERY#g | PROBLEM#m | — | console delivery and home: a member whose address bounced or who complained (written with the flag; reads check the member) |
 
 The outbox rows are below, with its keys.
 Queries only: no request path Scans.
@@ -391,3 +394,26 @@ def console_signin(token: str) -> Key:
 def console_session(session_id: str) -> Key:
     """Keyed by the session id's hash: the table never holds a usable cookie."""
     return _k(f"CONSOLE#SESSION#{_digest(session_id)}", "SESSION")
+
+
+# ---- the console's delivery log (see the table at the top): one partition per group
+
+DELIVERY_DAY_PREFIX = "DAY#"
+DELIVERY_DEAD_PREFIX = "DEAD#"
+DELIVERY_PROBLEM_PREFIX = "PROBLEM#"
+
+
+def delivery_log(group_id: str) -> str:
+    return f"DELIVERY#{group_id}"
+
+
+def delivery_day(group_id: str, day: date) -> Key:
+    return _k(delivery_log(group_id), f"{DELIVERY_DAY_PREFIX}{day.isoformat()}")
+
+
+def delivery_dead(group_id: str, created: str, mail_id: str) -> Key:
+    return _k(delivery_log(group_id), f"{DELIVERY_DEAD_PREFIX}{created}#{mail_id}")
+
+
+def delivery_problem(group_id: str, member_id: str) -> Key:
+    return _k(delivery_log(group_id), f"{DELIVERY_PROBLEM_PREFIX}{member_id}")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib import errors
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, Item
+from chalicelib.store.delivery import DeliveryRepo
 from chalicelib.store.schema import GSI1PK, GSI1SK
 
 MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
@@ -62,6 +63,7 @@ def _mail(item: Item) -> Mail:
 class OutboxRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
+        self.log = DeliveryRepo(db)  # the console's per-group delivery log, written beside the mail
 
     def add_new(self, mails: Sequence[Mail]) -> list[Mail]:
         """Record the mails whose dedupe key is new, in transactions of 100; answer those (the
@@ -106,12 +108,15 @@ class OutboxRepo:
     def finish(self, mail: Mail, status: MailStatus, at: datetime) -> None:
         """Mark sent or suppressed, drop the content, and leave the pending index (guarded:
         only by its sender)."""
-        with contextlib.suppress(ConditionFailed):  # another sender finished it first
+        try:
             self.db.update(keys.mail(mail.group_id, mail.member_id, mail.mail_id),
                            f"SET #st = :status, sent_at = :at REMOVE lease_until, #gpk, #gsk, {_CONTENT}",
                            condition="#st = :sending",
                            names={"#st": "status", "#gpk": GSI1PK, "#gsk": GSI1SK, **_CONTENT_NAMES},
                            values={":status": status, ":sending": "sending", ":at": at})
+        except ConditionFailed:  # another sender finished it first (and counted it)
+            return
+        self.log.finished(mail, status)
 
     def release(self, mail: Mail, error: str, *, retry_at: datetime, counts: bool = True) -> Mail:
         """Give a failed send back: queued, due again at `retry_at`, or dead after MAX_ATTEMPTS

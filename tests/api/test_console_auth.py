@@ -181,7 +181,7 @@ def test_a_session_expires_after_12_hours(client: Any, group_id: str, outbox_dir
 
 def test_sessions_cannot_cross_groups(client: Any, group_id: str, other_group_id: str, outbox_dir: Path) -> None:
     cookie = sign_in(client, outbox_dir)
-    for path in (f"/console/{other_group_id}",
+    for path in (f"/console/{other_group_id}", f"/console/{other_group_id}/delivery",
                  f"/console/{other_group_id}/organizers"):
         response = get(client, path, cookie)
         assert response.status_code == 404, path
