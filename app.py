@@ -10,6 +10,8 @@ from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
 from chalicelib import config, deps, observe, workers
 from chalicelib.routes import (
     console,
+    console_meetups,
+    console_members,
     http,
     lunch_pages,
     organizer,
@@ -32,6 +34,8 @@ app.register_blueprint(lunch_pages.bp)
 app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
 app.register_blueprint(console.bp)
+app.register_blueprint(console_meetups.bp)
+app.register_blueprint(console_members.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")

@@ -100,9 +100,11 @@ def refuse_cross_site(request: Request) -> None:
 def parse_form(request: Request) -> dict[str, list[str]]:
     """A urlencoded (or simple multipart) form body as name -> values."""
     body = raw_body(request)
-    content_type = (request.headers.get("content-type") or "").lower()
-    if content_type.startswith("multipart/form-data"):
-        return _multipart(body, content_type)
+    header = request.headers.get("content-type") or ""
+    if header.lower().startswith("multipart/form-data"):
+        # The boundary is case-sensitive (browsers send "----WebKitFormBoundaryAbC..."): pass
+        # the header as sent, or no part would be found.
+        return _multipart(body, header)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from chalicelib import deps
+from chalicelib import deps, errors
 from chalicelib.models import Meetup, MeetupIn, MeetupMessageIn
 from chalicelib.services import meetups, outbox, rsvp
 
@@ -37,8 +37,10 @@ def duplicate_meetup(group_id: str, meetup_id: str, step: Step) -> Meetup:
     zone = original.timezone
     fields["starts_at"] = shifted(original.starts_at, zone, step)
     fields["ends_at"] = shifted(original.ends_at, zone, step)
-    fields["rsvp_closes_at"] = (None if original.rsvp_closes_at == original.starts_at
-                                else shifted(original.rsvp_closes_at, zone, step))
+    # The same lead time, not the closing date moved: 30 January + a month would land on the
+    # 28 February start of a copy of a 31 January meetup.
+    lead = original.starts_at - original.rsvp_closes_at
+    fields["rsvp_closes_at"] = None if not lead else fields["starts_at"] - lead
     return meetups.create_meetup(group_id, MeetupIn.model_validate(fields))
 
 
@@ -53,6 +55,8 @@ def message_attendees(group_id: str, meetup_id: str, given: MeetupMessageIn) -> 
     The dedupe key holds the form's message id, so sending the form again sends nothing twice."""
     store = deps.store()
     meetup = store.meetups.require(group_id, meetup_id)
+    if meetup.status == "cancelled":
+        raise errors.Conflict("the meetup is cancelled; everyone had its cancellation email", field="status")
     group = store.groups.require(group_id)
     wanted = {"going"} if given.going else set()
     if given.waitlisted:

@@ -1,0 +1,157 @@
+"""Console forms as the models want them, and the models' complaints in plain words beside the
+field that caused them. Parsing only: no I/O, nothing changed.
+
+A form field is one value (a second value for the same name is refused); dates come from
+`<input type="datetime-local">` ("2026-12-03T08:30", read in the meetup's zone by MeetupIn).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from chalicelib import errors
+from chalicelib.models import Meetup
+
+MAX_FIELD: Final = 6000  # characters in any one field (the description allows 5000)
+
+MEETUP_FIELDS: Final = ("title", "description", "starts_at", "ends_at", "timezone", "venue_name",
+                        "venue_address", "online_url", "capacity", "guests_allowed", "rsvp_closes_at",
+                        "visibility", "waitlist")
+MEMBER_FIELDS: Final = ("email", "name", "headline", "timezone")
+
+# Where a model's field (or a nested path) is shown on the form.
+_PLACE: Final = {"venue": "venue_name", "venue.name": "venue_name", "venue.address": "venue_address"}
+
+
+class FormErrors(Exception):
+    """Raised when posted fields fail: `errors` maps form field -> message, `posted` is what was
+    sent (to show again)."""
+
+    def __init__(self, errors: dict[str, str], posted: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+        self.posted = posted
+
+
+def posted(form: dict[str, list[str]], names: tuple[str, ...]) -> dict[str, str]:
+    """One trimmed value per known field; a repeated or overlong field is an error beside it."""
+    values: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        got = form.get(name) or [""]
+        values[name] = got[0].strip()[:MAX_FIELD]
+        if len(got) > 1:
+            problems[name] = "was sent twice; send it once"
+        elif len(got[0]) > MAX_FIELD:
+            problems[name] = f"is too long (at most {MAX_FIELD} characters)"
+    if problems:
+        raise FormErrors(problems, values)
+    return values
+
+
+def _whole(values: dict[str, str], name: str, problems: dict[str, str]) -> int | None:
+    text = values.get(name, "")
+    if text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 7:
+        problems[name] = "must be a whole number"
+        return None
+    return int(text)
+
+
+def meetup_data(values: dict[str, str]) -> dict[str, Any]:
+    """A MeetupIn/MeetupPatch body from the form (every field given: an empty one clears it)."""
+    problems: dict[str, str] = {}
+    venue = None
+    if values["venue_name"] or values["venue_address"]:
+        venue = {"name": values["venue_name"], "address": values["venue_address"]}
+    data: dict[str, Any] = {
+        "title": values["title"], "description": values["description"],
+        "starts_at": values["starts_at"] or None, "ends_at": values["ends_at"] or None,
+        "timezone": values["timezone"], "venue": venue, "online_url": values["online_url"] or None,
+        "capacity": _whole(values, "capacity", problems),
+        "guests_allowed": _whole(values, "guests_allowed", problems) or 0,
+        "rsvp_closes_at": values["rsvp_closes_at"] or None,
+        "visibility": values["visibility"] or "members", "waitlist": values["waitlist"] == "on",
+    }
+    for name in ("starts_at", "ends_at"):
+        if data[name] is None:
+            problems[name] = "is required"
+    if problems:
+        raise FormErrors(problems, values)
+    return data
+
+
+def meetup_values(meetup: Meetup) -> dict[str, str]:
+    """The form's fields for a stored meetup (times in its own zone, as the inputs show them)."""
+    zone = ZoneInfo(meetup.timezone)
+
+    def local(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+    venue = meetup.venue or {}
+    return {
+        "title": meetup.title, "description": meetup.description, "starts_at": local(meetup.starts_at),
+        "ends_at": local(meetup.ends_at), "timezone": meetup.timezone, "venue_name": venue.get("name", ""),
+        "venue_address": venue.get("address", ""), "online_url": meetup.online_url or "",
+        "capacity": "" if meetup.capacity is None else str(meetup.capacity),
+        "guests_allowed": str(meetup.guests_allowed),
+        "rsvp_closes_at": "" if meetup.rsvp_closes_at == meetup.starts_at else local(meetup.rsvp_closes_at),
+        "visibility": meetup.visibility, "waitlist": "on" if meetup.waitlist else "",
+    }
+
+
+_WORDS: Final = {
+    "starts_at": "the start", "ends_at": "the end", "rsvp_closes_at": "answers close",
+}
+
+
+def _plain(error: dict[str, Any]) -> str:
+    """A pydantic error in the words of the form."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_short":
+        return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind.startswith("datetime") or kind.startswith("date_"):
+        return "is not a date and time"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
+        return "is not an email address"
+    if kind == "string_pattern_mismatch":
+        return "is not valid"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def form_errors(exc: Exception, values: dict[str, str]) -> FormErrors:
+    """FormErrors from a model's ValidationError or InvalidInput (field names mapped to the form's)."""
+    found: dict[str, str] = {}
+    if isinstance(exc, ValidationError):
+        for error in exc.errors():
+            path = ".".join(str(p) for p in error["loc"]) or "form"
+            found.setdefault(_PLACE.get(path, path.split(".")[0]), _plain(dict(error)))
+    elif isinstance(exc, errors.PowerlunchError):
+        message = exc.message
+        for name, words in _WORDS.items():
+            message = message.replace(f"after {name}", f"after {words}")
+        found[_PLACE.get(exc.field or "form", exc.field or "form")] = message
+    else:
+        raise exc
+    shown: dict[str, str] = {}
+    for name, message in found.items():  # a field the form has no input for: said above the form
+        key = name if name in values else "form"
+        shown.setdefault(key, message if key == name else f"{name}: {message}")
+    return FormErrors(shown, values)
