@@ -13,8 +13,10 @@ from chalicelib.routes import (
     console_meetups,
     console_members,
     http,
+    intro_pages,
     lunch_pages,
     organizer,
+    organizer_intros,
     organizer_lunch,
     organizer_rsvps,
     public_pages,
@@ -34,6 +36,8 @@ app.register_blueprint(lunch_pages.bp)
 app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
 app.register_blueprint(console.bp)
+app.register_blueprint(intro_pages.bp)
+app.register_blueprint(organizer_intros.bp)
 app.register_blueprint(console_meetups.bp)
 app.register_blueprint(console_members.bp)
 

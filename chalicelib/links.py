@@ -16,6 +16,8 @@ RECONNECT_LIFETIME = timedelta(days=30)
 # Long-lived, and every email carries a freshly made one: a member who gets mail always has a
 # working settings link.
 SETTINGS_LIFETIME = timedelta(days=400)
+INTRODUCE_LIFETIME = timedelta(days=60)
+OFFER_GRACE = timedelta(days=30)  # an offer's page still says how it ended a while after
 # The links an expired one can be swapped for by email ("email me a fresh link" on the 410 page).
 RENEWABLE: tuple[Purpose, ...] = ("rsvp", "lunch", "pairing", "settings")
 
@@ -75,6 +77,19 @@ def settings_url(group_id: str, member_id: str) -> str:
     """The member's email settings page; a fresh one goes in every email's footer."""
     return _url("settings", "settings", group_id=group_id, member_id=member_id, resource_id=group_id,
                 expires_at=deps.now() + SETTINGS_LIFETIME)
+
+
+def introduce_url(group_id: str, member_id: str) -> str:
+    """The member's "introduce two people you met" page (services/intros.py)."""
+    return _url("introduce", "introduce", group_id=group_id, member_id=member_id, resource_id=group_id,
+                expires_at=deps.now() + INTRODUCE_LIFETIME)
+
+
+def offer_url(group_id: str, intro_id: str, member_id: str, expires_at: datetime) -> str:
+    """One member's yes/no page for an introduction offered to them; lives a while past the
+    offer's own expiry, so a late click reads how it ended."""
+    return _url("offer", "offer", group_id=group_id, member_id=member_id, resource_id=intro_id,
+                expires_at=expires_at + OFFER_GRACE)
 
 
 def renew_url(purpose: Purpose, token: str) -> str:

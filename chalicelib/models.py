@@ -226,10 +226,12 @@ class Member(Stored):
     bounced: bool = False  # SES reported a permanent bounce: the address takes no mail
     complained: bool = False  # they marked our mail as spam (an SES complaint): no mail, ever
     meetup_mail: bool = True  # meetup invitations, reminders and changes (the settings page)
+    intro_thanks: bool = True  # the monthly thank-you for introductions made (the settings page)
     timezone: str | None = None  # IANA: the zone their slots and times are read in (None: the group's)
     lunch: LunchPrefs = Field(default_factory=LunchPrefs)
     created_at: datetime
     updated_at: datetime
+    unsubscribed_at: datetime | None = None  # the last time they (or the organizer) turned email off
 
     @property
     def reachable(self) -> bool:
@@ -255,12 +257,16 @@ class Member(Stored):
             return self.meetup_mail
         if kind in LUNCH_MAIL:
             return self.lunch.mail
+        if kind == "intro_thanks":
+            return self.intro_thanks
         return True
 
     def out(self, zone_name: str) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data["created_at"] = timeutil.in_zone(self.created_at, zone_name).isoformat()
         data["updated_at"] = timeutil.in_zone(self.updated_at, zone_name).isoformat()
+        if self.unsubscribed_at is not None:
+            data["unsubscribed_at"] = timeutil.in_zone(self.unsubscribed_at, zone_name).isoformat()
         return data
 
 
@@ -641,6 +647,9 @@ class LunchRecord(Stored):
     # Reconnected with a good match: "<when, keys.to_store>/<partner_id>".
     reconnected: list[str] = Field(default_factory=list)
     reconnect_mailed_at: datetime | None = None  # the last reconnect suggestion (one a month)
+    # Connected through an introduction both accepted: "<when, keys.to_store>/<partner_id>"
+    # (services/intros.py); the repeat rule counts it as a meeting.
+    introduced: list[str] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- background jobs (invitations)

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal, get_args
 
 from itsdangerous import BadData, URLSafeSerializer
 
-Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe", "reconnect", "settings", "welcome"]
+Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe", "reconnect", "settings", "welcome", "introduce", "offer"]
 PURPOSES: Final[tuple[Purpose, ...]] = get_args(Purpose)
 
 MIN_SECRET_LENGTH: Final = 32

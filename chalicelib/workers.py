@@ -85,6 +85,10 @@ WORK: Mapping[str, Work] = {
     "lunch.rematch": Work(PAIRING, "chalicelib.services.pairing:rematch_work"),
     # A round's pairs three days on: remind whoever has not answered while a partner confirmed.
     "lunch.nudges": Work(PAIRING, "chalicelib.services.pairs:nudge_work"),
+    # An introduction 14 days without two yeses: closed, the connector told it didn't work out.
+    "intros.expire": Work(PAIRING, "chalicelib.services.intros:expire_work"),
+    # A connector whose introductions were accepted last month: one thank-you naming them.
+    "intros.thanks": Work(PAIRING, "chalicelib.services.intros:thanks_work"),
     # Seats freed at a meetup: promote from its waitlist, in order.
     "rsvp.promote": Work(RSVP, "chalicelib.services.rsvp:promote_work"),
     # A meetup about a day away: remind everyone going.

@@ -110,6 +110,7 @@ def compose(
     sender_email: str,
     reply_to: str | Sequence[tuple[str, str]] | None,
     unsubscribe_url: str | None,
+    cc: Sequence[tuple[str, str]] = (),
     message_id_key: str,
     attachments: Sequence[Attachment] = (),
     calendar: bytes | None = None,
@@ -126,6 +127,8 @@ def compose(
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address("sender", sender_name, sender_email, "From")
     msg["To"] = _address("recipient", to_name, to_email, "To")
+    if cc:  # (name, address) of each person copied: the connector of an introduction
+        msg["Cc"] = [_address("cc", name, address, "Cc") for name, address in cc]
     if isinstance(reply_to, str):
         msg["Reply-To"] = _address("reply_to", "", reply_to, "Reply-To")
     elif reply_to:  # (name, address) of each person a reply should reach

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,10 @@ def _redacted(text: str) -> str:
     return _ADDRESS.sub("<address>", text)
 
 
-def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str) -> str:
-    """Hand one message to the mail service; answers where it went (SES message id or path)."""
+def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str,
+             cc_emails: Sequence[str] = ()) -> str:
+    """Hand one message to the mail service; answers where it went (SES message id or path).
+    `cc_emails` are the message's Cc addresses: SES delivers to the envelope it is given."""
     settings = deps.settings()
     if settings.mail_mode == "files":
         return _write_eml(Path(settings.outbox_dir), raw, name_hint)
@@ -86,6 +89,8 @@ def send_raw(raw: bytes, *, to_email: str, from_email: str, name_hint: str) -> s
 
     request: dict[str, Any] = {"FromEmailAddress": from_email, "Destination": {"ToAddresses": [to_email]},
                                "Content": {"Raw": {"Data": raw}}}
+    if cc_emails:
+        request["Destination"]["CcAddresses"] = list(cc_emails)
     if settings.ses_configuration_set:  # SES publishes this mail's bounces and complaints through it
         request["ConfigurationSetName"] = settings.ses_configuration_set
     try:

@@ -39,6 +39,7 @@ from chalicelib.models import (
     Member,
     PairFeedbackIn,
 )
+from chalicelib.services import intros as introductions
 from chalicelib.services import outbox, pairs
 
 log = logging.getLogger(__name__)
@@ -483,4 +484,6 @@ def stats(group_id: str) -> dict[str, Any]:
         "repeat_pairs": repeat_pairs(rounds, store.lunch.all_records(group_id).values()),
         # As of the last round: members who still have someone new to meet.
         "new_pairs_left": rounds[-1].new_pairs_left if rounds else None,
+        # Introductions per connector: offered, accepted (both said yes), met (services/intros.py).
+        "top_connectors": introductions.top_connectors(group_id, all_members),
     }

@@ -50,11 +50,18 @@ class Email:
     # Whom a reply reaches, as (name, address): empty for the group's organizer (Reply-To of
     # the group), the partners for a lunch whose members all confirmed.
     reply_to: tuple[tuple[str, str], ...] = ()
+    # Who is copied, as (name, address): the connector of an introduction both accepted.
+    cc: tuple[tuple[str, str], ...] = ()
+
+
+# Emails that carry the member's "Know two people who should meet?" link (services/intros.py).
+INTRODUCE_LINKED = frozenset({"lunch_connected", "lunch_followup", "member_links", "intro_declined",
+                              "intro_thanks"})
 
 
 def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar: bytes | None = None,
           calendar_method: str | None = None, reply_to: Sequence[tuple[str, str]] = (),
-          **context: Any) -> Email:
+          cc: Sequence[tuple[str, str]] = (), **context: Any) -> Email:
     """The email of this kind for one member: templates/email/<kind> rendered with what every
     email shows (group, member, unsubscribe link, a freshly made settings link), ready to queue."""
     from chalicelib.mail.render import render_email
@@ -62,9 +69,12 @@ def email(kind: str, dedupe_key: str, group: Group, member: Member, *, calendar:
     subject, text, html = render_email(
         kind, group_name=group.sender_name, member_name=member.name,
         unsubscribe_url=links.unsubscribe_url(group.group_id, member.member_id),
-        settings_url=links.settings_url(group.group_id, member.member_id), **context)
+        settings_url=links.settings_url(group.group_id, member.member_id),
+        introduce_url=(links.introduce_url(group.group_id, member.member_id)
+                       if kind in INTRODUCE_LINKED else None), **context)
     return Email(kind=kind, dedupe_key=dedupe_key, subject=subject, text=text, html=html,
-                 calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to))
+                 calendar=calendar, calendar_method=calendar_method, reply_to=tuple(reply_to),
+                 cc=tuple(cc))
 
 
 def to_address(kind: str, dedupe_key: str, group: Group, to_email: str, to_name: str, *,
@@ -100,6 +110,7 @@ def _mail(group: Group, member_id: str, email: Email, now: datetime, job_id: str
                 member_id=member_id, kind=email.kind, dedupe_key=email.dedupe_key,
                 subject=email.subject, text=email.text, html=email.html, calendar=email.calendar,
                 calendar_method=email.calendar_method, reply_to=[list(r) for r in email.reply_to] or None,
+                cc=[list(c) for c in email.cc] or None,
                 job_id=job_id, created_at=now, to_name=to[0] if to else None, to_email=to[1] if to else None)
 
 
@@ -234,10 +245,12 @@ def _send_one(mail: Mail, group: Group, member: Member, at: float | None,
             sender_email=deps.settings().sender_email, reply_to=reply_to,
             unsubscribe_url=(links.unsubscribe_url(mail.group_id, mail.member_id)
                              if not keys.is_address_id(mail.member_id) else None),
+            cc=[(n, a) for n, a in mail.cc or ()],
             message_id_key=mail.dedupe_key, calendar=mail.calendar,
             calendar_method=mail.calendar_method, date=now)
         sender.send_raw(raw, to_email=member.email, from_email=deps.settings().sender_email,
-                        name_hint=f"{now:%Y%m%dT%H%M%S}-{mail.kind}-{mail.mail_id}")
+                        name_hint=f"{now:%Y%m%dT%H%M%S}-{mail.kind}-{mail.mail_id}",
+                        cc_emails=[a for _, a in mail.cc or ()])
     except sender.SendThrottled as exc:
         delay = workers.backoff(mail.attempts)
         store.outbox.release(mail, str(exc), retry_at=now + timedelta(seconds=delay), counts=False)

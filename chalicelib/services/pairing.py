@@ -220,6 +220,10 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
     for key, ago in facts.met.items():
         recent[key] = min(ago, recent.get(key, ago))
     blocked |= facts.blocked
+    from chalicelib.services import intros  # two connected through an introduction have met
+
+    for key, ago in intros.as_met(records, store.lunch.all_rounds(group_id), current_round).items():
+        recent[key] = min(ago, recent.get(key, ago))
     profiles = []
     for m in members:
         record = records.get(m.member_id) or LunchRecord(member_id=m.member_id)

@@ -452,7 +452,12 @@ def check_in(group_id: str, meetup_id: str, member_id: str) -> dict[str, Any]:
     """Record that a member who is going came (once; checking in again changes nothing)."""
     store = deps.store()
     meetup = store.meetups.require(group_id, meetup_id)
-    rsvp = store.rsvps.check_in(meetup_id, member_id, deps.now())
+    now = deps.now()
+    rsvp = store.rsvps.check_in(meetup_id, member_id, now)
+    if rsvp.checked_in_at == now:  # newly here: they met everyone checked in (the introduce page)
+        from chalicelib.services import intros
+
+        intros.met_at_meetup(group_id, meetup_id, member_id)
     return _row(rsvp, store.members.get(group_id, member_id), meetup.timezone)
 
 

@@ -13,6 +13,7 @@ from chalicelib.store.core import Db
 from chalicelib.store.delivery import DeliveryRepo
 from chalicelib.store.groups import GroupRepo
 from chalicelib.store.idempotency import IdempotencyRepo
+from chalicelib.store.intros import IntroRepo
 from chalicelib.store.jobs import JobRepo
 from chalicelib.store.lunch import LunchRepo
 from chalicelib.store.meetups import MeetupRepo
@@ -53,6 +54,10 @@ class Store:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.db)
+
+    @cached_property
+    def intros(self) -> IntroRepo:
+        return IntroRepo(self.db)
 
     @cached_property
     def jobs(self) -> JobRepo:

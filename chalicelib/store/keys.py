@@ -30,6 +30,10 @@ Access patterns (which request reads what):
 | delivery day | DELIVERY#g | DAY#yyyy-mm-dd (UTC day the mail was recorded) | — | console delivery and home: mail recorded, sent, suppressed, dead per day (ADD when recorded and when finished); expires_at 32 days on |
 | dead mail | DELIVERY#g | DEAD#created#mail_id | — | console delivery: each mail given up on, with its error (written when it dies); expires_at 32 days on |
 | mail problem | DELIVERY#g | PROBLEM#m | — | console delivery and home: a member whose address bounced or who complained (written with the flag; reads check the member) |
+| introduction | GROUP#g | INTRO#OFFER#i (i = int_ + hash) | INTRO_EXPIRY / expires_at#g#i (only while open) | the offer page and its yes/no (GetItem, status-guarded updates); offers past 14 days (Query GSI1 by time); erasure and credit (Query PK, begins_with INTRO#OFFER#) |
+| introduction guard | GROUP#g | INTRO#PAIR#a#b (sorted member ids) | — | one offer per two people per 6 months (conditional put in the offer's transaction) |
+| introduction record | GROUP#g | INTRO#MEMBER#m | — | one per member: open offers as connector (at most 5), offered/accepted/met counts, the two latest offers received (at most 2 a week), people met at meetups; the introduce page (BatchGetItem with the member) |
+| introduction thanks | GROUP#g | INTRO#THANKS#yyyy-mm#m | INTRO_THANKS / due_at#g#yyyy-mm#m (until sent) | the monthly thank-you to a connector: intros accepted that month (set ADD on acceptance); hourly: those due (Query GSI1 by time) |
 
 The outbox rows are below, with its keys.
 Queries only: no request path Scans.
@@ -417,3 +421,36 @@ def delivery_dead(group_id: str, created: str, mail_id: str) -> Key:
 
 def delivery_problem(group_id: str, member_id: str) -> Key:
     return _k(delivery_log(group_id), f"{DELIVERY_PROBLEM_PREFIX}{member_id}")
+
+# ---- introductions (services/intros.py; see the table at the top)
+
+INTRO_OFFER_PREFIX = "INTRO#OFFER#"
+INTRO_EXPIRY = "INTRO_EXPIRY"
+INTRO_THANKS = "INTRO_THANKS"
+
+
+def intro(group_id: str, intro_id: str) -> Key:
+    return _k(group_pk(group_id), f"{INTRO_OFFER_PREFIX}{intro_id}")
+
+
+def intro_expiry_index(group_id: str, intro_id: str, expires_at: datetime) -> Key:
+    """Sparse: set while the offer is open, removed when it is answered or expired."""
+    return {GSI1PK: INTRO_EXPIRY, GSI1SK: f"{timeutil.to_store(expires_at)}#{group_id}#{intro_id}"}
+
+
+def intro_guard(group_id: str, member_a: str, member_b: str) -> Key:
+    first, second = sorted((member_a, member_b))
+    return _k(group_pk(group_id), f"INTRO#PAIR#{first}#{second}")
+
+
+def intro_member(group_id: str, member_id: str) -> Key:
+    return _k(group_pk(group_id), f"INTRO#MEMBER#{member_id}")
+
+
+def intro_thanks(group_id: str, month: str, member_id: str) -> Key:
+    return _k(group_pk(group_id), f"INTRO#THANKS#{month}#{member_id}")
+
+
+def intro_thanks_index(group_id: str, month: str, member_id: str, due_at: datetime) -> Key:
+    """Sparse: set when the month's first intro is accepted, removed once the thanks is recorded."""
+    return {GSI1PK: INTRO_THANKS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{month}#{member_id}"}

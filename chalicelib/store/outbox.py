@@ -19,7 +19,7 @@ from chalicelib.store.schema import GSI1PK, GSI1SK
 
 MailStatus = Literal["queued", "sending", "sent", "suppressed", "dead"]
 MAX_ATTEMPTS = 5
-_CONTENT = "subject, #txt, html, calendar, calendar_method, reply_to"  # `text` is a reserved word
+_CONTENT = "subject, #txt, html, calendar, calendar_method, reply_to, cc"  # `text` is a reserved word
 _CONTENT_NAMES = {"#txt": "text"}
 
 
@@ -37,6 +37,7 @@ class Mail(BaseModel):
     calendar: bytes | None = None
     calendar_method: str | None = None
     reply_to: list[list[str]] | None = None  # [name, address] pairs; None: the group's Reply-To
+    cc: list[list[str]] | None = None  # [name, address] pairs copied (an introduction's connector)
     # Mail to an address (member_id is its address id): whom it goes to. Kept after sending for
     # the audit like the rest of the metadata; erased with the address's mailbox.
     to_email: str | None = None

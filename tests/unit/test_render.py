@@ -134,6 +134,16 @@ PAGES: dict[str, dict[str, Any]] = {
         "feedback_open": True,
         "feedback": {"met": True, "rating": 4, "note": "Great chat", "no_show": []},
     },
+    "introduce": {"group_name": "Berlin Product Lunch", "member_name": "Zoë",
+                  "people": [{"member_id": "mem_1", "name": "Ana Lee", "headline": "Founder"},
+                             {"member_id": "mem_2", "name": EVIL, "headline": ""}],
+                  "open": 1, "offered": 2, "accepted": 1, "note_min": 20, "note_max": 500,
+                  "posted": {"member_ids": ["mem_1"], "note": "Both into climate"}, "flash": "Sent.", "flash_kind": "ok"},
+    "offer": {"group_name": "Berlin Product Lunch", "member_name": "Zoë", "connector": "Grace",
+              "note": "You both build climate software.",
+              "other": {"name": "Ben Ode", "headline": "CTO at Kiln", "email": None},
+              "answer": None, "status": "open", "connected": False, "ask": None, "met": False,
+              "someone_met": False},
 }
 
 EMAILS: dict[str, dict[str, Any]] = {
@@ -213,6 +223,16 @@ EMAILS: dict[str, dict[str, Any]] = {
     "lunch_reconnect": {**COMMON, "partner": {"name": "Ada Obi", "headline": "Head of Product"},
                         "lunch_month": "May 2026", "yes_url": "https://l.ex/reconnect/t?answer=yes",
                         "no_url": "https://l.ex/reconnect/t?answer=no"},
+    # Introductions (issue 14): the offer carries no address; connected shows the other's.
+    "intro_offer": {**COMMON, "connector": "Grace", "other": {"name": "Ben Ode", "headline": "CTO at Kiln"},
+                    "note": "You both build climate software.", "yes_url": "https://l.ex/offer/t?answer=yes",
+                    "no_url": "https://l.ex/offer/t?answer=no"},
+    "intro_connected": {**COMMON, "other": {"name": "Ben Ode", "headline": "CTO at Kiln", "email": "ben@example.com"},
+                        "connector": "Grace Hopper", "note": "You both build climate software.",
+                        "offer_url": "https://l.ex/offer/t"},
+    "intro_declined": {**COMMON, "as_connector": False, "other_name": "Ben Ode", "names": None,
+                       "connector": None, "introduce_url": "https://l.ex/introduce/t"},
+        "intro_thanks": {**COMMON, "pairs": [["Ana Lee", "Ben Ode"]], "introduce_url": "https://l.ex/introduce/t"},
 }
 MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
 # To an address that asked to join: not a member yet, so no unsubscribe link.
@@ -410,6 +430,49 @@ def test_intro_and_followup_bodies_link_to_settings() -> None:
         assert "until a date, or stop them: https://l.ex/settings/body" in text
         assert 'href="https://l.ex/settings/body"' in html
         assert text.count("https://l.ex/settings/body") == 2  # the body's line and the footer's
+
+
+def test_introduce_page_lists_people_escaped_and_keeps_what_was_posted() -> None:
+    html = render_page("introduce", **PAGES["introduce"])
+    assert "Ana Lee" in html and ESCAPED in html and EVIL not in html
+    assert 'value="mem_1" checked' in html and 'value="mem_2">' in html
+    assert "Both into climate</textarea>" in html and 'minlength="20" maxlength="500"' in html
+
+
+def test_offer_page_shows_the_address_only_once_connected() -> None:
+    waiting = render_page("offer", **PAGES["offer"])
+    assert "Grace thinks you should meet Ben Ode" in waiting and "Yes, introduce us" in waiting
+    assert "@example" not in waiting and "mailto:" not in waiting
+    connected = render_page("offer", **{**PAGES["offer"], "status": "connected", "connected": True,
+                                        "other": {"name": "Ben Ode", "headline": "", "email": "ben@example.com"}})
+    assert "ben@example.com" in connected and "We met" in connected
+    for status in ("declined", "expired"):
+        closed = render_page("offer", **{**PAGES["offer"], "status": status, "answer": "yes"})
+        assert "didn't work out this time" in closed and "declined" not in closed.lower()
+
+
+def test_intro_emails_say_the_note_and_no_address_before_both_said_yes() -> None:
+    subject, text, html = render_email("intro_offer", **EMAILS["intro_offer"])
+    assert subject == "Grace thinks you should meet Ben Ode"
+    assert "You both build climate software." in text and "CTO at Kiln" in html
+    assert "@" not in text.replace("https://", "")
+    subject, text, html = render_email("intro_connected", **EMAILS["intro_connected"])
+    assert "ben@example.com" in text and 'href="mailto:ben@example.com"' in html
+    assert "Thank you, Grace Hopper" in text
+    connector = {**EMAILS["intro_declined"], "as_connector": True, "names": ["Ana Lee", "Ben Ode"],
+                 "other_name": None}
+    for context in (EMAILS["intro_declined"], connector):
+        subject, text, _ = render_email("intro_declined", **context)
+        assert subject == "It didn't work out this time" and "declined" not in text.lower()
+    assert "Ana Lee and Ben Ode" in render_email("intro_declined", **connector)[1]
+
+
+@pytest.mark.parametrize("name", ["lunch_connected", "lunch_followup", "member_links"])
+def test_connected_followup_and_links_emails_offer_an_introduction(name: str) -> None:
+    _, text, html = render_email(name, **EMAILS[name], introduce_url="https://l.ex/introduce/t")
+    assert "Know two people who should meet?" in text and 'href="https://l.ex/introduce/t"' in html
+    _, text, _ = render_email(name, **EMAILS[name])
+    assert "Know two people" not in text
 
 
 def test_a_script_title_is_escaped_in_pages() -> None:
