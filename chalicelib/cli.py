@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         organizer.add_argument("--email", required=True)
     sub.add_parser("index-addresses", help="put every member's email guard into the address index "
                                            "(once, after upgrading: bounces of older members find them)")
+    sub.add_parser("index-member-search", help="give every member their search terms (once, after upgrading: "
+                                               "the console's member search finds older members)")
     return parser
 
 
@@ -109,6 +111,11 @@ def run(argv: list[str]) -> dict[str, Any]:
 
         group_ids = [g["group_id"] for g in run(["list-groups"])["groups"]]
         return {"groups": len(group_ids), "indexed": bounces.index_addresses(group_ids)}
+    if args.command == "index-member-search":
+        from chalicelib.services import members
+
+        group_ids = [g["group_id"] for g in run(["list-groups"])["groups"]]
+        return {"groups": len(group_ids), "indexed": members.index_search(group_ids)}
     raise SystemExit(f"unknown command {args.command}")
 
 

@@ -231,6 +231,7 @@ class Member(Stored):
     lunch: LunchPrefs = Field(default_factory=LunchPrefs)
     created_at: datetime
     updated_at: datetime
+    unsubscribed_at: datetime | None = None  # the last time they (or the organizer) turned email off
 
     @property
     def reachable(self) -> bool:
@@ -264,6 +265,8 @@ class Member(Stored):
         data = self.model_dump(mode="json")
         data["created_at"] = timeutil.in_zone(self.created_at, zone_name).isoformat()
         data["updated_at"] = timeutil.in_zone(self.updated_at, zone_name).isoformat()
+        if self.unsubscribed_at is not None:
+            data["unsubscribed_at"] = timeutil.in_zone(self.unsubscribed_at, zone_name).isoformat()
         return data
 
 

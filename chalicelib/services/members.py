@@ -45,6 +45,24 @@ def search_members(group_id: str, text: str, *, limit: int = 50) -> list[Member]
     return deps.store().members.search(group_id, text[:200], limit=limit)
 
 
+def index_search(group_ids: Sequence[str]) -> int:
+    """Give the members of these groups their search terms (members stored before search
+    existed); answers how many members were indexed. Idempotent: run it again at will."""
+    store = deps.store()
+    indexed = 0
+    for group_id in group_ids:
+        for member in store.members.all(group_id):
+            current: Member | None = member
+            for _ in range(3):  # a member changing meanwhile is read again
+                if current is None or store.members.index_search(current):
+                    break
+                current = store.members.get(group_id, member.member_id)
+            else:
+                raise errors.Unavailable(f"member {member.member_id} kept changing; run it again")
+            indexed += current is not None
+    return indexed
+
+
 def find_by_email(group_id: str, email: str) -> Member | None:
     """The member with this address (already lower-cased), or None: two GetItems."""
     return deps.store().members.by_email(group_id, email)

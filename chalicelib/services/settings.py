@@ -140,7 +140,8 @@ def save_settings(token: str, form: dict[str, list[str]]) -> SettingsView:
             prefs = prefs.model_copy(update={"opted_in": True, "paused": False, "mail": True,
                                              "paused_until": choices.paused_until})
         updated = member.model_copy(update={"subscribed": choices.email, "meetup_mail": choices.meetups,
-                                            "lunch": prefs})
+                                            "lunch": prefs, "unsubscribed_at": now if member.subscribed and
+                                            not choices.email else member.unsubscribed_at})
         return updated if updated == member else updated.model_copy(update={"updated_at": now})
 
     member = deps.store().members.change(view.group.group_id, m.member_id, edit)

@@ -22,5 +22,5 @@ def unsubscribe(token: str) -> tuple[Group, Member | None]:
     now = deps.now()
     updated = deps.store().members.change(
         group.group_id, member.member_id,
-        lambda m: m.model_copy(update={"subscribed": False, "updated_at": now}))
+        lambda m: m.model_copy(update={"subscribed": False, "unsubscribed_at": now, "updated_at": now}))
     return group, updated

@@ -169,6 +169,23 @@ class MemberRepo:
                 raise ConditionFailed() from cancelled
             raise
 
+    def index_search(self, member: Member) -> bool:
+        """Write the search terms of a member stored before search existed (`cli
+        index-member-search`; idempotent). Only while the member is as read: False when they
+        changed or were erased meanwhile (read again), so no term outlives an erasure."""
+        try:
+            self.db.transact([
+                {"ConditionCheck": {"Key": keys.member(member.group_id, member.member_id),
+                                    "ConditionExpression": "updated_at = :seen",
+                                    "ExpressionAttributeValues": {":seen": member.updated_at}}},
+                *({"Put": {"Item": item}} for item in _search_items(member)),
+            ])
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.conflict:
+                return False
+            raise
+        return True
+
     def search(self, group_id: str, text: str, *, limit: int = 50) -> list[Member]:
         """Members whose name (or a later word of it) or email starts with `text`: one Query per
         kind of term, begins_with on the sort key; never a Scan. Sorted by name."""

@@ -67,3 +67,27 @@ def test_a_new_name_moves_its_terms_and_erasure_removes_them(any_table: str) -> 
 def test_fold() -> None:
     assert fold("  Zoë   NG ") == "zoe ng"
     assert fold("Ærøskøbing") == "ærøskøbing"  # letters that are not an accent stay
+
+
+def test_members_stored_before_search_are_indexed_by_the_cli_and_never_after_erasure(any_table: str) -> None:
+    from chalicelib import cli
+
+    g = group()
+    repo = deps.store().members
+    old, gone = (member(g.group_id, e).model_copy(update={"name": n})
+                 for e, n in (("ana@example.com", "Ana Silva"), ("bo@example.com", "Bo Li")))
+    repo.create_many(g.group_id, [old, gone])
+    terms = list(deps.store().db.query_all(partition=keys.group_pk(g.group_id), prefix=keys.FIND_PREFIX))
+    deps.store().db.write_batch(deletes=[{"PK": t["PK"], "SK": t["SK"]} for t in terms])  # as before search
+    assert repo.search(g.group_id, "silva") == []
+
+    assert cli.run(["index-member-search"]) == {"groups": 1, "indexed": 2}
+    assert _names(repo.search(g.group_id, "silva")) == ["Ana Silva"]
+    assert _names(repo.search(g.group_id, "bo@")) == ["Bo Li"]
+    assert cli.run(["index-member-search"])["indexed"] == 2  # again: the same terms, nothing more
+
+    repo.delete(g.group_id, gone.member_id)
+    assert repo.index_search(gone) is False  # a backfill that read Bo before the erasure writes nothing
+    assert repo.search(g.group_id, "bo") == []
+    left = list(deps.store().db.query_all(partition=keys.group_pk(g.group_id), prefix=keys.FIND_PREFIX))
+    assert all(t["member_id"] == old.member_id for t in left)

@@ -1,0 +1,288 @@
+"""The group's relationship network, as pure code: lunches in, graph, layout and SVG out.
+
+No I/O and no clock: services/insights.py reads the members and pairs and hands them here.
+
+- An edge is two members who met at a lunch (`feedback.pair_met`; a partner reported as a
+  no-show met nobody there). Its weight is how many lunches they met at.
+- A node is a member who met someone; its size is how many lunches they met at. Members who
+  never met anyone are listed apart, so the organizer can reach out to them.
+- Connectors are the members with the highest betweenness: most shortest paths between two
+  others run through them (Brandes). Up to BETWEENNESS_PIVOTS members it is exact; above, it is
+  estimated from that many sources drawn with the seed (Brandes & Pich, 2007), because the
+  exact figure for 5,000 members takes seconds (rustworkx: ~4-8 s on one core).
+- The layout is rustworkx's force layout (`spring_layout`, fixed seed) of the LAYOUT_CORE
+  busiest members; everyone else is placed, breadth first, among the partners placed before
+  them. The full force layout is O(n²) per step: over 15 s for 5,000 members.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+import numpy.typing as npt
+import rustworkx as rx
+
+from chalicelib.feedback import no_shows, pair_met
+from chalicelib.models import LunchPair
+
+SEED = 13
+CONNECTORS = 5  # connectors named on the page and in the JSON
+BETWEENNESS_PIVOTS = 200  # exact betweenness up to this many members; sampled above
+LAYOUT_CORE = 400  # members placed by the force layout; the rest among their partners
+LAYOUT_ITERATIONS = 60
+SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its container's width
+MARGIN = 24
+
+Edge = tuple[str, str]
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Meetings:
+    """Who met whom: lunches per pair of members (ids sorted), lunches per member."""
+
+    edges: dict[Edge, int]
+    lunches: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Node:
+    member_id: str
+    name: str
+    lunches: int  # lunches at which they met someone
+    partners: int  # distinct members they met
+    betweenness: float  # normalized to 0..1
+    x: float  # in the SVG's viewBox
+    y: float
+    connector: bool
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[Node, ...]  # members who met someone, by lunches then name
+    edges: tuple[tuple[str, str, int], ...]  # (member a, member b, lunches), a < b
+    connectors: tuple[str, ...]  # member ids, highest betweenness first
+    never_met: tuple[tuple[str, str], ...]  # (member id, name) by name
+    sampled: bool  # betweenness estimated from BETWEENNESS_PIVOTS sources
+
+    def out(self) -> dict[str, object]:
+        """The JSON answer of GET /groups/{group_id}/network."""
+        names = {n.member_id: n.name for n in self.nodes}
+        return {
+            "nodes": [{"member_id": n.member_id, "name": n.name, "lunches": n.lunches,
+                       "partners": n.partners, "betweenness": round(n.betweenness, 6),
+                       "connector": n.connector, "x": round(n.x, 1), "y": round(n.y, 1)}
+                      for n in self.nodes],
+            "edges": [{"a": a, "b": b, "lunches": w} for a, b, w in self.edges],
+            "connectors": [{"member_id": m, "name": names[m]} for m in self.connectors],
+            "never_met": [{"member_id": m, "name": name} for m, name in self.never_met],
+            "betweenness_sampled": self.sampled,
+        }
+
+
+def meetings(pairs: Iterable[LunchPair]) -> Meetings:
+    """The lunches that happened, as edges between the members who were there."""
+    edges: Counter[Edge] = Counter()
+    lunches: Counter[str] = Counter()
+    for pair in pairs:
+        if not pair_met(pair):
+            continue
+        absent = no_shows(pair)
+        there = sorted(m for m in pair.member_ids if m not in absent)
+        if len(there) < 2:
+            continue
+        lunches.update(there)
+        edges.update(itertools.combinations(there, 2))
+    return Meetings(dict(edges), dict(lunches))
+
+
+def build(members: Mapping[str, str], met: Meetings, *, seed: int = SEED,
+          connectors: int = CONNECTORS) -> Network:
+    """The network of the current `members` (id -> name): edges to a member who has left are dropped."""
+    # Sorted, so the same lunches in any order give the same layout.
+    edges = {e: w for e, w in sorted(met.edges.items()) if e[0] in members and e[1] in members and e[0] != e[1]}
+    lunches: Counter[str] = Counter()
+    partners: Counter[str] = Counter()
+    for (a, b), _ in edges.items():
+        partners[a] += 1
+        partners[b] += 1
+    for member_id in partners:
+        lunches[member_id] = max(met.lunches.get(member_id, 0), 1)
+    order = sorted(partners, key=lambda m: (-lunches[m], members[m], m))
+    index = {m: i for i, m in enumerate(order)}
+    src = np.fromiter((index[a] for a, _ in edges), dtype=np.int64, count=len(edges))
+    dst = np.fromiter((index[b] for _, b in edges), dtype=np.int64, count=len(edges))
+    between, sampled = betweenness(len(order), src, dst, seed=seed)
+    xy = layout(len(order), src, dst, seed=seed)
+    ranked = sorted((i for i in range(len(order)) if between[i] > 0), key=lambda i: (-between[i], i))
+    top = {order[i] for i in ranked[:connectors]}
+    nodes = tuple(Node(m, members[m], lunches[m], partners[m], float(between[i]),
+                       float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(order))
+    never = tuple(sorted(((m, n) for m, n in members.items() if m not in partners), key=lambda p: (p[1], p[0])))
+    return Network(nodes=nodes, edges=tuple((a, b, w) for (a, b), w in sorted(edges.items())),
+                   connectors=tuple(order[i] for i in ranked[:connectors]), never_met=never, sampled=sampled)
+
+
+# ---------------------------------------------------------------- betweenness
+
+
+def _csr(n: int, src: Ints, dst: Ints) -> tuple[Ints, Ints]:
+    heads = np.concatenate([src, dst])
+    tails = np.concatenate([dst, src])
+    order = np.argsort(heads, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(heads, minlength=n), out=indptr[1:])
+    return indptr, tails[order]
+
+
+def _neighbours(indptr: Ints, indices: Ints, frontier: Ints) -> tuple[Ints, Ints]:
+    """(from, to) for every edge leaving the frontier."""
+    starts, ends = indptr[frontier], indptr[frontier + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    owners = np.repeat(frontier, counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owners, indices[np.repeat(starts, counts) + offsets]
+
+
+def betweenness(n: int, src: Ints, dst: Ints, *, seed: int = SEED,
+                pivots: int = BETWEENNESS_PIVOTS) -> tuple[Floats, bool]:
+    """Normalized betweenness of an undirected, unweighted graph (rustworkx's and networkx's
+    normalization: divided by (n-1)(n-2)/2 pairs), exact when n <= pivots, else estimated from
+    `pivots` sources drawn with `seed`; and whether it was estimated."""
+    score = np.zeros(n, dtype=np.float64)
+    if n < 3:
+        return score, False
+    indptr, indices = _csr(n, src, dst)
+    sampled = n > pivots
+    sources = np.random.default_rng(seed).choice(n, size=pivots, replace=False) if sampled else np.arange(n)
+    for s in sources:
+        dist = np.full(n, -1, dtype=np.int64)
+        sigma = np.zeros(n, dtype=np.float64)
+        dist[s], sigma[s] = 0, 1.0
+        frontier = np.array([s], dtype=np.int64)
+        levels: list[tuple[Ints, Ints]] = []
+        depth = 0
+        while frontier.size:
+            owners, reached = _neighbours(indptr, indices, frontier)
+            fresh = dist[reached] == -1
+            dist[reached[fresh]] = depth + 1
+            on_path = dist[reached] == depth + 1
+            owners, reached = owners[on_path], reached[on_path]
+            sigma += np.bincount(reached, weights=sigma[owners], minlength=n)
+            levels.append((owners, reached))
+            frontier = np.flatnonzero(dist == depth + 1)
+            depth += 1
+        delta = np.zeros(n, dtype=np.float64)
+        for owners, reached in reversed(levels):
+            delta += np.bincount(owners, weights=sigma[owners] / sigma[reached] * (1.0 + delta[reached]),
+                                 minlength=n)
+        delta[s] = 0.0
+        score += delta
+    # Each unordered pair was counted from both ends (exact), or scale the sample up to n sources.
+    score *= (n / len(sources)) / 2.0
+    return score / ((n - 1) * (n - 2) / 2.0), sampled
+
+
+# ---------------------------------------------------------------- layout
+
+
+def layout(n: int, src: Ints, dst: Ints, *, seed: int = SEED,
+           core: int = LAYOUT_CORE) -> Floats:
+    """(n, 2) positions inside the viewBox. Nodes are numbered busiest first, so the first
+    `core` go to the force layout; the others, breadth first, next to the mean of their placed
+    partners (a member with none placed yet starts a new cluster on a ring outside)."""
+    xy = np.zeros((n, 2), dtype=np.float64)
+    if n == 0:
+        return xy
+    rng = np.random.default_rng(seed)
+    k = min(n, core)
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(k))
+    inside = (src < k) & (dst < k)
+    graph.add_edges_from_no_data(list(zip(src[inside].tolist(), dst[inside].tolist(), strict=True)))
+    initial = {i: (float(a), float(b)) for i, (a, b) in enumerate(rng.uniform(-1, 1, size=(k, 2)))}
+    placed_pos = rx.spring_layout(graph, pos=initial, seed=seed, num_iter=LAYOUT_ITERATIONS)
+    for i in range(k):
+        xy[i] = placed_pos[i]
+    if k < n:
+        xy[:k] = _unit(xy[:k]) * 0.8
+        indptr, indices = _csr(n, src, dst)
+        placed = np.zeros(n, dtype=bool)
+        placed[:k] = True
+        spread = 0.8 / math.sqrt(k)
+        ring = 0
+        for start in range(k, n):
+            if placed[start]:
+                continue
+            queue = [start]
+            while queue:
+                nxt: list[int] = []
+                for v in queue:
+                    if placed[v]:
+                        continue
+                    partners = indices[indptr[v]:indptr[v + 1]]
+                    near = partners[placed[partners]]
+                    if near.size:
+                        xy[v] = xy[near].mean(axis=0) + rng.normal(0.0, spread, 2)
+                    else:
+                        angle = ring * 2.399963  # the golden angle: new clusters spread round the ring
+                        xy[v] = (0.92 * math.cos(angle), 0.92 * math.sin(angle))
+                        ring += 1
+                    placed[v] = True
+                    nxt.extend(int(p) for p in partners if not placed[p])
+                queue = nxt
+    return MARGIN + _unit(xy) * (SVG_SIZE / 2 - MARGIN) + (SVG_SIZE / 2 - MARGIN)
+
+
+def _unit(xy: Floats) -> Floats:
+    """Centred and scaled into [-1, 1] on both axes (a single point sits in the middle)."""
+    centred: Floats = xy - (xy.max(axis=0) + xy.min(axis=0)) / 2
+    extent = float(np.abs(centred).max()) if centred.size else 0.0
+    return centred / extent if extent > 0 else centred  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- SVG
+
+
+def radius(lunches: int) -> float:
+    return min(2.0 + 1.6 * math.sqrt(lunches), 14.0)
+
+
+def svg(network: Network, *, title: str = "The group's relationship network") -> str:
+    """Inline SVG: no script and no style block (the pages' CSP allows neither), presentation
+    attributes only. One <circle> per member who met someone, with their name as its <title>;
+    edges as one <path> per weight class, to keep 20,000 lunches in a few hundred kilobytes."""
+    pos = {n.member_id: (round(n.x), round(n.y)) for n in network.nodes}
+    classes: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    for a, b, w in network.edges:
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        classes[min(w, 3)].append(f"M{x1} {y1}L{x2} {y2}")
+    lines = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_SIZE} {SVG_SIZE}" width="100%" '
+             f'role="img" aria-labelledby="network-title network-desc" class="network">',
+             f'<title id="network-title">{escape(title)}</title>',
+             f'<desc id="network-desc">{len(network.nodes)} members who have met someone at lunch, '
+             f'{len(network.edges)} pairs who met; larger circles met at more lunches; connectors are '
+             f'drawn in orange and listed beside the chart.</desc>']
+    for w, paths in classes.items():
+        if paths:
+            lines.append(f'<path fill="none" stroke="#8a94a6" stroke-opacity="{0.25 + 0.2 * w:.2f}" '
+                         f'stroke-width="{0.4 + 0.5 * w:.1f}" d="{"".join(paths)}"/>')
+    lines.append('<g fill="#2f6f9f" stroke="#ffffff" stroke-width="0.8">')
+    for n in sorted(network.nodes, key=lambda n: n.connector):  # connectors drawn last, on top
+        x, y = pos[n.member_id]
+        fill = ' fill="#e07b00" stroke="#000000" stroke-width="1.5"' if n.connector else ""
+        lines.append(f'<circle cx="{x}" cy="{y}" r="{radius(n.lunches):.1f}"{fill}>'
+                     f"<title>{escape(n.name)}: {n.lunches} lunch{'es' if n.lunches != 1 else ''}</title></circle>")
+    lines.append("</g></svg>")
+    return "\n".join(lines)

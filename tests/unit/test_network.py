@@ -1,0 +1,176 @@
+"""The relationship network, pure: who met, betweenness, layout, SVG."""
+
+from __future__ import annotations
+
+import random
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import rustworkx as rx
+
+from chalicelib import network
+from chalicelib.models import LunchPair, PairFeedback
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def pair(*members: str, responses: dict[str, str] | None = None,
+         feedback: dict[str, dict[str, object]] | None = None, n: int = 0) -> LunchPair:
+    return LunchPair(pair_id=f"lpr_{'_'.join(members)}_{n}", round_id="lrd_x", group_id="grp_x",
+                     member_ids=list(members), responses=responses or {},
+                     feedback={m: PairFeedback(at=AT, **f) for m, f in (feedback or {}).items()},  # type: ignore[arg-type]
+                     created_at=AT)
+
+
+def met(*members: str, n: int = 0) -> LunchPair:
+    return pair(*members, responses=dict.fromkeys(members, "confirmed"), n=n)
+
+
+def names(*ids: str) -> dict[str, str]:
+    return {m: f"Name {m}" for m in ids}
+
+
+def test_a_lunch_counts_when_someone_said_they_met_or_everyone_confirmed() -> None:
+    found = network.meetings([
+        met("a", "b"),  # everyone confirmed
+        pair("c", "d", responses={"c": "confirmed"}),  # only one confirmed: not yet
+        pair("e", "f", feedback={"e": {"met": True}}),  # someone said so
+        pair("g", "h", responses={"g": "confirmed", "h": "confirmed"}, feedback={"g": {"met": False}}),
+        pair("i", "j", "k", feedback={"i": {"met": True, "no_show": ["k"]}}),  # k didn't come
+    ])
+    assert found.edges == {("a", "b"): 1, ("e", "f"): 1, ("i", "j"): 1}
+    assert found.lunches == {"a": 1, "b": 1, "e": 1, "f": 1, "i": 1, "j": 1}
+
+
+def test_never_met_members_are_listed_by_name_and_not_drawn() -> None:
+    members = {"a": "Ana", "b": "Bo", "c": "Cy", "z": "Al"}
+    built = network.build(members, network.meetings([met("a", "b"), met("a", "b", n=1)]))
+    assert [n.member_id for n in built.nodes] == ["a", "b"]
+    assert built.never_met == (("z", "Al"), ("c", "Cy"))
+    assert built.edges == (("a", "b", 2),)
+    assert [n.lunches for n in built.nodes] == [2, 2]
+
+
+def test_edges_to_members_who_left_are_dropped() -> None:
+    built = network.build(names("a", "b"), network.meetings([met("a", "b"), met("a", "gone")]))
+    assert built.edges == (("a", "b", 1),)
+    assert {n.member_id: n.partners for n in built.nodes} == {"a": 1, "b": 1}
+
+
+def _barbell() -> tuple[dict[str, str], list[LunchPair]]:
+    """Two cliques of five joined through one member, "bridge"."""
+    left = [f"l{i}" for i in range(5)]
+    right = [f"r{i}" for i in range(5)]
+    lunches = [met(a, b) for side in (left, right) for i, a in enumerate(side) for b in side[i + 1:]]
+    lunches += [met("l0", "bridge"), met("bridge", "r0")]
+    return names(*left, *right, "bridge"), lunches
+
+
+def test_betweenness_picks_the_bridge_of_a_barbell() -> None:
+    members, lunches = _barbell()
+    built = network.build(members, network.meetings(lunches), connectors=3)
+    assert built.connectors[0] == "bridge"
+    assert set(built.connectors[1:]) == {"l0", "r0"}  # the bridge's two ends come next
+    assert [n.member_id for n in built.nodes if n.connector] == sorted(built.connectors,
+                                                                       key=[n.member_id for n in built.nodes].index)
+    assert not built.sampled
+
+
+@pytest.mark.parametrize("n,m", [(40, 80), (150, 400)])
+def test_exact_betweenness_equals_rustworkx(n: int, m: int) -> None:
+    rng = random.Random(n)
+    edges: set[tuple[int, int]] = set()
+    while len(edges) < m:
+        a, b = rng.randrange(n), rng.randrange(n)
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    ordered = sorted(edges)
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from_no_data(ordered)
+    expected = rx.betweenness_centrality(graph)
+    mine, sampled = network.betweenness(n, np.array([a for a, _ in ordered]), np.array([b for _, b in ordered]))
+    assert not sampled
+    assert np.allclose(mine, [expected[i] for i in range(n)], atol=1e-12)
+
+
+def test_sampled_betweenness_still_finds_the_bridge() -> None:
+    """Above the pivot count the figure is estimated; a bridge between two big clusters still leads."""
+    rng = random.Random(5)
+    members: dict[str, str] = {}
+    lunches = []
+    for side in ("l", "r"):
+        ids = [f"{side}{i}" for i in range(200)]
+        members.update(names(*ids))
+        for i, a in enumerate(ids):
+            for b in rng.sample(ids[:i] + ids[i + 1:], 3):
+                lunches.append(met(a, b))
+    members.update(names("bridge"))
+    lunches += [met("l0", "bridge"), met("bridge", "r0")]
+    built = network.build(members, network.meetings(lunches))
+    assert built.sampled
+    # l0 and r0 carry every path the bridge does, and their own side's too
+    assert set(built.connectors[:3]) == {"l0", "bridge", "r0"}
+
+
+def test_the_layout_is_the_same_every_time_and_inside_the_view() -> None:
+    members, lunches = _barbell()
+    first = network.build(members, network.meetings(lunches))
+    again = network.build(members, network.meetings(list(reversed(lunches))))
+    assert [(n.member_id, n.x, n.y) for n in first.nodes] == [(n.member_id, n.x, n.y) for n in again.nodes]
+    for n in first.nodes:
+        assert network.MARGIN <= n.x <= network.SVG_SIZE - network.MARGIN
+        assert network.MARGIN <= n.y <= network.SVG_SIZE - network.MARGIN
+    assert len({(round(n.x), round(n.y)) for n in first.nodes}) == len(first.nodes)  # nobody on top of another
+
+
+def test_a_large_network_places_everyone_outside_the_force_core_too() -> None:
+    rng = random.Random(9)
+    ids = [f"m{i:04d}" for i in range(900)]
+    lunches = [met(a, rng.choice(ids[:i])) for i, a in enumerate(ids) if i]
+    lunches += [met("x1", "x2")]  # a pair who only met each other: their own cluster
+    built = network.build(names(*ids, "x1", "x2"), network.meetings(lunches))
+    assert len(built.nodes) == 902
+    xs = np.array([[n.x, n.y] for n in built.nodes])
+    assert np.isfinite(xs).all()
+    assert xs.min() >= network.MARGIN and xs.max() <= network.SVG_SIZE - network.MARGIN
+    assert len({(round(n.x), round(n.y)) for n in built.nodes}) > 850
+
+
+def test_svg_is_well_formed_with_one_circle_per_member_who_met_someone() -> None:
+    members, lunches = _barbell()
+    members["loner"] = "Lonely <Ann> & Co"
+    members["bridge"] = 'Bridge "B" <script>'
+    built = network.build(members, network.meetings(lunches))
+    markup = network.svg(built)
+    root = ET.fromstring(markup)
+    assert root.tag == f"{SVG}svg"
+    assert root.get("viewBox") == "0 0 1000 1000" and root.get("width") == "100%"
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    circles = root.iter(f"{SVG}circle")
+    titles = sorted(c.find(f"{SVG}title").text or "" for c in circles)  # type: ignore[union-attr]
+    assert len(titles) == 11  # everyone but the loner
+    assert 'Bridge "B" <script>: 2 lunches' in titles
+    assert "Lonely" not in markup and "<script>" not in markup
+    connectors = [c for c in root.iter(f"{SVG}circle") if c.get("fill") == "#e07b00"]
+    assert len(connectors) == 3  # the bridge and its two ends: nobody else lies between others
+    assert "style" not in markup  # the pages' CSP allows no inline style
+
+
+def test_json_names_the_connectors_and_never_met() -> None:
+    members, lunches = _barbell()
+    members["loner"] = "Loner"
+    out = network.build(members, network.meetings(lunches)).out()
+    assert out["connectors"][0] == {"member_id": "bridge", "name": "Name bridge"}  # type: ignore[index]
+    assert out["never_met"] == [{"member_id": "loner", "name": "Loner"}]
+    assert len(out["nodes"]) == 11 and len(out["edges"]) == 22  # type: ignore[arg-type]
+
+
+def test_an_empty_group_has_an_empty_network() -> None:
+    built = network.build({}, network.meetings([]))
+    assert built.nodes == () and built.edges == () and built.connectors == ()
+    root = ET.fromstring(network.svg(built))
+    assert list(root.iter(f"{SVG}circle")) == []
