@@ -16,6 +16,7 @@ from chalicelib.routes import (
     intro_pages,
     lunch_pages,
     organizer,
+    organizer_insights,
     organizer_intros,
     organizer_lunch,
     organizer_rsvps,
@@ -32,6 +33,7 @@ app.register_blueprint(organizer_rsvps.bp)
 app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(unsubscribe_pages.bp)
 app.register_blueprint(organizer_lunch.bp)
+app.register_blueprint(organizer_insights.bp)
 app.register_blueprint(lunch_pages.bp)
 app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)

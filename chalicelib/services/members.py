@@ -85,6 +85,8 @@ def update_member(group_id: str, member_id: str, patch: MemberPatch) -> Member:
         updated = member.model_copy(update=changes)
         if patch.lunch is not None:
             updated = updated.model_copy(update={"lunch": member.lunch.merged(patch.lunch)})
+        if member.subscribed and not updated.subscribed:
+            updated = updated.model_copy(update={"unsubscribed_at": now})
         if updated != member:
             updated = updated.model_copy(update={"updated_at": now})
         return updated
