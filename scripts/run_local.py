@@ -67,6 +67,9 @@ def main() -> int:
               f"{state['base_url']}/groups/{state['group_id']}/meetups", flush=True)
         print(f"join the demo group in a browser: {state['join_url']}\n"
               f"  (the confirmation email lands in {LOCAL / 'outbox'})\n", flush=True)
+        print(f"organizer console: {state['console_url']}\n"
+              f"  (sign in as {state['organizer_email']}; the sign-in link lands in {LOCAL / 'outbox'})\n",
+              flush=True)
         threading.Thread(target=_schedules, args=(stop,), daemon=True).start()
         server = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "chalice"), "local", "--stage", "local",

@@ -13,8 +13,9 @@ from typing import Any
 
 from chalicelib import deps, links
 from chalicelib.models import GroupIn, LunchPrefsPatch, MeetupIn, MemberIn, Venue
-from chalicelib.services import groups, meetups, members
+from chalicelib.services import console, groups, meetups, members
 
+DEMO_ORGANIZER = "organizer@example.com"
 DEMO_MEETUP_TITLE = "Founders' Lunch & Learn: hiring your first engineers"
 
 _PEOPLE: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -99,6 +100,10 @@ def seed(state_path: Path) -> dict[str, Any]:
     state["join_url"] = f"{state['base_url']}/join/{gid}"
     state["links_url"] = f"{state['base_url']}/links/{gid}"
     state["event_url"] = f"{state['base_url']}/events/{gid}/{meetup.meetup_id}"
+    # The organizer console: sign in there with this address; the link arrives in the outbox.
+    console.add_organizer(gid, DEMO_ORGANIZER)
+    state["organizer_email"] = DEMO_ORGANIZER
+    state["console_url"] = f"{state['base_url']}/console"
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps(state, indent=2) + "\n")
     state_path.chmod(0o600)

@@ -234,3 +234,19 @@ def test_cli_adds_and_removes_organizers(client: Any, group_id: str, capsys: pyt
     assert cli.main(["add-organizer", "--group-id", group_id, "--email", "not an address"]) == 1
     assert cli.main(["add-organizer", "--group-id", "grp_nope", "--email", "a@example.com"]) == 1
     assert organizers_of(group_id) == ["second@example.com"]
+
+
+def test_the_demo_seed_makes_organizer_example_com_the_demo_groups_organizer(
+        client: Any, tmp_path: Path, outbox_dir: Path) -> None:
+    from scripts.seed_demo import seed
+
+    state = seed(tmp_path / "demo.json")
+    seed(tmp_path / "demo.json")  # twice: still one organizer
+    saved = json.loads((tmp_path / "demo.json").read_text())
+    assert saved["organizer_email"] == "organizer@example.com"
+    assert saved["console_url"] == f"{saved['base_url']}/console"
+    assert deps.store().groups.require(state["group_id"]).organizers == ["organizer@example.com"]
+    cookie = sign_in(client, outbox_dir, "organizer@example.com")
+    home = get(client, f"/console/{state['group_id']}", cookie)
+    assert home.status_code == 200 and "Lisbon Founders &amp; Friends" in body(home)
+    assert "hiring your first engineers" in body(home)
