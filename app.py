@@ -10,6 +10,7 @@ from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
 from chalicelib import config, deps, observe, workers
 from chalicelib.routes import (
     console,
+    console_insights,
     console_meetups,
     console_members,
     http,
@@ -38,6 +39,7 @@ app.register_blueprint(lunch_pages.bp)
 app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
 app.register_blueprint(console.bp)
+app.register_blueprint(console_insights.bp)
 app.register_blueprint(intro_pages.bp)
 app.register_blueprint(organizer_intros.bp)
 app.register_blueprint(console_meetups.bp)
