@@ -111,7 +111,7 @@ def _meetup_page(session: Session, group: Group, meetup_id: str, *, status: int 
                  flash: str | None = None, flash_kind: str = "ok") -> Response:
     meetup = meetups.get_meetup(group.group_id, meetup_id)
     return render_console(
-        "meetup", session=session, group=group, http_status=status, meetup=meetup,
+        "meetup", session=session, group=group, http_status=status, active="meetups", meetup=meetup,
         message=message or {"message_id": secrets.token_urlsafe(18), "note": "", "going": "on", "waitlisted": ""},
         message_errors=message_errors or {}, cancel=cancel or {"reason": ""}, cancel_errors=cancel_errors or {},
         flash=flash or _done(), flash_kind=flash_kind)
@@ -127,7 +127,7 @@ def show_meetup(meetup_id: str, *, session: Session, group: Group) -> Response:
 @console_page
 def edit_meetup_form(meetup_id: str, *, session: Session, group: Group) -> Response:
     meetup = meetups.get_meetup(group.group_id, _meetup_id(meetup_id))
-    return render_console("meetup_edit", session=session, group=group, meetup=meetup,
+    return render_console("meetup_edit", session=session, group=group, active="meetups", meetup=meetup,
                           form=meetup_values(meetup), form_errors={})
 
 
@@ -144,7 +144,8 @@ def edit_meetup(meetup_id: str, *, session: Session, group: Group) -> Response:
             raise form_errors(exc, values) from None
     except FormErrors as failed:
         meetup = meetups.get_meetup(group.group_id, mid)
-        return render_console("meetup_edit", session=session, group=group, http_status=400, meetup=meetup,
+        return render_console("meetup_edit", session=session, group=group, active="meetups", http_status=400,
+                              meetup=meetup,
                               form=failed.posted, form_errors=failed.errors)
     return redirect(f"{_base(group)}/{mid}?done=saved")
 

@@ -121,7 +121,8 @@ def _edit_values(member: Member) -> dict[str, str]:
 @console_page
 def edit_form(member_id: str, *, session: Session, group: Group) -> Response:
     member = members.get_member(group.group_id, _member_id(member_id))
-    return render_console("member_edit", session=session, group=group, member=member, form=_edit_values(member),
+    return render_console("member_edit", session=session, group=group, active="members", member=member,
+                          form=_edit_values(member),
                           form_errors={}, flash=DONE.get(query(current_request()).get("done", "")))
 
 
@@ -141,7 +142,8 @@ def edit_member(member_id: str, *, session: Session, group: Group) -> Response:
             raise form_errors(exc, values) from None
     except FormErrors as failed:
         member = members.get_member(group.group_id, mid)
-        return render_console("member_edit", session=session, group=group, http_status=400, member=member,
+        return render_console("member_edit", session=session, group=group, active="members", http_status=400,
+                              member=member,
                               form=failed.posted, form_errors=failed.errors)
     return redirect(f"/console/{group.group_id}/members/{mid}/edit?done=saved")
 
@@ -150,7 +152,8 @@ def edit_member(member_id: str, *, session: Session, group: Group) -> Response:
 @console_page
 def erase_form(member_id: str, *, session: Session, group: Group) -> Response:
     member = members.get_member(group.group_id, _member_id(member_id))
-    return render_console("member_erase", session=session, group=group, member=member, confirm_error=None)
+    return render_console("member_erase", session=session, group=group, active="members", member=member,
+                          confirm_error=None)
 
 
 @bp.route("/console/{group_id}/members/{member_id}/erase", methods=["POST"], content_types=FORM_TYPES)
@@ -160,7 +163,8 @@ def erase_member(member_id: str, *, session: Session, group: Group) -> Response:
     mid = _member_id(member_id)
     member = members.get_member(group.group_id, mid)
     if first(form, "confirm").strip().lower() != member.email:
-        return render_console("member_erase", session=session, group=group, http_status=400, member=member,
+        return render_console("member_erase", session=session, group=group, active="members", http_status=400,
+                              member=member,
                               confirm_error="must be the member's email address, to show you mean this member")
     erasure.erase_member(group.group_id, mid)
     return redirect(f"/console/{group.group_id}/members?done=erased")
