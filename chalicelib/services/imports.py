@@ -71,7 +71,7 @@ def plan_import(text: str) -> Plan:
         names = [c.strip().lower() for c in header]
         unknown = [n for n in names if n not in COLUMNS]
         if unknown:
-            raise errors.InvalidInput(f"has a column we don't know: {unknown[0][:40]!r} (use "
+            raise errors.InvalidInput(f"has a column we don't know: “{unknown[0][:40]}” (use "
                                       f"{', '.join(COLUMNS)})", field="file")
         missing = [n for n in REQUIRED if n not in names]
         if missing:

@@ -79,7 +79,7 @@ def test_import_50_rows_with_3_bad_creates_47_and_reports_3_by_line_and_field(co
 
 @pytest.mark.parametrize("text, words", [
     ("", "is empty"),
-    ("email,name,password\na@example.com,A,x\n", "know: &#39;password&#39;"),
+    ("email,name,password\na@example.com,A,x\n", "know: “password”"),
     ("name\nAna\n", "needs a column named email"),
     ("email,name\n" + "".join(f"x{i}@example.com,X\n" for i in range(5001)), "more than 5,000 rows"),
 ])

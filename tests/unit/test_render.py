@@ -253,16 +253,6 @@ ORGANIZER_EMAILS: dict[str, dict[str, Any]] = {
 }
 
 
-# To the organizer about a round held for review (issue 13, part 4).
-REVIEW_EMAILS: dict[str, dict[str, Any]] = {
-    "round_review": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026", "pair_count": 4,
-                     "sat_out": 1, "review_until": "Thursday 5 November at 10:00 (Europe/Berlin)",
-                     "review_url": "https://l.ex/console/grp_1/rounds/lrd_1/review"},
-    "round_expired": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026", "pair_count": 1,
-                      "rounds_url": "https://l.ex/console/grp_1/rounds"},
-}
-
-
 def style_of(page: str) -> str:
     styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
     assert len(styles) == 1
@@ -276,7 +266,7 @@ def test_every_page_and_email_template_is_covered() -> None:
         p.name.removesuffix(".subject.txt")
         for p in (TEMPLATES_DIR / "email").glob("*.subject.txt")
     }
-    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS) | set(ADDRESS_EMAILS) | set(REVIEW_EMAILS)
+    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS) | set(ADDRESS_EMAILS)
     for name in emails:
         for suffix in (".txt", ".html"):
             assert (TEMPLATES_DIR / "email" / f"{name}{suffix}").is_file()
@@ -531,21 +521,6 @@ def test_organizer_emails_render_without_an_unsubscribe_link(name: str) -> None:
     assert "You get this because you organize Berlin Product Lunch." in text
     assert "Invite more members" in text and "Invite more members" in html
     assert "\n\n\n\n" not in text
-
-
-@pytest.mark.parametrize("name", sorted(REVIEW_EMAILS))
-def test_review_emails_go_to_the_organizer_with_their_console_link(name: str) -> None:
-    subject, text, html = render_email(name, **REVIEW_EMAILS[name])
-    assert subject and "\n" not in subject and "{{" not in text + html and "None" not in text + html
-    assert "unsubscribe" not in (text + html).lower() and "/settings/" not in text + html
-    assert "You get this because you organize Berlin Product Lunch." in text
-    url = REVIEW_EMAILS[name].get("review_url") or REVIEW_EMAILS[name]["rounds_url"]
-    assert url in text and f'href="{url}"' in html
-    assert "Tuesday 3 November 2026" in subject + text
-    if name == "round_review":
-        assert "4 pairs, and 1 member sits out" in text and "Thursday 5 November at 10:00" in text
-    else:
-        assert "Its 1 planned pair was not introduced" in text and "Its 1 planned pair was not introduced" in html
 
 
 def test_public_pages_answer_the_same_and_show_no_names() -> None:
