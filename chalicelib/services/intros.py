@@ -62,32 +62,56 @@ class IntroIn(BaseModel):
 # ---------------------------------------------------------------- who a member has met
 
 
+PAGE_KEYS = 200  # items the page's second read may take: two BatchGetItems of 100
+
+
 @dataclass(frozen=True)
 class Met:
     group: Group
     member: Member
     people: list[Member]  # whom they met, by name
     record: IntroRecord
+    more: bool = False  # they met more people than the page reads: the most recent are shown
 
 
 def met_people(group_id: str, member_id: str) -> Met:
-    """The member and the people they have met, in two BatchGetItems: (1) the group, the
-    member, their lunch record and their intro record; (2) their lunch pairs and every
-    candidate (lunch partners, people met at meetups or through an intro). A lunch partner
+    """The member and the people they have met, in at most three DynamoDB calls: (1) one
+    BatchGetItem of the group, the member, their lunch record and their intro record; (2) at
+    most PAGE_KEYS items in BatchGetItems of 100: their lunch pairs, newest first, with the
+    partners in them, then the people met at meetups or through an intro. A lunch partner
     counts once the lunch happened (feedback.pair_met)."""
+    from chalicelib import ids
+
     store = deps.store().intros
     group, member, lunch, record = store.page_first(group_id, member_id)
     if group is None or member is None:
         raise errors.NotFound("no such member")
-    partners = {entry.partition("/")[2] for entry in lunch.met}
-    candidates = sorted((partners | set(record.met_people)) - {member_id})
-    pairs, members = store.pairs_and_members(group_id, lunch.pairs, candidates)
-    met = set(record.met_people)
+    partners_in: dict[str, set[str]] = {}  # round -> partners, for lunches not declined
+    for entry in lunch.met:
+        round_id, _, partner = entry.partition("/")
+        partners_in.setdefault(round_id, set()).add(partner)
+    pair_ids: list[str] = []
+    candidates: list[str] = []
+    budget = PAGE_KEYS
+    for round_id in sorted(partners_in, reverse=True):  # round ids sort by time
+        pairs_of = [p for p in lunch.pairs if p.startswith(ids.pair_prefix(round_id))]
+        new = sorted(partners_in[round_id] - set(candidates) - {member_id})
+        if len(pairs_of) + len(new) > budget:
+            break
+        pair_ids += pairs_of
+        candidates += new
+        budget -= len(pairs_of) + len(new)
+    others = sorted(set(record.met_people) - set(candidates) - {member_id})
+    candidates += others[:budget]
+    more = len(others) > budget or len(pair_ids) < sum(1 for p in lunch.pairs if any(
+        p.startswith(ids.pair_prefix(r)) for r in partners_in))
+    pairs, members = store.pairs_and_members(group_id, pair_ids, candidates)
+    met = set(record.met_people) & set(candidates)
     for pair in pairs:
         if feedback.pair_met(pair):
             met.update(m for m in pair.member_ids if m != member_id and pair.responses.get(m) != "declined")
     people = sorted((members[m] for m in met if m in members), key=lambda m: (m.name.lower(), m.member_id))
-    return Met(group, member, people, record)
+    return Met(group, member, people, record, more)
 
 
 # ---------------------------------------------------------------- the introduce page
@@ -104,6 +128,7 @@ class IntroduceView:
                            for p in self.met.people],
                 "open": self.met.record.open, "offered": self.met.record.offered,
                 "accepted": self.met.record.accepted, "note_min": NOTE_MIN, "note_max": NOTE_MAX,
+                "more": self.met.more,
                 "posted": self.posted}
 
 

@@ -352,3 +352,22 @@ def test_hostile_page_input_is_a_400_naming_the_field(client: Any, org: Any, out
     assert offers(outbox_dir) == []
     r = post_form(client, introduce_path(org, grace.member_id).replace("/introduce/", "/offer/"), {"answer": "yes"})
     assert r.status_code == 403  # an introduce link is no offer link
+
+
+def test_the_introduce_page_takes_at_most_three_dynamodb_calls(client: Any, org: Any, outbox_dir: Path) -> None:
+    """Whoever they met (here 2 at a meetup, then 300 more): one BatchGetItem of the member and
+    their records, then at most two of pairs and people; past that, the most recent are shown."""
+    from bench.roundtrips import RoundTrips
+
+    grace, ben, _ana = met_at_a_meetup(org, client, outbox_dir, 3)
+    with RoundTrips(deps.dynamodb_client()) as trips:
+        page = client.http.get(introduce_path(org, grace.member_id)).body.decode()
+    assert trips.total == 2 and set(trips.calls) == {"BatchGetItem"}, trips.calls
+    assert ben.name in page and "most recently" not in page
+
+    # 300 more they met, since erased (ids only stay behind): past the page's 200 items
+    deps.store().intros.add_met(org.group_id, [(grace.member_id, f"mem_gone{i:03d}") for i in range(300)])
+    with RoundTrips(deps.dynamodb_client()) as trips:
+        page = client.http.get(introduce_path(org, grace.member_id)).body.decode()
+    assert trips.total == 3 and set(trips.calls) == {"BatchGetItem"}, trips.calls
+    assert "most recently" in page and page.count('name="member_ids"') == 2
