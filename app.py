@@ -11,6 +11,7 @@ from chalicelib import config, deps, observe, workers
 from chalicelib.routes import (
     console,
     console_insights,
+    console_lunch,
     console_meetups,
     console_members,
     http,
@@ -40,10 +41,11 @@ app.register_blueprint(settings_pages.bp)
 app.register_blueprint(public_pages.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(console_insights.bp)
-app.register_blueprint(intro_pages.bp)
-app.register_blueprint(organizer_intros.bp)
+app.register_blueprint(console_lunch.bp)
 app.register_blueprint(console_meetups.bp)
 app.register_blueprint(console_members.bp)
+app.register_blueprint(intro_pages.bp)
+app.register_blueprint(organizer_intros.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")

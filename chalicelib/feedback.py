@@ -114,7 +114,7 @@ def round_facts(records: Mapping[str, LunchRecord], all_rounds: Sequence[LunchRo
                 current_round: str) -> RoundFacts:
     """Sit-outs, kept lunches, no-show pauses and reconnects for planning `current_round`, from
     the members' records and the group's rounds (oldest first)."""
-    rounds = [r for r in all_rounds if r.round_id != current_round and r.status != "started"]
+    rounds = [r for r in all_rounds if r.round_id != current_round and r.happened]
     order = [r.round_id for r in rounds]
     position = {rid: i for i, rid in enumerate(order)}
     window, recent = set(order[-SIT_OUT_WINDOW:]), set(order[-KEPT_ROUNDS:])

@@ -1162,6 +1162,12 @@ def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozense
     )
 
 
+def describe_pair(members: Sequence[Profile], met: Mapping[frozenset[str], int]) -> PlannedPair:
+    """A pair or trio as a round would plan it (score, reasons, slot), for an organizer's edit;
+    `met` as in `plan_round` (empty with a repeat window)."""
+    return _planned(list(members), tuple(range(len(members))), met)
+
+
 def new_pairs_left(profiles: Sequence[Profile], history: History) -> int:
     """How many members still have someone in their block they could meet and never have:
     the same hard rules as a round without a repeat window (block, a common slot, not blocked)."""

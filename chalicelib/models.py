@@ -474,6 +474,16 @@ class LunchProgramIn(InModel):
             " they catch up (both say yes: they are connected again). 0 turns it off.",
         ),
     ] = 6
+    review: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description="Review before sending: a due round is planned but not sent. The organizer is"
+            " emailed, may swap two members between pairs or take a pair out (they sit out, first in line"
+            " next round), and approves to send the intros. A round not approved within 48 hours expires"
+            " with nothing sent.",
+        ),
+    ] = False
 
 
 class LunchProgram(Stored):
@@ -486,6 +496,7 @@ class LunchProgram(Stored):
     odd_rule: Literal["trio", "sit_out"] = "trio"
     slot_times: dict[str, str] = Field(default_factory=lambda: dict(slots.DEFAULT_TIMES))
     reconnect_after_months: int = 6
+    review: bool = False
     last_round_date: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -493,7 +504,10 @@ class LunchProgram(Stored):
 
 # ---------------------------------------------------------------- lunch rounds and pairs
 
-RoundStatus = Literal["started", "planned", "done"]
+# started -> planned -> done; with review: planned -> review -> (approved) planned -> done, or
+# review -> expired (48 hours without approval: nothing sent).
+RoundStatus = Literal["started", "planned", "review", "done", "expired"]
+FINISHED_ROUNDS: tuple[RoundStatus, ...] = ("done", "expired")
 PairResponse = Literal["confirmed", "declined"]
 
 
@@ -536,16 +550,59 @@ class LunchRound(Stored):
     # services.pairing: the organizer is told once, when a round first crosses that line).
     running_dry: bool = False
     followups_sent: bool = False
+    # Review before sending (the programme's `review` when the round was created): planned,
+    # then held until an organizer approves (`approved_at`) or `review_until` passes.
+    review: bool = False
+    review_until: datetime | None = None
+    approved_at: datetime | None = None
+    expired_at: datetime | None = None
+    version: int = 0  # counts the organizer's edits: a form from before an edit is refused
+    edits: list[RoundEdit] = Field(default_factory=list)
     created_at: datetime
     planned_at: datetime | None = None
     done_at: datetime | None = None
 
+    @property
+    def happened(self) -> bool:
+        """Planned and not held back: its pairs count as history for later rounds."""
+        return self.status == "done" or (self.status == "planned" and (not self.review or self.approved_at is not None))
+
     def out(self, zone_name: str) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude={"skipped"})
-        for name in ("created_at", "planned_at", "done_at"):
+        for name in ("created_at", "planned_at", "done_at", "review_until", "approved_at", "expired_at"):
             value = getattr(self, name)
             data[name] = timeutil.in_zone(value, zone_name).isoformat() if value else None
         return data
+
+
+class RoundEdit(Stored):
+    """One organizer edit of a round in review, with what it did to the score."""
+
+    kind: Literal["swap", "remove_pair"]
+    member_ids: list[str]  # swapped (two), or the pair taken out
+    score_before: float  # of the pairs it touched
+    score_after: float
+    at: datetime
+
+
+class LunchRoundEditIn(InModel):
+    """One edit of a round in review: `swap` two members between pairs (or a paired member with
+    one sitting out), or `remove_pair` (its members sit out, first in line next round).
+    `version` (the round's, as last read) refuses an edit made on a stale view."""
+
+    swap: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=2, max_length=2)] | None
+    ) = None
+    remove_pair: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    version: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+    @model_validator(mode="after")
+    def _one_edit(self) -> LunchRoundEditIn:
+        if (self.swap is None) == (self.remove_pair is None):
+            raise errors.InvalidInput("give one edit: swap or remove_pair", field="swap")
+        if self.swap is not None and self.swap[0] == self.swap[1]:
+            raise errors.InvalidInput("name two different members", field="swap")
+        return self
 
 
 class PairFeedback(Stored):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.models import LunchInvitesIn, LunchProgramIn, LunchRoundIn
+from chalicelib.models import LunchInvitesIn, LunchProgramIn, LunchRoundEditIn, LunchRoundIn
 from chalicelib.routes.http import (
     JSON_TYPES,
     api,
@@ -19,7 +19,7 @@ from chalicelib.routes.http import (
     raw_body,
 )
 from chalicelib.routes.organizer import organizer
-from chalicelib.services import followups, groups, jobs, lunch, pairing
+from chalicelib.services import followups, groups, jobs, lunch, pairing, review
 
 bp = Blueprint(__name__)
 
@@ -72,6 +72,20 @@ def list_rounds(group_id: str) -> Response:
 def get_round(group_id: str, round_id: str) -> Response:
     gid = organizer(group_id)
     return json_response(pairing.round_detail(gid, path_id(round_id, "lrd", "round_id")))
+
+
+@bp.route("/groups/{group_id}/lunch-rounds/{round_id}", methods=["PATCH"], content_types=JSON_TYPES)
+@api
+def edit_round(group_id: str, round_id: str) -> Response:
+    gid, rid = organizer(group_id), path_id(round_id, "lrd", "round_id")
+    return json_response(review.edit(gid, rid, parse_model(bp.current_request, LunchRoundEditIn)))
+
+
+@bp.route("/groups/{group_id}/lunch-rounds/{round_id}/approve", methods=["POST"], content_types=JSON_TYPES)
+@api
+def approve_round(group_id: str, round_id: str) -> Response:
+    gid = organizer(group_id)
+    return json_response(review.approve(gid, path_id(round_id, "lrd", "round_id")))
 
 
 @bp.route("/groups/{group_id}/stats", methods=["GET"])

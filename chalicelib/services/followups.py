@@ -452,8 +452,10 @@ def stats(group_id: str) -> dict[str, Any]:
     store = deps.store()
     store.groups.require(group_id)
     all_members = list(store.members.all(group_id))
-    rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
-    every = list(store.lunch.all_pairs(group_id))
+    all_rounds = store.lunch.all_rounds(group_id)
+    rounds = [r for r in all_rounds if r.happened]
+    held = {r.round_id for r in all_rounds if r.status == "review"}  # planned, never introduced
+    every = [p for p in store.lunch.all_pairs(group_id) if p.round_id not in held]
     pairs_ = [p for p in every if p.origin != "reconnect"]
     intros = sum(len(p.member_ids) for p in pairs_)
     confirmed = sum(1 for p in pairs_ for v in p.responses.values() if v == "confirmed")

@@ -6,7 +6,9 @@ A round goes started -> planned -> done, and every step can be rerun after a cra
 - plan (status started): pairs already written by an earlier attempt are kept, the rest of
   the participants are planned (seed from the round id) and written under deterministic
   pair ids with conditional puts; then the round becomes `planned`.
-- finish (status planned): per-member records (set ADDs), skip_next cleared, one intro per
+- review (the programme's `review` on, and pairs planned): the round waits in `review` for an
+  organizer to edit and approve it (services/review.py), else expires after 48 hours, unsent.
+- finish (status planned, approved if held for review): per-member records (set ADDs), skip_next cleared, one intro per
   member through the outbox (dedupe key per round and member); then the round is `done`.
 A lease on the round keeps two workers (an SQS redelivery, two schedules) from planning at once.
 Reasons are stored with `{member_id}` placeholders and get first names when shown, so no
@@ -18,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -97,7 +99,7 @@ def _new_round(program: LunchProgram, round_id: str, local_date: date, trigger: 
     seq = deps.store().lunch.next_round_seq(program.group_id)
     return LunchRound(round_id=round_id, group_id=program.group_id, local_date=local_date.isoformat(),
                       trigger=trigger, seq=seq, odd_rule=program.odd_rule,  # type: ignore[arg-type]
-                      repeat_window=program.repeat_window, created_at=now)
+                      repeat_window=program.repeat_window, review=program.review, created_at=now)
 
 
 def start_due_rounds(now: datetime) -> int:
@@ -121,8 +123,8 @@ def start_due_rounds(now: datetime) -> int:
                 created = store.lunch.create_round(_new_round(program, round_id, due.local_date,
                                                               "schedule", now))
                 existing = None if created else store.lunch.get_round(group.group_id, round_id)
-            if existing is not None and existing.status == "done":
-                continue
+            if existing is not None and existing.status in ("done", "review", "expired"):
+                continue  # finished, or the organizer's to approve
             due_rounds.append({"group_id": group.group_id, "round_id": round_id})
         except Exception:
             log.exception("lunch round for group %s failed to start", program.group_id)
@@ -143,6 +145,9 @@ def start_round_now(group_id: str, *, again: bool = False) -> LunchRound:
     now = deps.now()
     local = timeutil.in_zone(now, group.timezone)
     running = None if again else store.lunch.unfinished_round(group_id)
+    if running is not None and running.status == "review":
+        raise errors.Conflict(f"The round of {_day(running)} is waiting for your review: approve it, or send "
+                              '{"again": true} to start another anyway.')
     if running is not None:
         at = timeutil.in_zone(running.created_at, group.timezone)
         raise errors.Conflict(f"A round started {at:%A} {at.day} {at:%B} at {at:%H:%M} is still running. "
@@ -173,14 +178,17 @@ def run_round(group_id: str, round_id: str) -> LunchRound | None:
     store = deps.store()
     now = deps.now()
     lunch_round = store.lunch.get_round(group_id, round_id)
-    if lunch_round is None or lunch_round.status == "done":
-        return lunch_round
+    if lunch_round is None or lunch_round.status in ("done", "review", "expired"):
+        return lunch_round  # done, or the organizer's to approve (services/review.py)
     if not store.lunch.lease_round(group_id, round_id, now, now + LEASE):
         return lunch_round  # another worker has it, or it just finished
     try:
         group = store.groups.require(group_id)
         if lunch_round.status == "started":
             lunch_round = _plan(lunch_round, now)
+        if lunch_round.review and lunch_round.approved_at is None and lunch_round.pair_count:
+            _hold(group, lunch_round, now)  # nothing is sent until an organizer approves
+            return store.lunch.get_round(group_id, round_id)
         _finish(group, lunch_round, now)
     except BaseException:
         store.lunch.release_round(group_id, round_id)
@@ -188,18 +196,50 @@ def run_round(group_id: str, round_id: str) -> LunchRound | None:
     return store.lunch.get_round(group_id, round_id)
 
 
+REVIEW_FOR = timedelta(hours=48)
+
+
+def review_url(group_id: str, round_id: str) -> str:
+    """The console's review page of a round (the console's routes own /console)."""
+    return f"{deps.settings().base_url}/console/{group_id}/rounds/{round_id}/review"
+
+
+def mail_organizers(kind: str, dedupe_key: str, group: Group, **context: Any) -> int:
+    """Mail asking an organizer to act in the console: to each console organizer (they can sign
+    in), else to the group's Reply-To; once per address and dedupe key."""
+    if not group.organizers:
+        return int(outbox.to_organizer(kind, dedupe_key, group, **context))
+    return sum(outbox.to_address(kind, f"{dedupe_key}:{address}", group, address, f"{group.name} organizers",
+                                 **context) for address in group.organizers)
+
+
+def _hold(group: Group, lunch_round: LunchRound, now: datetime) -> None:
+    """Review before sending: mail the organizer (once per round), then hold the planned round
+    until 48 hours after it was planned (services/review.py takes it from there)."""
+    until = (lunch_round.planned_at or now) + REVIEW_FOR
+    local = timeutil.in_zone(until, group.timezone)
+    day = date.fromisoformat(lunch_round.local_date)
+    mail_organizers("round_review", f"round_review:{lunch_round.round_id}", group,
+                        round_date=f"{day:%A} {day.day} {day:%B %Y}", pair_count=lunch_round.pair_count,
+                        sat_out=len(lunch_round.sat_out),
+                        review_until=f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({group.timezone})",
+                        review_url=review_url(group.group_id, lunch_round.round_id))
+    deps.store().lunch.hold_for_review(group.group_id, lunch_round.round_id, until)
+
+
 def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
-                          records: dict[str, LunchRecord] | None = None,
+                          records: dict[str, LunchRecord] | None = None, around: datetime | None = None,
                           ) -> tuple[list[matching.Profile], matching.History]:
     """The matcher's view of `members`, from every record of the group (a round) or from the
-    `records` given (a re-match reads only its own members')."""
+    `records` given (a re-match reads only its own members'); virtual members' times as of
+    `around` (default now)."""
     from chalicelib import matching
 
     store = deps.store()
     if records is None:
         records = store.lunch.all_records(group_id)
     order = [r.round_id for r in store.lunch.all_rounds(group_id)
-             if r.round_id != current_round and r.status != "started"]
+             if r.round_id != current_round and r.happened]
     position = {rid: i for i, rid in enumerate(order)}
     last_round = order[-1] if order else None
     recent: dict[frozenset[str], int] = {}
@@ -213,7 +253,7 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
             key = frozenset((member_id, partner))
             recent[key] = min(ago, recent.get(key, ago))
         blocked.update(frozenset((member_id, other)) for other in record.blocked)
-    meet = lunch.meetings(group_id, members, deps.now())  # virtual members meet in real time
+    meet = lunch.meetings(group_id, members, around or deps.now())  # virtual members meet in real time
     from chalicelib import feedback  # sit-outs, kept lunches, no-show pauses, reconnects
 
     facts = feedback.round_facts(records, store.lunch.all_rounds(group_id), current_round)
@@ -245,7 +285,7 @@ def _met_on(group_id: str, current_round: str) -> Callable[[int], date | None]:
     """The local date of the round `ago` rounds before this one (1 = the last), as the
     matcher's history counts them, so a repeat's reason can say when they met."""
     order = [r for r in deps.store().lunch.all_rounds(group_id)
-             if r.round_id != current_round and r.status != "started"]
+             if r.round_id != current_round and r.happened]
 
     def met_on(ago: int) -> date | None:
         return date.fromisoformat(order[-ago].local_date) if 0 < ago <= len(order) else None
@@ -290,6 +330,63 @@ def _plan(lunch_round: LunchRound, now: datetime) -> LunchRound:
                                     skipped=skipped, total_score=total, at=now, outcome=outcome,
                                     new_pairs_left=left, participants=people,
                                     running_dry=running_dry(people, left))
+
+
+def replan(lunch_round: LunchRound, tables: Sequence[Sequence[str]],
+           members: Mapping[str, Member]) -> list[LunchPair]:
+    """The pairs (or trios) `tables` as the round would have planned them: score, reasons and
+    slot, under the round's hard rules (an organizer's edit of a round in review). Raises
+    errors.Conflict naming the two members and the rule when a table breaks one."""
+    from chalicelib import matching
+
+    group_id, round_id = lunch_round.group_id, lunch_round.round_id
+    around = lunch_round.planned_at or deps.now()
+    people = [members[m] for table in tables for m in table]
+    profiles, history = _profiles_and_history(group_id, people, round_id, around=around)
+    by_id = {p.member_id: p for p in profiles}
+    for table in tables:
+        for a, b in itertools.combinations(table, 2):
+            why = _why_apart(by_id[a], by_id[b], history, lunch_round.repeat_window)
+            if why:
+                raise errors.Conflict(f"{members[a].name} and {members[b].name} can't be paired: {why}.",
+                                      field="swap")
+        seated = [by_id[m] for m in table]
+        if len(table) > 2 and all(p.availability for p in seated) and matching.suggest_slot(seated) is None:
+            raise errors.Conflict("the three have no time they can all make.", field="swap")
+    met = history.recent_pairs if lunch_round.repeat_window is None else {}
+    met_on = _met_on(group_id, round_id)
+    meet = lunch.meetings(group_id, people, around)
+    made = []
+    for table in tables:
+        planned = matching.describe_pair([by_id[m] for m in table], met)
+        made.append(LunchPair(
+            pair_id=ids.pair_id(round_id, planned.member_ids), round_id=round_id, group_id=group_id,
+            member_ids=list(planned.member_ids), score=planned.score,
+            reasons=reasons.stored(planned.reasons, met_on), slot=meet.slot(planned.member_ids, planned.slot),
+            slot_zone=meet.zone(planned.member_ids), created_at=deps.now()))
+    return made
+
+
+def _why_apart(a: matching.Profile, b: matching.Profile, history: matching.History,
+               repeat_window: int | None) -> str | None:
+    """Which hard rule keeps two members apart, in words, or None (matching.can_pair's rules)."""
+    from chalicelib import matching
+
+    block_a, block_b = matching.block_of(a), matching.block_of(b)
+    if block_a is None or block_b is None:
+        return "a member with no city and not meeting online is paired with nobody"
+    if block_a != block_b:
+        return "they are not in the same city" if "virtual" not in (block_a, block_b) else \
+            "one meets online and the other in person"
+    if a.availability and b.availability and not a.availability & b.availability:
+        return "they have no time in common"
+    pair = frozenset((a.member_id, b.member_id))
+    if pair in history.blocked:
+        return "one of them asked not to be paired with the other"
+    if not matching.can_pair(a, b, matching.forbidden_pairs(history, repeat_window)):
+        ago = history.recent_pairs.get(pair)
+        return f"they met {ago} round{'s' if ago != 1 else ''} ago, within the repeat window of {repeat_window}"
+    return None
 
 
 DRY_SHARE = 4  # a programme runs dry when more than 1/DRY_SHARE of its members have nobody new
@@ -448,6 +545,11 @@ def _tell_organizer(group: Group, lunch_round: LunchRound, *, paired: bool) -> N
                         repeat_window=lunch_round.repeat_window)
 
 
+def _day(lunch_round: LunchRound) -> str:
+    day = date.fromisoformat(lunch_round.local_date)
+    return f"{day:%A} {day.day} {day:%B}"
+
+
 def _clear_skip(group_id: str, member_id: str, now: datetime) -> None:
     def edit(member: Member) -> Member:
         if not member.lunch.skip_next:
@@ -478,7 +580,8 @@ def list_rounds(group_id: str, limit: int, cursor: str | None) -> tuple[list[Lun
 
 
 def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
-    """A round with its pairs (member ids, names, score, reasons in words, slot) and sit-outs."""
+    """A round with its pairs (member ids, names, score, reasons in words, slot, responses,
+    feedback) and sit-outs."""
     store = deps.store()
     group = store.groups.require(group_id)
     lunch_round = store.lunch.require_round(group_id, round_id)
@@ -492,6 +595,8 @@ def round_detail(group_id: str, round_id: str) -> dict[str, Any]:
         "score": p.score, "reasons": reasons.in_words(p, members), "slot": p.slot, "slot_zone": p.slot_zone,
         "origin": p.origin, "connected": p.connected_at is not None,
         "responses": p.responses,
+        "feedback": {m: {"met": f.met, "rating": f.rating, "note": f.note, "no_show": f.no_show}
+                     for m, f in p.feedback.items()},
     } for p in pairs]
     out["sat_out"] = [{"member_id": m, "name": members[m].name if m in members else None}
                       for m in lunch_round.sat_out]

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def run_hourly(now: datetime) -> dict[str, int]:
     """Each feature's due work, as messages; answers how many of each went out."""
-    from chalicelib.services import followups, intros, jobs, outbox, pairing, pairs, rsvp
+    from chalicelib.services import followups, intros, jobs, outbox, pairing, pairs, review, rsvp
 
     steps: dict[str, Callable[[], int]] = {
         "lunch_rounds": lambda: pairing.start_due_rounds(now),
@@ -26,6 +26,7 @@ def run_hourly(now: datetime) -> dict[str, int]:
         "lunch_reconnects": lambda: workers.send_many("lunch.reconnects", followups.reconnects_due(now)),
         "lunch_timers": lambda: sum(workers.send_many(kind, bodies)
                                     for kind, bodies in pairs.timers_due(now).items()),
+        "lunch_reviews_expired": lambda: workers.send_many("lunch.review_expiry", review.reviews_due(now)),
         "intros_expired": lambda: workers.send_many("intros.expire", intros.expired_due(now)),
         "intros_thanks": lambda: workers.send_many("intros.thanks", intros.thanks_due(now)),
         "meetup_reminders": lambda: workers.send_many("rsvp.reminders", rsvp.reminders_due(now)),

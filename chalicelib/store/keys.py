@@ -11,7 +11,7 @@ Access patterns (which request reads what):
 | email guard | GROUP#g | EMAIL#sha256(email) | EMAIL#sha256(email) / g | unique email per group (conditional put in the member's transaction); an SES bounce or complaint, which names only the address: its members in every group (Query GSI1) |
 | meetup | GROUP#g | MEETUP#t | GROUP#g#MEETUPS / ends_at#t | GET meetup; upcoming/past lists (Query GSI1 by end time) |
 | lunch programme | GROUP#g | LUNCH#PROGRAM | LUNCH_PROGRAMS / g (only while enabled) | GET/PUT lunch-program; hourly due check (Query GSI1) |
-| lunch round | GROUP#g | LUNCH#ROUND#r | LUNCH_FOLLOWUPS / due_at#g#r (only from done until followed up) | round start (conditional put), round list/detail (Query PK, begins_with), follow-ups due (Query GSI1 by time) |
+| lunch round | GROUP#g | LUNCH#ROUND#r | LUNCH_FOLLOWUPS / due_at#g#r (only from done until followed up); LUNCH_REVIEWS / review_until#g#r (only while held for review, until its expiry is handled) | round start (conditional put), round list/detail (Query PK, begins_with), follow-ups due (Query GSI1 by time), reviews past 48 h (Query GSI1 by time) |
 | manual-round day | GROUP#g | LUNCH#MANUAL#yyyy-mm-dd (the group's local date) | — | POST lunch-rounds: one organizer round per group and day (conditional put in the round's transaction); expires_at after 2 days |
 | lunch pair | GROUP#g | LUNCH#PAIR#p (p = lpr_ + round body + hash) | — | pairing page (GetItem), a round's pairs (Query PK, begins_with LUNCH#PAIR#lpr_<round body>) |
 | lunch record | GROUP#g | LUNCH#MEMBER#m | — | one per member: partners met per round, pair ids, blocked ids, last sat-out round; matcher history (Query PK, begins_with) |
@@ -292,6 +292,14 @@ def lunch_manual_day(group_id: str, local_date: date) -> Key:
 def lunch_followup_index(group_id: str, round_id: str, due_at: datetime) -> Key:
     """Sparse: set when a round is done, removed once its follow-ups went out."""
     return {GSI1PK: LUNCH_FOLLOWUPS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{round_id}"}
+
+
+LUNCH_REVIEWS = "LUNCH_REVIEWS"
+
+
+def lunch_review_index(group_id: str, round_id: str, review_until: datetime) -> Key:
+    """Sparse: set while a round is held for review, removed once approved or its expiry handled."""
+    return {GSI1PK: LUNCH_REVIEWS, GSI1SK: f"{timeutil.to_store(review_until)}#{group_id}#{round_id}"}
 
 
 def lunch_pair(group_id: str, pair_id: str) -> Key:

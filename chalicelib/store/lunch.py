@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib import errors, timeutil
 from chalicelib.models import (
+    FINISHED_ROUNDS,
     LunchPair,
     LunchProgram,
     LunchReconnect,
@@ -21,9 +22,10 @@ from chalicelib.models import (
     LunchRound,
     PairFeedbackIn,
     PairReason,
+    RoundEdit,
 )
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, set_remove
+from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled, set_remove
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK, TTL_ATTRIBUTE
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
@@ -107,7 +109,7 @@ class LunchRepo:
         page = self.db.query_page(partition=keys.group_pk(group_id), prefix=keys.LUNCH_ROUND_PREFIX,
                                   forward=False, limit=recent, consistent=True)
         rounds = [LunchRound.model_validate(_plain(i)) for i in page.items]
-        return next((r for r in rounds if r.status != "done"), None)
+        return next((r for r in rounds if r.status not in FINISHED_ROUNDS), None)
 
     def get_round(self, group_id: str, round_id: str) -> LunchRound | None:
         item = self.db.get(keys.lunch_round(group_id, round_id))
@@ -170,6 +172,98 @@ class LunchRepo:
                        condition="#st = :planned", names={"#st": "status"},
                        values={":done": "done", ":planned": "planned", ":at": at,
                                ":gpk": index[GSI1PK], ":gsk": index[GSI1SK]})
+
+    # ---- review before sending: planned -> review -> planned (approved) | expired
+
+    def hold_for_review(self, group_id: str, round_id: str, until: datetime) -> LunchRound | None:
+        """A planned round waits for the organizer until `until` (found again by the sparse
+        LUNCH_REVIEWS index); None when it is not a planned, unapproved round any more."""
+        index = keys.lunch_review_index(group_id, round_id, until)
+        try:
+            item = self.db.update(
+                keys.lunch_round(group_id, round_id),
+                "SET #st = :review, review_until = :until, GSI1PK = :gpk, GSI1SK = :gsk REMOVE lease_until",
+                condition="#st = :planned AND (attribute_not_exists(approved_at) OR approved_at = :none)",
+                names={"#st": "status"},
+                values={":review": "review", ":planned": "planned", ":until": until, ":none": None,
+                        ":gpk": index[GSI1PK], ":gsk": index[GSI1SK]})
+        except ConditionFailed:
+            return None
+        return LunchRound.model_validate(_plain(item))
+
+    def approve_round(self, group_id: str, round_id: str, now: datetime) -> LunchRound | None:
+        """In review and not past `review_until`: approved, planned again (the worker finishes
+        it). None when the round is not in review or its time is up."""
+        try:
+            item = self.db.update(keys.lunch_round(group_id, round_id),
+                                  "SET #st = :planned, approved_at = :now REMOVE GSI1PK, GSI1SK",
+                                  condition="#st = :review AND review_until > :now", names={"#st": "status"},
+                                  values={":planned": "planned", ":review": "review", ":now": now})
+        except ConditionFailed:
+            return None
+        return LunchRound.model_validate(_plain(item))
+
+    def expire_round(self, group_id: str, round_id: str, now: datetime) -> bool:
+        """In review past `review_until`: expired (the index entry stays until the expiry's
+        work is done: `expiry_handled`). False when it was approved or expired already."""
+        try:
+            self.db.update(keys.lunch_round(group_id, round_id), "SET #st = :expired, expired_at = :now",
+                           condition="#st = :review AND review_until <= :now", names={"#st": "status"},
+                           values={":expired": "expired", ":review": "review", ":now": now})
+        except ConditionFailed:
+            return False
+        return True
+
+    def expiry_handled(self, group_id: str, round_id: str) -> None:
+        with contextlib.suppress(ConditionFailed):
+            self.db.update(keys.lunch_round(group_id, round_id), "REMOVE GSI1PK, GSI1SK",
+                           condition="#st = :expired", names={"#st": "status"}, values={":expired": "expired"})
+
+    def reviews_due(self, now: datetime) -> Iterator[tuple[str, str]]:
+        """(group_id, round_id) of rounds held for review until `now` or before, whose expiry
+        is not handled yet (a Query of the sparse index, never a Scan)."""
+        upper = keys.time_bound(now) + "~"
+        cursor: str | None = None
+        while True:
+            page = self.db.query_page(partition=keys.LUNCH_REVIEWS, index=True, upper=upper,
+                                      limit=200, cursor=cursor)
+            for item in page.items:
+                yield item["group_id"], item["round_id"]
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def edit_round(self, lunch_round: LunchRound, *, drop: Sequence[LunchPair], add: Sequence[LunchPair],
+                   sat_out: Sequence[str], edit: RoundEdit, now: datetime) -> LunchRound:
+        """One organizer edit in one transaction: the pairs it replaces go, the new ones come,
+        and the round's counts, sit-outs and edit log change, only if the round is still in
+        review at the version the edit was made on (errors.StaleWrite otherwise)."""
+        group_id, round_id = lunch_round.group_id, lunch_round.round_id
+        score = lunch_round.total_score - sum(p.score for p in drop) + sum(p.score for p in add)
+        actions: list[dict[str, Any]] = [{"Update": {
+            "Key": keys.lunch_round(group_id, round_id),
+            "UpdateExpression": "SET version = :next, sat_out = :out, pair_count = pair_count + :dn, "
+                                "total_score = :score, edits = list_append(if_not_exists(edits, :empty), :edit)",
+            "ConditionExpression": "#st = :review AND review_until > :now AND "
+                                   "(version = :v OR (attribute_not_exists(version) AND :v = :zero))",
+            "ExpressionAttributeNames": {"#st": "status"},
+            "ExpressionAttributeValues": {
+                ":next": lunch_round.version + 1, ":v": lunch_round.version, ":zero": 0,
+                ":out": list(sat_out), ":dn": len(add) - len(drop), ":score": round(score, 4),
+                ":empty": [], ":edit": [edit.model_dump()], ":review": "review", ":now": now}}}]
+        actions += [{"Delete": {"Key": keys.lunch_pair(group_id, p.pair_id),
+                                "ConditionExpression": "attribute_exists(PK)"}} for p in drop]
+        actions += [{"Put": {"Item": _pair_item(p), "ConditionExpression": "attribute_not_exists(PK)"}}
+                    for p in add]
+        try:
+            self.db.transact(actions)
+        except TransactionCancelled:
+            raise errors.StaleWrite("the round changed meanwhile (approved, expired or edited): "
+                                    "load it again", field="version") from None
+        return self.require_round(group_id, round_id)
+
+    def delete_pairs(self, group_id: str, pair_ids: Sequence[str]) -> None:
+        self.db.write_batch(deletes=[keys.lunch_pair(group_id, p) for p in pair_ids])
 
     def followups_due(self, now: datetime) -> Iterator[tuple[str, str]]:
         """(group_id, round_id) of done rounds whose follow-ups are due and not yet sent."""

@@ -137,7 +137,7 @@ PAGES: dict[str, dict[str, Any]] = {
     "introduce": {"group_name": "Berlin Product Lunch", "member_name": "Zoë",
                   "people": [{"member_id": "mem_1", "name": "Ana Lee", "headline": "Founder"},
                              {"member_id": "mem_2", "name": EVIL, "headline": ""}],
-                  "open": 1, "offered": 2, "accepted": 1, "note_min": 20, "note_max": 500, "more": True,
+                  "open": 1, "offered": 2, "accepted": 1, "note_min": 20, "note_max": 500,
                   "posted": {"member_ids": ["mem_1"], "note": "Both into climate"}, "flash": "Sent.", "flash_kind": "ok"},
     "offer": {"group_name": "Berlin Product Lunch", "member_name": "Zoë", "connector": "Grace",
               "note": "You both build climate software.",
@@ -253,6 +253,16 @@ ORGANIZER_EMAILS: dict[str, dict[str, Any]] = {
 }
 
 
+# To the organizer about a round held for review (issue 13, part 4).
+REVIEW_EMAILS: dict[str, dict[str, Any]] = {
+    "round_review": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026", "pair_count": 4,
+                     "sat_out": 1, "review_until": "Thursday 5 November at 10:00 (Europe/Berlin)",
+                     "review_url": "https://l.ex/console/grp_1/rounds/lrd_1/review"},
+    "round_expired": {**COMMON, "unsubscribe_url": None, "round_date": "Tuesday 3 November 2026", "pair_count": 1,
+                      "rounds_url": "https://l.ex/console/grp_1/rounds"},
+}
+
+
 def style_of(page: str) -> str:
     styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
     assert len(styles) == 1
@@ -266,7 +276,7 @@ def test_every_page_and_email_template_is_covered() -> None:
         p.name.removesuffix(".subject.txt")
         for p in (TEMPLATES_DIR / "email").glob("*.subject.txt")
     }
-    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS) | set(ADDRESS_EMAILS)
+    assert emails == set(EMAILS) | set(ORGANIZER_EMAILS) | set(ADDRESS_EMAILS) | set(REVIEW_EMAILS)
     for name in emails:
         for suffix in (".txt", ".html"):
             assert (TEMPLATES_DIR / "email" / f"{name}{suffix}").is_file()
@@ -437,7 +447,6 @@ def test_introduce_page_lists_people_escaped_and_keeps_what_was_posted() -> None
     assert "Ana Lee" in html and ESCAPED in html and EVIL not in html
     assert 'value="mem_1" checked' in html and 'value="mem_2">' in html
     assert "Both into climate</textarea>" in html and 'minlength="20" maxlength="500"' in html
-    assert "the ones you met most recently" in html
 
 
 def test_offer_page_shows_the_address_only_once_connected() -> None:
@@ -522,6 +531,21 @@ def test_organizer_emails_render_without_an_unsubscribe_link(name: str) -> None:
     assert "You get this because you organize Berlin Product Lunch." in text
     assert "Invite more members" in text and "Invite more members" in html
     assert "\n\n\n\n" not in text
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_EMAILS))
+def test_review_emails_go_to_the_organizer_with_their_console_link(name: str) -> None:
+    subject, text, html = render_email(name, **REVIEW_EMAILS[name])
+    assert subject and "\n" not in subject and "{{" not in text + html and "None" not in text + html
+    assert "unsubscribe" not in (text + html).lower() and "/settings/" not in text + html
+    assert "You get this because you organize Berlin Product Lunch." in text
+    url = REVIEW_EMAILS[name].get("review_url") or REVIEW_EMAILS[name]["rounds_url"]
+    assert url in text and f'href="{url}"' in html
+    assert "Tuesday 3 November 2026" in subject + text
+    if name == "round_review":
+        assert "4 pairs, and 1 member sits out" in text and "Thursday 5 November at 10:00" in text
+    else:
+        assert "Its 1 planned pair was not introduced" in text and "Its 1 planned pair was not introduced" in html
 
 
 def test_public_pages_answer_the_same_and_show_no_names() -> None:
