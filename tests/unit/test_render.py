@@ -137,7 +137,7 @@ PAGES: dict[str, dict[str, Any]] = {
     "introduce": {"group_name": "Berlin Product Lunch", "member_name": "Zoë",
                   "people": [{"member_id": "mem_1", "name": "Ana Lee", "headline": "Founder"},
                              {"member_id": "mem_2", "name": EVIL, "headline": ""}],
-                  "open": 1, "offered": 2, "accepted": 1, "note_min": 20, "note_max": 500,
+                  "open": 1, "offered": 2, "accepted": 1, "note_min": 20, "note_max": 500, "more": True,
                   "posted": {"member_ids": ["mem_1"], "note": "Both into climate"}, "flash": "Sent.", "flash_kind": "ok"},
     "offer": {"group_name": "Berlin Product Lunch", "member_name": "Zoë", "connector": "Grace",
               "note": "You both build climate software.",
@@ -447,6 +447,7 @@ def test_introduce_page_lists_people_escaped_and_keeps_what_was_posted() -> None
     assert "Ana Lee" in html and ESCAPED in html and EVIL not in html
     assert 'value="mem_1" checked' in html and 'value="mem_2">' in html
     assert "Both into climate</textarea>" in html and 'minlength="20" maxlength="500"' in html
+    assert "the ones you met most recently" in html
 
 
 def test_offer_page_shows_the_address_only_once_connected() -> None:
