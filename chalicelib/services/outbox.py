@@ -332,11 +332,14 @@ def scrub(group_id: str, member_id: str, dedupe_keys: Sequence[str]) -> None:
 
 
 def erase_member(group_id: str, member_id: str) -> int:
-    """Delete the member's recorded mail (it holds their address and our words to them)."""
+    """Delete the member's recorded mail (it holds their address and our words to them), and
+    what the console's delivery log says about them."""
+    deps.store().delivery.erase(group_id, member_id)
     return deps.store().outbox.erase_member(group_id, member_id)
 
 
 def erase_address(group_id: str, email: str) -> int:
     """Delete the mail recorded to this address outside a member's mailbox (a join
     confirmation, their links asked for before they joined): it holds the address."""
+    deps.store().delivery.erase(group_id, keys.address_id(email))
     return deps.store().outbox.erase_member(group_id, keys.address_id(email))

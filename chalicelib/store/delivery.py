@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 from chalicelib import timeutil
 from chalicelib.store import keys
 from chalicelib.store.core import Db
-from chalicelib.store.schema import SK, TTL_ATTRIBUTE
+from chalicelib.store.schema import PK, SK, TTL_ATTRIBUTE
 
 KEPT: Final = timedelta(days=32)  # a day's counters and a dead mail are shown for 30 days
 Counted = Literal["recorded", "sent", "suppressed", "dead"]
@@ -133,3 +133,11 @@ class DeliveryRepo:
                                             at=timeutil.from_store(str(item["at"]))))
         log.dead.sort(key=lambda d: d.died_at, reverse=True)
         return log
+
+    def erase(self, group_id: str, member_id: str) -> int:
+        """Delete what the log holds about one mailbox (a member, or an address's `addr_` id):
+        its dead mail, whose error may quote the address, and its problem item. One Query of
+        the group's log (a month of it), then the deletes."""
+        found = [item for item in self.db.query_all(partition=keys.delivery_log(group_id))
+                 if item.get("member_id") == member_id]
+        return self.db.write_batch(deletes=[{PK: i[PK], SK: i[SK]} for i in found])

@@ -250,3 +250,20 @@ def test_the_demo_seed_makes_organizer_example_com_the_demo_groups_organizer(
     home = get(client, f"/console/{state['group_id']}", cookie)
     assert home.status_code == 200 and "Lisbon Founders &amp; Friends" in body(home)
     assert "hiring your first engineers" in body(home)
+
+
+def test_erasing_a_member_removes_them_from_the_delivery_log(
+        client: Any, org: Any, clock: Any, group_id: str, cookie: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    people = add_members(org, "jane@example.com")
+    bounces.handle(json.loads((FIXTURES / "notification-bounce-permanent.json").read_text()))
+    kill_one_mail(org, clock, monkeypatch)
+    dead_id = next(m.member_id for m in deps.store().members.all(org.group_id) if m.email == "dead@example.com")
+    log = deps.store().delivery.read(group_id, deps.now())
+    assert len(log.dead) == 1 and len(log.problems) == 1
+    for member_id in (people["jane@example.com"], dead_id):
+        assert org.delete(f"members/{member_id}").status_code == 204
+    log = deps.store().delivery.read(group_id, deps.now())
+    assert log.dead == [] and log.problems == []
+    assert log.totals()["dead"] == 1  # the count stays: it names nobody
+    page = body(get(client, f"/console/{group_id}/delivery", cookie))
+    assert "dead@example.com" not in page and "Jane" not in page
