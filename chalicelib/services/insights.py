@@ -115,6 +115,12 @@ def page(group: Group) -> dict[str, Any]:
     rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
     shows = show_rates(group_id, deps.now())
     timings.reads = time.perf_counter() - started
+    return page_context(group, members, pairs, rounds, shows, timings)
+
+
+def page_context(group: Group, members: list[Member], pairs: list[LunchPair], rounds: list[LunchRound],
+                 shows: list[dict[str, Any]], timings: Timings) -> dict[str, Any]:
+    """The insights page's charts and rows from what was read (pure; bench/network.py times it)."""
     started = time.perf_counter()
     graph = network.build({m.member_id: m.name for m in members}, network.meetings(pairs))
     timings.build = time.perf_counter() - started

@@ -1,0 +1,224 @@
+"""Network page bench (issue 13): the insights page for 5,000 members and 20,000 lunches.
+
+    .venv/bin/python -m bench.network [--members 5000] [--lunches 20000] [--ddb] [--json] [--write]
+
+Pure part, on generated data in this process: the edges from the lunches (`network.meetings`),
+betweenness and layout (timed apart, then `network.build` as the page calls it), the SVG, and the
+whole page as the console renders it (`render_console`, template and all): its seconds on one
+core (CPU time) and its size in bytes. Budgets: <= 2 s, <= 1.5 MB of HTML.
+
+With --ddb, the same data written to a table on DynamoDB Local (started here), then the page's
+reads through the app's own store (`services.insights.page`): calls by operation (botocore hooks
+on the app's client: one Query per page, no Scan) and their time, apart from the layout.
+
+The data: members in 20 cities of 250; 85% of lunches within a city, the rest across, pairs
+drawn with a fixed seed; every lunch happened (everyone confirmed), a tenth with a rating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
+GROUP_ID = "grp_01bench0network00000000000"
+MB = 1_000_000
+
+
+def generate(members: int, lunches: int, seed: int = 7) -> tuple[Any, list[Any], list[Any], list[Any]]:
+    from chalicelib.models import Group, LunchPair, LunchRound, Member, PairFeedback
+
+    rng = random.Random(seed)
+    group = Group(group_id=GROUP_ID, name="Bench", timezone="Europe/Lisbon", sender_name="Bench",
+                  created_at=NOW - timedelta(days=400))
+    people = [Member(member_id=f"mem_{i:026d}", group_id=GROUP_ID, email=f"m{i}@example.com",
+                     name=f"Member {i:04d}", created_at=NOW - timedelta(days=400 - i % 365),
+                     updated_at=NOW) for i in range(members)]
+    city = 250
+    rounds = [LunchRound(round_id=f"lrd_{r:026d}", group_id=GROUP_ID, local_date=(NOW - timedelta(days=14 * (40 - r))).date().isoformat(),
+                         seq=r, status="done", created_at=NOW - timedelta(days=14 * (40 - r))) for r in range(40)]
+    pairs = []
+    for n in range(lunches):
+        a = rng.randrange(members)
+        if rng.random() < 0.85:
+            base = a - a % city
+            b = base + rng.randrange(min(city, members - base))
+        else:
+            b = rng.randrange(members)
+        if a == b:
+            b = (a + 1) % members
+        ids = sorted([people[a].member_id, people[b].member_id])
+        r = rounds[n % len(rounds)]
+        feedback = {ids[0]: PairFeedback(met=True, rating=4, at=NOW)} if n % 10 == 0 else {}
+        pairs.append(LunchPair(pair_id=f"lpr_{r.round_id[4:]}_{n:08d}", round_id=r.round_id, group_id=GROUP_ID,
+                               member_ids=ids, responses=dict.fromkeys(ids, "confirmed"), feedback=feedback,
+                               created_at=r.created_at))
+    return group, people, pairs, rounds
+
+
+def render(group: Any, context: dict[str, Any]) -> str:
+    from chalicelib.routes.console import render_console
+    from chalicelib.services.console import Session
+
+    session = Session(session_id="bench", email="organizer@example.com", group_id=group.group_id,
+                      expires_at=NOW + timedelta(hours=12))
+    response = render_console("insights", session=session, group=group, **context)
+    return str(response.body)
+
+
+def pure(members: int, lunches: int) -> dict[str, Any]:
+    import numpy as np
+
+    from chalicelib import network
+    from chalicelib.services import insights
+
+    group, people, pairs, rounds = generate(members, lunches)
+    result: dict[str, Any] = {"members": members, "lunches": lunches}
+
+    def timed(name: str, work: Any) -> Any:
+        cpu, wall = time.process_time(), time.perf_counter()
+        value = work()
+        result[name] = {"cpu_s": round(time.process_time() - cpu, 3), "wall_s": round(time.perf_counter() - wall, 3)}
+        return value
+
+    met = timed("meetings", lambda: network.meetings(pairs))
+    names = {m.member_id: m.name for m in people}
+    order = sorted({m for e in met.edges for m in e})
+    index = {m: i for i, m in enumerate(order)}
+    src = np.array([index[a] for a, _ in sorted(met.edges)], dtype=np.int64)
+    dst = np.array([index[b] for _, b in sorted(met.edges)], dtype=np.int64)
+    timed("betweenness", lambda: network.betweenness(len(order), src, dst))
+    timed("layout", lambda: network.layout(len(order), src, dst))
+    graph = timed("build", lambda: network.build(names, met))
+    svg = timed("svg", lambda: network.svg(graph))
+    # The whole page as the route builds it, from what the reads return.
+    html = timed("page", lambda: render(group, insights.page_context(group, people, pairs, rounds, [],
+                                                                      insights.Timings())))
+    result.update(nodes=len(graph.nodes), edges=len(graph.edges), never_met=len(graph.never_met),
+                  connectors=[names[m] for m in graph.connectors], sampled=graph.sampled,
+                  svg_bytes=len(svg.encode()), html_bytes=len(html.encode()))
+    return result
+
+
+def on_dynamodb_local(members: int, lunches: int) -> dict[str, Any]:
+    from bench.appenv import app_table
+    from bench.roundtrips import RoundTrips
+    from chalicelib import deps
+    from chalicelib.services import insights
+    from chalicelib.store import keys, schema
+    from chalicelib.store.lunch import _pair_item
+    from chalicelib.store.members import _item as member_item
+    from scripts.dynamodb_local import DynamoDBLocal
+
+    group, people, pairs, rounds = generate(members, lunches)
+    with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as out, \
+            app_table(server.endpoint_url, Path(out), "bench-network"):
+        deps.set_clock(lambda: NOW)
+        schema.create_table(deps.dynamodb_client(), deps.settings().table_name)
+        db = deps.store().db
+        started = time.perf_counter()
+        db.write_batch([{**keys.group(GROUP_ID), "type": "group", **group.model_dump()}])
+        db.write_batch([member_item(m) for m in people])
+        db.write_batch([_pair_item(p) | {"responses": p.responses,
+                                         "feedback": {k: v.model_dump() for k, v in p.feedback.items()}}
+                        for p in pairs])
+        db.write_batch([{**keys.lunch_round(GROUP_ID, r.round_id), "type": "lunch_round", **r.model_dump()}
+                        for r in rounds])
+        seeded = time.perf_counter() - started
+        with RoundTrips(deps.dynamodb_client()) as trips:
+            cpu, wall = time.process_time(), time.perf_counter()
+            context = insights.page(group)
+            html = render(group, context)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        timings = context["timings"]
+        deps.set_clock(lambda: datetime.now(UTC))
+        return {"seed_s": round(seeded, 1), "page_wall_s": round(wall, 3), "page_cpu_s": round(cpu, 3),
+                "reads_wall_s": round(timings.reads, 3), "build_wall_s": round(timings.build, 3),
+                "calls": dict(sorted(trips.calls.items())), "html_bytes": len(html.encode()),
+                "nodes": len(context["network"].nodes)}
+
+
+def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str) -> list[str]:
+    import os
+    import platform
+
+    from bench.run_all import machine
+
+    info = machine()
+    load = "{:.1f}, {:.1f}, {:.1f}".format(*os.getloadavg())
+    build, page = p["build"]["cpu_s"], p["page"]["cpu_s"]
+    lines = [
+        "## Network page (issue 13)", "",
+        f"- Machine: {info['machine']}",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}; commit {info['commit']}; load average at end {load}"
+        " (the machine is shared with other engineers' test runs)",
+        f"- Command: `{command}`", "",
+        f"`bench/network.py`: {p['members']:,} members, {p['lunches']:,} lunches that happened (20 cities of 250, "
+        "85% of lunches within a city), generated with a fixed seed. Times are CPU seconds of this one process "
+        f"(one core; Python {platform.python_version()}); the page is the console's own render of "
+        "templates/console/insights.html.", "",
+        "| step | CPU | wall |", "| --- | --- | --- |",
+        *[f"| {name} | {p[name]['cpu_s']:.3f} s | {p[name]['wall_s']:.3f} s |"
+          for name in ("meetings", "betweenness", "layout", "build", "svg", "page")],
+        "",
+        f"- Graph: {p['nodes']:,} nodes, {p['edges']:,} edges, {p['never_met']:,} never met; betweenness "
+        f"{'estimated from 200 sources' if p['sampled'] else 'exact'}; connectors: {', '.join(p['connectors'])}",
+        f"- Budget: page build (reads apart) <= 2 s on one core: **{page:.2f} s CPU** "
+        f"({'met' if page <= 2 else '**not met**'}); of it the graph (betweenness + layout) {build:.2f} s",
+        f"- Budget: HTML <= 1.5 MB: **{p['html_bytes'] / MB:.2f} MB** ({'met' if p['html_bytes'] <= 1.5 * MB else '**not met**'});"
+        f" the network SVG is {p['svg_bytes'] / MB:.2f} MB of it",
+    ]
+    if d:
+        calls = ", ".join(f"{k} {v}" for k, v in d["calls"].items())
+        lines += [
+            f"- On DynamoDB Local (same data, written in {d['seed_s']} s first): the page took {d['page_wall_s']:.2f} s wall,"
+            f" {d['page_cpu_s']:.2f} s CPU; DynamoDB reads {d['reads_wall_s']:.2f} s wall ({calls}; no Scan), the graph build"
+            f" {d['build_wall_s']:.2f} s; {d['html_bytes'] / MB:.2f} MB of HTML. The reads are one Query per 1 MB page of"
+            " members and of pairs (DynamoDB's page limit with page_size 500), plus the group's rounds and past meetups."
+            " DynamoDB Local is started by this process and so shares its one core (taskset); most of the reads' CPU"
+            " is this process turning 25,000 items into models (botocore parsing, pydantic).",
+        ]
+    else:
+        lines.append("- DynamoDB Local: not run this time (`--ddb`).")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--lunches", type=int, default=20000)
+    parser.add_argument("--ddb", action="store_true", help="also the reads on DynamoDB Local")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write the network section of bench/RESULTS.md")
+    args = parser.parse_args()
+    import os
+
+    os.environ.setdefault("SIGNING_SECRET", "bench-only-" + "x" * 40)
+    os.environ.setdefault("BASE_URL", "https://lunch.example.test")
+    os.environ.setdefault("SENDER_EMAIL", "lunch@powerlunch.example")
+    p = pure(args.members, args.lunches)
+    d = on_dynamodb_local(args.members, args.lunches) if args.ddb else None
+    if args.json:
+        print(json.dumps({"pure": p, "dynamodb_local": d}))
+    command = "taskset -c 0 .venv/bin/python -m bench.network" + (" --ddb" if args.ddb else "") + " --write"
+    lines = markdown(p, d, command)
+    print("\n".join(lines))
+    if args.write:
+        from bench.run_all import write_section
+
+        write_section("network", lines)
+
+
+if __name__ == "__main__":
+    main()
