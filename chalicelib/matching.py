@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
 
-from chalicelib.vocabulary import GOALS, SLOTS
+from chalicelib.vocabulary import GOALS, SLOTS, phrases
 
 _SLOT_PREFERENCE = {slot: (not slot.endswith("-lunch"), index) for index, slot in enumerate(SLOTS)}  # lunch first
 
@@ -53,7 +53,11 @@ GOAL_POINTS: Mapping[tuple[str, str], int] = {
     ("find_job", "give_intros"): 20,
     ("meet_peers", "meet_peers"): 5,
 }
-POINTS_PER_ASK_WORD = 10  # per content word an ask shares with the other's offer
+# An ask met by an offer: per phrase the two wrote alike (after normalising), plus per content
+# word they share. A phrase match (at least ASK_PHRASE_POINTS + POINTS_PER_ASK_WORD) scores
+# above five shared interests; one shared word alone, above one.
+ASK_PHRASE_POINTS = 40
+POINTS_PER_ASK_WORD = 15
 NEWCOMER_POINTS = 20
 NEWCOMER_MAX_ROUNDS = 1
 WELL_CONNECTED_MIN = 10
@@ -98,8 +102,8 @@ class Profile:
     virtual: bool = False
     interests: frozenset[str] = frozenset()
     goals: frozenset[str] = frozenset()
-    offers: str = ""
-    asks: str = ""
+    offers: tuple[str, ...] | str = ()  # phrases; a str is old free text, split by `phrases`
+    asks: tuple[str, ...] | str = ()
     availability: frozenset[str] = frozenset()
     rounds_joined: int = 0
     connections: int = 0
@@ -162,17 +166,55 @@ FloatArray = npt.NDArray[np.float32]
 # ---------------------------------------------------------------- scoring, one pair at a time
 
 
+def stem(word: str) -> str:
+    """A simple stem: plural and '-ing' off ("reviews", "reviewing" -> "review")."""
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 4 and word.endswith("es") and word[:-2].endswith(("ss", "x", "ch", "sh")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 6 and word.endswith("ing"):
+        word = word[:-3]
+        if word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]  # "running" -> "run"
+    return word
+
+
 @functools.lru_cache(maxsize=65536)
+def content(text: str) -> tuple[str, ...]:
+    """Content words of a phrase in order: lower-cased, stop words out, stemmed."""
+    return tuple(stem(word) for word in re.findall(r"[a-z0-9+#]+", text.lower()) if word not in STOP_WORDS)
+
+
 def words(text: str) -> frozenset[str]:
-    """Content words of a short ask or offer: lower-cased, stop words out, plural 's' off."""
-    found = set()
-    for word in re.findall(r"[a-z0-9+#]+", text.lower()):
-        if word in STOP_WORDS:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        found.add(word)
-    return frozenset(found)
+    """Content words of a short ask or offer (see `content`)."""
+    return frozenset(content(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _said(value: str | tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """An ask or offer as what scores: its normalised phrases and its content words."""
+    keys = [content(phrase) for phrase in phrases(value)]
+    return frozenset(" ".join(key) for key in keys if key), frozenset(word for key in keys for word in key)
+
+
+@functools.lru_cache(maxsize=65536)
+def ask_match(ask: str | tuple[str, ...], offer: str | tuple[str, ...]) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    """Points of an ask met by an offer and the phrases that met, as written: matched by
+    phrase (normalised alike), then by shared content word. Phrases that met one another
+    whole come first."""
+    (ask_keys, ask_words), (offer_keys, offer_words) = _said(ask), _said(offer)
+    alike, shared = ask_keys & offer_keys, ask_words & offer_words
+    if not shared:
+        return 0, (), ()
+    points = ASK_PHRASE_POINTS * len(alike) + POINTS_PER_ASK_WORD * len(shared)
+
+    def quoted(value: str | tuple[str, ...]) -> tuple[str, ...]:
+        found = [(" ".join(content(p)) not in alike, at, p) for at, p in enumerate(phrases(value)) if words(p) & shared]
+        return tuple(p for _, _, p in sorted(found))
+
+    return points, quoted(ask), quoted(offer)
 
 
 def is_newcomer(profile: Profile) -> bool:
@@ -261,12 +303,13 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
                     reasons.append(Reason(f"goal:{goal_x}/{goal_y}", (first.member_id, second.member_id)))
     for asker, giver in ((a, b), (b, a)):
         if asker.asks and giver.offers:
-            matched = words(asker.asks) & words(giver.offers)
-            if matched:
-                points += POINTS_PER_ASK_WORD * len(matched)
+            ask_points, asked, offered = ask_match(asker.asks, giver.offers)
+            if ask_points:
+                points += ask_points
+                matched = words(" ".join(asked)) & words(" ".join(offered))
                 reasons.append(Reason("ask", (asker.member_id, giver.member_id),
-                                      (("ask", _quote(asker.asks, matched)),
-                                       ("offer", _quote(giver.offers, matched)))))
+                                      (("ask", _quote_all(asked, matched)),
+                                       ("offer", _quote_all(offered, matched)))))
     for new, known in ((a, b), (b, a)):
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
@@ -285,10 +328,12 @@ def _starter(a: Profile, b: Profile) -> Reason:
             return Reason("headlines", (first.member_id, second.member_id),
                           (("first", _quote(first.headline)), ("second", _quote(second.headline))))
     for first, second in ((a, b), (b, a)):
-        if first.asks:
-            return Reason("looking_for", (first.member_id, second.member_id), (("ask", _quote(first.asks)),))
-        if first.offers:
-            return Reason("offering", (first.member_id, second.member_id), (("offer", _quote(first.offers)),))
+        if phrases(first.asks):
+            return Reason("looking_for", (first.member_id, second.member_id),
+                          (("ask", _quote_all(phrases(first.asks)[:2])),))
+        if phrases(first.offers):
+            return Reason("offering", (first.member_id, second.member_id),
+                          (("offer", _quote_all(phrases(first.offers)[:2])),))
         if first.headline:
             return Reason("ask_about", (second.member_id, first.member_id),
                           (("headline", _quote(first.headline)),))
@@ -298,6 +343,12 @@ def _starter(a: Profile, b: Profile) -> Reason:
 def _natural(text: str) -> list[object]:
     """Sort key that reads numbers as numbers and ignores case: "web 2" before "web 10"."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text.casefold())]
+
+
+def _quote_all(said: Sequence[str], keep: frozenset[str] = frozenset()) -> str:
+    """Phrases for a quote, each as written (a long old answer cut around the words in `keep`)."""
+    quoted = [_quote(phrase, keep & words(phrase)) for phrase in said]
+    return _join(quoted) if quoted else ""
 
 
 def _quote(text: str, keep: frozenset[str] = frozenset(), limit: int = 60) -> str:
@@ -414,14 +465,22 @@ def _encode(
     cls = np.empty(len(members), dtype=np.int64)
     for at, position in enumerate(members):
         p = people[position]
-        key = (p.interests, p.goals, words(p.asks), words(p.offers), is_newcomer(p), is_well_connected(p))
+        key = (p.interests, p.goals, _said(p.asks), _said(p.offers), is_newcomer(p), is_well_connected(p))
         number = classes.setdefault((*key, p.availability, sit_out_level(p)), len(classes))
         if number == len(found):
             found.append(p)
         cls[at] = number
     interests = _one_hot([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
-    said = _one_hot([words(p.asks) for p in found] + [words(p.offers) for p in found])
+    # an ask meets an offer by phrase and by word: one column per normalised phrase, weighted
+    # ASK_PHRASE_POINTS, and one per content word, weighted POINTS_PER_ASK_WORD
+    asked, offered = [_said(p.asks) for p in found], [_said(p.offers) for p in found]
+    features = [frozenset({f"p:{k}" for k in keys} | {f"w:{w}" for w in ws}) for keys, ws in asked + offered]
+    # only what someone asks and someone offers can score: the rest would only cost columns
+    columns = sorted(frozenset().union(*features[: len(found)]) & frozenset().union(*features[len(found) :]))
+    said = _one_hot(features, columns)
+    per_column = np.array([ASK_PHRASE_POINTS if c.startswith("p:") else POINTS_PER_ASK_WORD for c in columns]
+                          or [0], dtype=np.float32)
     asks, offers = said[: len(found)], said[len(found) :]
     newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32).reshape(-1, 1)
     connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32).reshape(-1, 1)
@@ -429,8 +488,8 @@ def _encode(
         [
             interests * POINTS_PER_SHARED_INTEREST,
             goals @ _GOAL_MATRIX,
-            asks * POINTS_PER_ASK_WORD,
-            offers * POINTS_PER_ASK_WORD,
+            asks * per_column,
+            offers * per_column,
             newcomer * NEWCOMER_POINTS,
             connected * NEWCOMER_POINTS,
         ]

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -20,7 +21,7 @@ from pydantic import (
 )
 
 from chalicelib import errors, slots, timeutil
-from chalicelib.vocabulary import SLOTS, Goal, Weekday
+from chalicelib.vocabulary import MAX_PHRASES, PHRASE_LENGTH, SLOTS, Goal, Weekday, phrases
 
 
 class InModel(BaseModel):
@@ -51,6 +52,26 @@ Zone = Annotated[str, AfterValidator(timeutil.check_zone)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control)]
 ShortText = Annotated[str, StringConstraints(max_length=280), AfterValidator(_no_control)]
 LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control)]
+
+
+def _as_phrases(value: Any) -> Any:
+    """Asks or offers as a list of phrases; a string (old free text, or an API client that
+    sends one) is split at commas, semicolons and line breaks."""
+    return list(phrases(value)) if isinstance(value, str | list | tuple) and all(
+        isinstance(v, str) for v in ([value] if isinstance(value, str) else value)) else value
+
+
+def _as_stored_phrases(value: Any) -> Any:
+    """An answer stored before phrases: split as above, and at most MAX_PHRASES kept by
+    joining the rest into the last, so nothing the member wrote is lost."""
+    found = _as_phrases(value)
+    if isinstance(found, list) and len(found) > MAX_PHRASES:
+        found = [*found[: MAX_PHRASES - 1], ", ".join(found[MAX_PHRASES - 1 :])]
+    return found
+
+
+Phrase = Annotated[str, StringConstraints(min_length=1, max_length=PHRASE_LENGTH), AfterValidator(_no_control)]
+Phrases = Annotated[list[Phrase], BeforeValidator(_as_phrases), Field(max_length=MAX_PHRASES)]
 
 
 def _https(value: str) -> str:
@@ -134,9 +155,10 @@ class LunchPrefsPatch(InModel):
     virtual: bool | None = None
     interests: Annotated[list[Tag], Field(max_length=20)] | None = None
     goals: Annotated[list[Goal], Field(max_length=7)] | None = None
-    offers: ShortText | None = None
-    asks: ShortText | None = None
+    offers: Phrases | None = None  # "I can help with": up to 5 short phrases
+    asks: Phrases | None = None  # "I'd like help with"
     availability: Annotated[list[Slot], Field(max_length=28)] | None = None
+    meetup_people: bool | None = None  # people to meet at meetups (see LunchPrefs)
 
     @field_validator("interests")
     @classmethod
@@ -158,9 +180,16 @@ class LunchPrefs(Stored):
     virtual: bool = False
     interests: list[str] = Field(default_factory=list)
     goals: list[str] = Field(default_factory=list)
-    offers: str = ""
-    asks: str = ""
+    offers: Annotated[list[str], BeforeValidator(_as_stored_phrases)] = Field(default_factory=list)
+    asks: Annotated[list[str], BeforeValidator(_as_stored_phrases)] = Field(default_factory=list)
     availability: list[str] = Field(default_factory=list)
+    # A `meetup_people` email before meetups they go to: None until chosen, which means on for
+    # lunch participants (see `wants_meetup_people`).
+    meetup_people: bool | None = None
+
+    @property
+    def wants_meetup_people(self) -> bool:
+        return self.opted_in if self.meetup_people is None else self.meetup_people
 
     def merged(self, patch: LunchPrefsPatch) -> LunchPrefs:
         changes = patch.model_dump(exclude_none=True)

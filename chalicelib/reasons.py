@@ -123,7 +123,7 @@ def _sentence(reason: PairReason, x: _Person, y: _Person, table_size: int, today
             return "you both want to meet peers."
         return f"{_both(x, y, two).removesuffix(' are both').removesuffix(' both')} both want to meet peers."
     if kind == "ask":
-        return f'{x.subject} asked for "{w.get("ask", "")}" and {y.does("offer")} "{w.get("offer", "")}".'
+        return f'{x.subject} asked for "{w.get("ask", "")}", and {y.subject} can help with "{w.get("offer", "")}".'
     if kind == "newcomer":
         return f"{x.is_} new here and {y.does('know')} many people in the group."
     if kind == "both_new":

@@ -7,6 +7,8 @@ the order a person reads them.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Final, Literal, get_args
 
 Goal = Literal["find_job", "hiring", "mentor", "be_mentored", "give_intros", "learn", "meet_peers"]
@@ -43,3 +45,17 @@ DAYS: Final[tuple[str, ...]] = get_args(Weekday)
 DAY_PARTS: Final[tuple[str, ...]] = get_args(DayPart)
 # A slot is "<weekday>-<part of day>", e.g. "tue-lunch": 28 in all, Monday breakfast first.
 SLOTS: Final[tuple[str, ...]] = tuple(f"{day}-{part}" for day in DAYS for part in DAY_PARTS)
+
+
+# Asks and offers are up to MAX_PHRASES short phrases each; old free text reads as the phrases
+# between its commas, semicolons and line breaks.
+MAX_PHRASES: Final = 5
+PHRASE_LENGTH: Final = 80
+_PHRASE_BREAK = re.compile(r"[\n;,\u2022|]+")
+
+
+def phrases(said: str | Sequence[str]) -> tuple[str, ...]:
+    """Asks or offers as phrases: a list as given, old free text split at commas, semicolons
+    and line breaks; spaces tidied, blanks dropped."""
+    parts = _PHRASE_BREAK.split(said) if isinstance(said, str) else said
+    return tuple(tidy for part in parts if (tidy := " ".join(part.split())))

@@ -91,6 +91,7 @@ class PrefsView:
 
     def context(self, prefs: dict[str, Any] | None = None) -> dict[str, Any]:
         shown = prefs if prefs is not None else {**self.member.lunch.model_dump(),
+                                                 "meetup_people": self.member.lunch.wants_meetup_people,
                                                  "timezone": self.member.timezone or ""}
         zones = dict.fromkeys(z for z in (shown.get("timezone"), *COMMON_ZONES) if z)
         return {"group_name": self.group.sender_name, "member_name": self.member.name, "prefs": shown,
@@ -125,9 +126,12 @@ def form_prefs(form: dict[str, list[str]]) -> dict[str, Any]:
         "city": one("city") or None,
         "interests": [t.strip() for t in one("interests").split(",") if t.strip()],
         "goals": [g for g in form.get("goals", []) if g],
-        "offers": one("offers"),
-        "asks": one("asks"),
+        # up to MAX_PHRASES inputs each; a field left as old free text is split by the model
+        "offers": [v.strip() for v in form.get("offers", []) if v.strip()],
+        "asks": [v.strip() for v in form.get("asks", []) if v.strip()],
         "availability": [a for a in form.get("availability", []) if a],
+        # the checkbox counts only on a page that showed it (a form without it changes nothing)
+        "meetup_people": one("meetup_people") in ("1", "on", "yes") if "meetup_people_shown" in form else None,
         "paused": False,
         "timezone": one("timezone"),  # "": the group's zone
     }
@@ -141,8 +145,9 @@ class PrefsInvalid(errors.InvalidInput):
         self.posted = posted
 
 
-_FIELD_LABELS = {"city": "City", "interests": "Interests", "goals": "Goals", "offers": "What you offer",
-                 "asks": "What would help", "availability": "Availability", "opted_in": "Take part",
+_FIELD_LABELS = {"city": "City", "interests": "Interests", "goals": "Goals", "offers": "I can help with",
+                 "asks": "I'd like help with",
+                 "meetup_people": "People to meet at meetups", "availability": "Availability", "opted_in": "Take part",
                  "virtual": "Where", "skip_next": "Skip the next round", "timezone": "Time zone"}
 
 
@@ -152,7 +157,7 @@ def save_preferences(token: str, form: dict[str, list[str]]) -> PrefsView:
     posted = form_prefs(form)
     if form.get("opt_in", [""])[0] not in ("in", "out"):
         raise PrefsInvalid("choose whether to take part", "opted_in", posted)
-    patch_data = {k: v for k, v in posted.items() if k not in ("paused", "timezone")}
+    patch_data = {k: v for k, v in posted.items() if k not in ("paused", "timezone") and v is not None}
     zone = posted["timezone"] or None  # a form without the field leaves the zone as it is
     if zone is not None and zone not in timeutil.known_zones():
         raise PrefsInvalid("choose a time zone from the list", "timezone", posted)

@@ -272,8 +272,8 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
         profiles.append(matching.Profile(
             member_id=m.member_id, name=reasons.placeholder(m.member_id), headline=m.headline,
             city=" ".join(p.city.lower().split()) if p.city else None, virtual=p.virtual,
-            interests=frozenset(p.interests), goals=frozenset(p.goals), offers=p.offers,
-            asks=p.asks, availability=meet.availability(m.member_id, p.availability),
+            interests=frozenset(p.interests), goals=frozenset(p.goals), offers=tuple(p.offers),
+            asks=tuple(p.asks), availability=meet.availability(m.member_id, p.availability),
             rounds_joined=len({rid for rid, _, _ in met}), connections=len({x for _, _, x in met}),
             sat_out_last=last_round is not None and record.sat_out_round == last_round,
             sat_outs=facts.sat_outs.get(m.member_id, 0), missed=facts.missed.get(m.member_id, 0),

@@ -109,9 +109,11 @@ def test_patch_member_and_lunch_preferences(org: Any) -> None:
     assert r.data["headline"] == "Designer"
     assert r.data["lunch"]["opted_in"] is True
     assert r.data["lunch"]["interests"] == ["design", "ux"]
-    r = org.patch(f"members/{mid}", {"lunch": {"asks": "x" * 281}})
+    r = org.patch(f"members/{mid}", {"lunch": {"asks": "x" * 81}})  # asks are short phrases
+    assert r.status_code == 400 and r.data["error"]["field"] == "lunch.asks.0"
+    r = org.patch(f"members/{mid}", {"lunch": {"asks": ["a", "b", "c", "d", "e", "f"]}})
     assert r.status_code == 400 and r.data["error"]["field"] == "lunch.asks"
-    assert org.get(f"members/{mid}").data["lunch"]["asks"] == ""
+    assert org.get(f"members/{mid}").data["lunch"]["asks"] == []
     assert org.patch(f"members/{mid}", {"email": "new@example.com"}).data["error"]["field"] == "email"
 
 

@@ -23,7 +23,10 @@ NAMES = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Elif Kaya", "F
          "Greta Lind", "Hugo Moreau", "Ines Costa", "Jonas Berg", "Kemi Adeyemi", "Luca Rossi")  # fmt: skip
 TAGS = ("ai", "design", "python", "sales", "hiking", "fintech")
 FEW_SLOTS = ("mon-lunch", "tue-lunch", "wed-coffee", "fri-after_work")
-PHRASES = ("advice on fundraising", "intros to design teams", "feedback on python code", "sales coaching", "")
+PHRASES: tuple[str | tuple[str, ...], ...] = (
+    "advice on fundraising", "intros to design teams", "feedback on python code", "sales coaching", "",
+    ("python code review", "sales coaching"), ("Python code reviews",), ("coaching sales teams", "fundraising"),
+)  # fmt: skip
 
 settings.register_profile("unit", max_examples=80, deadline=None)
 settings.load_profile("unit")
@@ -326,11 +329,11 @@ def test_reasons_say_why_in_plain_words():
     assert said(pair, [ana, ben]) == (
         "Ana and Ben are both into product design.",
         "Ana is hiring and Ben is looking for a job.",
-        'Ben asked for "intros to design teams in Lisbon" and Ana offers "intros to design teams".',
+        'Ben asked for "intros to design teams in Lisbon", and Ana can help with "intros to design teams".',
         "Ben is new here and Ana knows many people in the group.",
     )
     assert pair.slot == "tue-lunch"  # lunch before breakfast, as the product is about lunches
-    assert pair.score == 10 / 10 + 30 / 10 + 30 / 10 + 20 / 10  # interest, goals, 3 words, newcomer
+    assert pair.score == 10 / 10 + 30 / 10 + 3 * matching.POINTS_PER_ASK_WORD / 10 + 20 / 10  # interest, goals, 3 words, newcomer
 
 
 def test_complementary_goals_beat_a_shared_goal():
@@ -583,10 +586,16 @@ def test_shared_interests_read_in_natural_order_and_count_the_rest():
 
 
 def test_a_long_ask_is_quoted_with_the_words_that_matched():
+    ask = "honest advice on a great many different things from hiring to pricing but mostly on kubernetes"
+    (reason,) = _two({"asks": ask}, {"offers": "hands-on kubernetes coaching for small platform teams"})
+    assert "kubernetes" in reason.split(" can help with ")[0]  # the matched word survives the cut
+    assert "…" in reason and len(reason) < len(ask) + 80
+
+
+def test_old_free_text_is_read_as_phrases_and_the_phrase_that_met_is_quoted():
     ask = "honest advice on a great many different things, from hiring to pricing, but mostly on kubernetes"
     (reason,) = _two({"asks": ask}, {"offers": "hands-on kubernetes coaching for small platform teams"})
-    assert "kubernetes" in reason.split(" offers ")[0]  # the matched word survives the cut
-    assert "…" in reason and len(reason) < len(ask) + 80
+    assert reason.startswith('Ana asked for "but mostly on kubernetes", and Ben can help')
 
 
 def test_nothing_in_common_gives_a_conversation_starter_not_a_filler():
