@@ -20,7 +20,7 @@ MAX_FIELD = 100  # characters in any one field: the longest real value is 10
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CHOICES = {"email": ("on", "off"), "meetups": ("on", "off"), "lunch": ("on", "paused", "off")}
 LABELS = {"email": "Email from the group", "meetups": "Meetup emails", "lunch": "Lunch pairing",
-          "paused_until": "Paused until"}
+          "paused_until": "Paused until", "intro_thanks": "Thanks for introductions"}
 
 
 def today_for(member: Member, group: Group, now: datetime) -> date:
@@ -53,6 +53,7 @@ class SettingsView:
             "email": shown.get("email", "on" if m.subscribed else "off"),
             "subscribed": m.subscribed, "bounced": m.bounced,
             "meetups": shown.get("meetups", "on" if m.meetup_mail else "off"),
+            "intro_thanks": shown.get("intro_thanks", "on" if m.intro_thanks else "off"),
             "lunch": shown.get("lunch", choice),
             "paused_until": shown.get("paused_until", m.lunch.paused_until if choice == "paused" else ""),
             "auto_paused": m.lunch.opted_in and m.lunch.paused,
@@ -126,6 +127,12 @@ def save_settings(token: str, form: dict[str, list[str]]) -> SettingsView:
     """POST: validate every field first, then save them in one write (nothing for a bad form)."""
     view = _view(token)
     choices = parse(form, view.today)
+    # The monthly thanks for introductions (services/intros.py); a form without it keeps it.
+    sent = form.get("intro_thanks") or []
+    thanks = sent[0] if sent else None
+    if thanks not in (None, "on", "off") or len(sent) > 1:
+        raise SettingsInvalid("choose one of: on, off", "intro_thanks",
+                              {k: (form.get(k) or [""])[0][:MAX_FIELD] for k in (*_CHOICES, "paused_until")})
     m = view.member
     if choices.lunch != "off" and not (m.lunch.city or m.lunch.virtual):
         raise SettingsInvalid("first tell us your city, or choose virtual, on your lunch preferences page",
@@ -142,6 +149,8 @@ def save_settings(token: str, form: dict[str, list[str]]) -> SettingsView:
         updated = member.model_copy(update={"subscribed": choices.email, "meetup_mail": choices.meetups,
                                             "lunch": prefs, "unsubscribed_at": now if member.subscribed and
                                             not choices.email else member.unsubscribed_at})
+        if thanks is not None:
+            updated = updated.model_copy(update={"intro_thanks": thanks == "on"})
         return updated if updated == member else updated.model_copy(update={"updated_at": now})
 
     member = deps.store().members.change(view.group.group_id, m.member_id, edit)

@@ -260,8 +260,12 @@ def test_a_connector_gets_one_thank_you_a_month_naming_who_they_connected(
 def test_the_thank_you_is_off_when_the_member_turned_it_off(
         client: Any, org: Any, outbox_dir: Path, clock: Any) -> None:
     grace, ben, ana = met_at_a_meetup(org, client, outbox_dir, 3)
-    deps.store().members.change(org.group_id, grace.member_id,
-                                lambda m: m.model_copy(update={"intro_thanks": False}))
+    settings = path_of(links.settings_url(org.group_id, grace.member_id))
+    assert 'name="intro_thanks" value="on" checked' in client.http.get(settings).body.decode()
+    r = post_form(client, settings, {"email": "on", "meetups": "on", "lunch": "off", "intro_thanks": "bogus"})
+    assert r.status_code == 400 and "Thanks for introductions: choose one of" in r.body.decode()
+    r = post_form(client, settings, {"email": "on", "meetups": "on", "lunch": "off", "intro_thanks": "off"})
+    assert r.status_code == 200 and 'name="intro_thanks" value="off" checked' in r.body.decode()
     assert introduce(client, org, grace, ana, ben).status_code == 200
     for person in (ana, ben):
         assert answer(client, to(offers(outbox_dir), person)[0], "yes").status_code == 200

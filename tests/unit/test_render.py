@@ -73,6 +73,7 @@ PAGES: dict[str, dict[str, Any]] = {
         "subscribed": True,
         "bounced": False,
         "meetups": "off",
+        "intro_thanks": "off",
         "lunch": "paused",
         "paused_until": "2026-12-24",
         "auto_paused": False,
