@@ -244,11 +244,11 @@ class LunchRepo:
             "Key": keys.lunch_round(group_id, round_id),
             "UpdateExpression": "SET version = :next, sat_out = :out, pair_count = pair_count + :dn, "
                                 "total_score = :score, edits = list_append(if_not_exists(edits, :empty), :edit)",
-            "ConditionExpression": "#st = :review AND review_until > :now AND "
-                                   "(version = :v OR (attribute_not_exists(version) AND :v = :zero))",
+            # Every round is written with its version (0), so a held one always has it.
+            "ConditionExpression": "#st = :review AND review_until > :now AND version = :v",
             "ExpressionAttributeNames": {"#st": "status"},
             "ExpressionAttributeValues": {
-                ":next": lunch_round.version + 1, ":v": lunch_round.version, ":zero": 0,
+                ":next": lunch_round.version + 1, ":v": lunch_round.version,
                 ":out": list(sat_out), ":dn": len(add) - len(drop), ":score": round(score, 4),
                 ":empty": [], ":edit": [edit.model_dump()], ":review": "review", ":now": now}}}]
         actions += [{"Delete": {"Key": keys.lunch_pair(group_id, p.pair_id),
