@@ -116,6 +116,16 @@ class NetworkOut(BaseModel):
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
 
+class IntroOut(BaseModel):
+    intro_id: str
+    connector_id: str  # a member id, or "organizer"
+    member_ids: list[str]
+    note: str
+    status: str
+    created_at: str
+    expires_at: str
+
+
 def _page_of(item: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
     """routes/http.py `page`: one page of a list and the cursor of the next (null at the end)."""
     return {"type": "object", "required": ["items", "next_cursor"],
@@ -135,6 +145,7 @@ class Op:
 
 def _ops() -> dict[tuple[str, str], Op]:
     from chalicelib.routes.organizer_rsvps import InvitationsIn
+    from chalicelib.services.intros import IntroIn
 
     g, m = "/groups/{group_id}", "/groups/{group_id}/meetups/{meetup_id}"
     edit_in = getattr(models, "LunchRoundEditIn", None)
@@ -176,6 +187,8 @@ def _ops() -> dict[tuple[str, str], Op]:
                                                                ok={200: ANY_OBJECT}),
         ("GET", f"{g}/stats"): Op("Lunch programme figures (README defines each)", ok={200: ANY_OBJECT}),
         ("GET", f"{g}/network"): Op("The relationship network: who met whom at lunch", ok={200: NetworkOut}),
+        ("POST", f"{g}/intros"): Op("Introduce two members: each is asked, without the other's address",
+                                    (IntroIn,), ok={201: IntroOut}),
     }
 
 

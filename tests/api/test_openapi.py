@@ -87,6 +87,13 @@ def test_the_document_is_valid_openapi_and_covers_every_organizer_route(client: 
     assert schemas["MeetupIn"]["additionalProperties"] is False  # unknown fields are refused
 
 
+def test_every_organizer_route_has_its_own_description() -> None:
+    """A new organizer route must say what it takes and answers (chalicelib/openapi.py), not
+    fall back to a bare entry."""
+    described = openapi._ops()
+    assert [r for r in openapi.organizer_routes(app.routes) if r not in described] == []
+
+
 def test_every_documented_error_answer_has_the_error_shape(org: Organizer) -> None:
     from jsonschema import Draft202012Validator
 
