@@ -167,7 +167,7 @@ class IntroRepo:
         except TransactionCancelled as cancelled:
             if cancelled.failed(0):
                 existing = self.get(group_id, intro.intro_id)
-                if existing is not None:
+                if existing is not None and existing.status == "open":
                     return existing  # a retry of this very offer
             if cancelled.failed(1):
                 raise errors.Conflict("You (or someone) introduced these two recently: one introduction "
@@ -249,18 +249,19 @@ class IntroRepo:
         return True
 
     def mark_met(self, intro: Intro, member_id: str) -> bool:
-        """One of the two says they met: the first such answer counts the connector's credit once."""
+        """One of the two says they met (once each); the first such answer credits the
+        connector's "met" once. False when this member said so already."""
         try:
-            self.db.update(keys.intro(intro.group_id, intro.intro_id), "SET met_by = list_append(met_by, :me)",
-                           condition="attribute_exists(PK) AND #st = :connected AND contains(member_ids, :id) "
-                                     "AND size(met_by) = :none",
-                           names={"#st": "status"},
-                           values={":me": [member_id], ":connected": "connected", ":id": member_id,
-                                   ":none": 0})
+            item = self.db.update(keys.intro(intro.group_id, intro.intro_id), "SET met_by = list_append(met_by, :me)",
+                                  condition="attribute_exists(PK) AND #st = :connected AND contains(member_ids, :id) "
+                                            "AND NOT contains(met_by, :id)",
+                                  names={"#st": "status"},
+                                  values={":me": [member_id], ":connected": "connected", ":id": member_id})
         except ConditionFailed:
             return False
-        self.db.update(keys.intro_member(intro.group_id, intro.connector_id),
-                       "SET member_id = :me ADD met :one", values={":me": intro.connector_id, ":one": 1})
+        if len(item.get("met_by", [])) == 1:
+            self.db.update(keys.intro_member(intro.group_id, intro.connector_id),
+                           "SET member_id = :me ADD met :one", values={":me": intro.connector_id, ":one": 1})
         return True
 
     def note_introduced(self, group_id: str, a: str, b: str, at: datetime) -> None:
@@ -310,6 +311,9 @@ class IntroRepo:
                 self.db.delete(keys.intro_guard(group_id, a, b), condition="intro_id = :i",
                                values={":i": intro.intro_id})
             self.db.delete(keys.intro(group_id, intro.intro_id))
+            if intro.status == "open" and intro.connector_id != member_id:  # no longer waiting
+                self.db.update(keys.intro_member(group_id, intro.connector_id), "ADD #open :minus",
+                               names={"#open": "open"}, values={":minus": -1})
         self.db.delete(keys.intro_member(group_id, member_id))
         for item in self.db.query_all(partition=keys.group_pk(group_id), prefix="INTRO#THANKS#", consistent=True):
             if item.get("member_id") == member_id:

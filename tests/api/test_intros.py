@@ -121,7 +121,7 @@ def test_a_member_who_met_two_introduces_them_both_say_yes_and_the_connector_is_
     before = len(mails(outbox_dir))
     for message in (to_ana, to_ben):
         assert answer(client, message, "yes").status_code == 200
-    assert introduce(client, org, grace, ana, ben).status_code == 200  # the same offer again
+    assert introduce(client, org, grace, ana, ben).status_code == 409  # the form again: they're introduced
     assert len(mails(outbox_dir)) == before
 
     # Credit: offered and accepted, then met once one of them says so
@@ -129,14 +129,17 @@ def test_a_member_who_met_two_introduces_them_both_say_yes_and_the_connector_is_
     assert stats["top_connectors"] == [{"member_id": grace.member_id, "name": grace.name,
                                         "offered": 1, "accepted": 1, "met": 0}]
     assert answer(client, to_ana, "met").status_code == 200
-    assert answer(client, to_ben, "met").status_code == 200
-    assert org.get("stats").data["top_connectors"][0]["met"] == 1
+    r = answer(client, to_ben, "met")
+    assert r.status_code == 200 and "Thanks for telling us you met" in r.body.decode()
+    assert org.get("stats").data["top_connectors"][0]["met"] == 1  # one intro, met once
 
 
 def test_a_no_tells_the_other_and_the_connector_only_that_it_did_not_work_out(
         client: Any, org: Any, outbox_dir: Path) -> None:
     grace, ben, ana = met_at_a_meetup(org, client, outbox_dir, 3)
     assert introduce(client, org, grace, ana, ben).status_code == 200
+    assert introduce(client, org, grace, ana, ben).status_code == 200  # a double click: the same offer
+    assert len(offers(outbox_dir)) == 2
     to_ana, to_ben = to(offers(outbox_dir), ana)[0], to(offers(outbox_dir), ben)[0]
     assert answer(client, to_ana, "yes").status_code == 200
     assert answer(client, to_ben, "no").status_code == 200
@@ -185,6 +188,9 @@ def test_the_limits_refuse_with_a_plain_message(client: Any, org: Any, outbox_di
     assert len(offers(outbox_dir)) == 10  # five offers, two emails each: nothing for the refused
     organizer_mail = [m for m in offers(outbox_dir) if "organizers thinks" in str(m["Subject"])]
     assert len(organizer_mail) == 10
+    # a member of an open offer is erased: that offer goes, and frees a place
+    assert org.delete(f"members/{ids[4]}").status_code in (200, 204)
+    assert broker(10, 11).status_code == 201
 
 
 def test_never_between_members_who_blocked_each_other(client: Any, org: Any, outbox_dir: Path) -> None:
@@ -277,7 +283,7 @@ def test_the_thank_you_is_off_when_the_member_turned_it_off(
 # ---------------------------------------------------------------- the repeat rule, erasure, hostile input
 
 
-def test_a_connected_intro_counts_as_met_for_the_next_lunch_round(client: Any, org: Any) -> None:
+def test_a_connected_intro_counts_as_met_for_the_next_lunch_round(client: Any, org: Any, outbox_dir: Path) -> None:
     """Ana and Ben share every interest, so a round pairs them (checked first, on a copy of the
     group's members); once introduced, the round pairs each with someone new instead."""
     from tests.api.test_lunch_api import add_members
@@ -304,6 +310,8 @@ def test_a_connected_intro_counts_as_met_for_the_next_lunch_round(client: Any, o
         path = path_of(links.offer_url(org.group_id, intro.intro_id, mid, intro.expires_at))
         assert post_form(client, path, {"answer": "yes"}).status_code == 200
     assert store.intros.get(org.group_id, intro.intro_id).status == "connected"  # type: ignore[union-attr]
+    connected = of_kind(outbox_dir, "You're introduced")
+    assert len(connected) == 2 and all("organizer@example.com" in str(m["Cc"]) for m in connected)
     tables = [sorted(p["member_ids"]) for p in run_round(org)["pairs"]]
     assert len(tables) == 2 and sorted([ana, ben]) not in tables
 
