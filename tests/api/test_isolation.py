@@ -53,6 +53,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
                                                          "lunch": {"opted_in": False}},
     ("DELETE", "/groups/{group_id}/members/{member_id}"): None,
     ("GET", "/groups/{group_id}/stats"): None,
+    ("GET", "/groups/{group_id}/network"): None,
     ("POST", "/groups/{group_id}/intros"): {"member_ids": ["mem_planted1", "mem_planted2"],
                                             "note": "Planted: these two should meet, says a stranger."},
     ("GET", "/groups/{group_id}/jobs/{job_id}"): None,
