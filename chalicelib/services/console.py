@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from chalicelib import deps, errors
+from chalicelib import deps, errors, ids
 from chalicelib.models import Group
 from chalicelib.store import keys
 from chalicelib.store.console import SessionRecord, SigninLink, SigninRefused, SigninState
@@ -215,6 +215,8 @@ def session_for_group(cookie_header: str | None, group_id: str,
     session_id = _session_id(cookie_header)
     if session_id is None:
         return None, None, {}
+    if not ids.is_id(group_id, "grp"):  # not a group id at all: no read, the same 404
+        return current_session(cookie_header), None, {}
     record, group, loaded = deps.store().console.session_and_group(session_id, group_id, deps.now(), also)
     session = _session(session_id, record)
     if session is None or group is None or session.group_id != group_id or session.email not in group.organizers:
@@ -238,7 +240,7 @@ def groups_of(session: Session) -> list[Group]:
 
 def choose_group(session: Session, group_id: str) -> Session:
     """Point the session at one of the address's groups; NotFound for any other."""
-    group = deps.store().groups.get(group_id)
+    group = deps.store().groups.get(group_id) if ids.is_id(group_id, "grp") else None
     if group is None or session.email not in group.organizers:
         raise errors.NotFound("no such group", field="group_id")
     deps.store().console.choose_group(session.session_id, group_id, deps.now())

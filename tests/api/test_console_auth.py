@@ -315,3 +315,20 @@ def test_a_body_that_is_not_a_form_is_a_clear_4xx(client: Any, group_id: str) ->
 def test_organizer_addresses_are_matched_in_lower_case(client: Any, group_id: str, outbox_dir: Path) -> None:
     assert post(client, "/console", {"email": "  HOST@Example.COM "}).status_code == 200
     assert len(signin_mails(outbox_dir, ORGANIZER)) == 1
+
+
+@pytest.mark.parametrize("group_path", ["<script>", "grp_" + "a" * 3000, "%00", "GROUP%23x", "grp_..%2F..%2Fx"])
+def test_a_hostile_group_id_in_the_path_is_a_plain_404(local_client: Any, local_org: Any, outbox_dir: Path,
+                                                      group_path: str) -> None:
+    """On DynamoDB Local, which refuses keys over 2 KB (moto does not): no read with such a key."""
+    client, group_id = local_client, local_org.group_id
+    console.add_organizer(group_id, ORGANIZER)
+    cookie = sign_in(client, outbox_dir)
+    response = get(client, f"/console/{group_path}", cookie)
+    assert response.status_code == 404 and "<script>" not in body(response)
+    page = body(get(client, f"/console/{group_id}", cookie))
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+    assert token
+    chosen = post(client, "/console/groups", {"csrf_token": token.group(1), "group_id": group_path}, cookie)
+    assert chosen.status_code == 404
+    assert get(client, f"/console/{group_id}", cookie).status_code == 200  # still signed in to its group
