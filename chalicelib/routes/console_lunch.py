@@ -186,7 +186,10 @@ def edit_round(round_id: str, *, session: Session, group: Group) -> Response:
     action = first(form, "action")
     values = {"swap_a": first(form, "swap_a"), "swap_b": first(form, "swap_b")}
     version = first(form, "version")
-    body: dict[str, Any] = {"version": int(version) if version.isascii() and version.isdigit() else -1}
+    if not (version.isascii() and version.isdigit() and len(version) < 10):
+        return _review_page(session, group, rid, status=400, posted=values, problems={
+            "form": "This form is out of date or damaged: nothing changed. Reload the page and try again."})
+    body: dict[str, Any] = {"version": int(version)}
     if action == "remove":
         body["remove_pair"] = first(form, "pair_id")
     else:

@@ -226,3 +226,32 @@ def test_another_groups_organizer_gets_404_for_this_round(client: Any, org: Any,
     assert approve.status_code == 404
     assert con.get(f"/../{other_org.group_id}/rounds").status_code in (403, 404)
     assert org.get(f"lunch-rounds/{round_id}").data["status"] == "review"
+
+
+@pytest.mark.parametrize(("form", "where", "status"), [
+    ({"action": "swap", "swap_a": "<script>alert(1)</script>", "swap_b": "x", "version": "0"}, "swap_a", 400),
+    ({"action": "swap", "swap_a": "m" * 500, "swap_b": "x", "version": "0"}, "swap_a", 400),
+    ({"action": "swap", "swap_a": "", "swap_b": "", "version": "0"}, "swap_a", 400),
+    ({"action": "remove", "pair_id": "<b>lpr_x</b>", "version": "0"}, "form", 400),
+    ({"action": "remove", "pair_id": "lpr_x", "version": "zero"}, "form", 400),
+])
+def test_hostile_review_forms_get_an_error_and_change_nothing(client: Any, org: Any, con: Console,
+                                                               form: dict[str, str], where: str, status: int) -> None:
+    round_id, _ = held_round(client, org, con)
+    before = org.get(f"lunch-rounds/{round_id}").data
+    response = con.post(f"/rounds/{round_id}/review", form)
+    assert response.status_code == status, con.text(response)
+    html = con.text(response)
+    assert "<script>alert(1)" not in html and "<b>lpr_x" not in html
+    if where == "form":
+        assert re.search(r'<p class="flash error" role="alert">.+</p>', html)
+        if form["version"] == "zero":
+            assert "This form is out of date or damaged: nothing changed." in html
+    else:
+        assert error_beside(html, where)
+    after = org.get(f"lunch-rounds/{round_id}").data
+    assert (after["version"], pairs_of(after)) == (0, pairs_of(before))
+
+
+def pairs_of(d: dict[str, Any]) -> set[frozenset[str]]:
+    return {frozenset(p["member_ids"]) for p in d["pairs"]}
