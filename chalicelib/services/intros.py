@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from chalicelib import deps, errors, feedback, links, reasons, timeutil
 from chalicelib.models import Group, LunchRecord, LunchRound, Member
@@ -154,16 +154,12 @@ def introduce(token: str, picked: Sequence[str], note: str) -> tuple[IntroduceVi
 
 
 def _valid_note(note: str) -> str:
-    text = " ".join(note.split(" ")).strip()
+    """The note as IntroIn takes it (trimmed, 20-500 characters, no control characters), or
+    InvalidInput naming `note`."""
     try:
-        return str(IntroIn(member_ids=["a", "b"], note=text).note)
-    except Exception as exc:  # pydantic's message, named by field
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise errors.InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, "),
-                                      field="note") from None
-        raise
+        return str(TypeAdapter(Note).validate_python(note))
+    except ValidationError as exc:
+        raise errors.InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, "), field="note") from None
 
 
 def broker(group_id: str, body: IntroIn) -> Intro:
@@ -207,7 +203,6 @@ def offer(group: Group, connector: Member | None, a: Member, b: Member, note: st
                   member_ids=sorted((a.member_id, b.member_id)), note=note, created_at=now,
                   expires_at=now + OFFER_LIFETIME)
     intro = deps.store().intros.offer(intro, six_months_ago=now - ONCE_PER, week_ago=now - WEEK)
-    by_id = {a.member_id: a, b.member_id: b}
     connector_name = connector.name if connector else f"The {group.name} organizers"
     batch = []
     for me, other in ((a, b), (b, a)):
@@ -217,7 +212,7 @@ def offer(group: Group, connector: Member | None, a: Member, b: Member, note: st
             other={"name": other.name, "headline": other.headline}, note=intro.note,
             yes_url=links.offer_url(group.group_id, intro.intro_id, me.member_id, intro.expires_at) + "?answer=yes",
             no_url=links.offer_url(group.group_id, intro.intro_id, me.member_id, intro.expires_at) + "?answer=no")))
-    outbox.queue_many(group, [(by_id[m.member_id], e) for m, e in batch])
+    outbox.queue_many(group, batch)
     return intro
 
 
@@ -375,16 +370,21 @@ def close_unmatched(group: Group, intro: Intro, now: datetime, status: str) -> i
     if current is None or current.status not in ("declined", "expired"):
         return 0
     told = [m for m in current.member_ids if current.answers.get(m) != "no"]
-    members = {m.member_id: m for m in store.members.get_many(group.group_id, [*told, current.connector_id])}
+    members = {m.member_id: m for m in store.members.get_many(
+        group.group_id, [*current.member_ids, current.connector_id])}
+
+    def name_of(member_id: str) -> str:
+        return members[member_id].name if member_id in members else "someone"
+
     batch = []
     for mid in told:
         if mid in members:
             other = next(m for m in current.member_ids if m != mid)
             batch.append((members[mid], outbox.email(
                 "intro_declined", f"intro_declined:{current.intro_id}:{mid}", group, members[mid],
-                as_connector=False, other_name=_name_of(other, group.group_id), connector=None)))
+                as_connector=False, other_name=name_of(other), connector=None)))
     sent = outbox.queue_many(group, batch)
-    names = [_name_of(m, group.group_id) for m in current.member_ids]
+    names = [name_of(m) for m in current.member_ids]
     if current.connector_id in members:
         connector = members[current.connector_id]
         sent += outbox.queue_many(group, [(connector, outbox.email(
@@ -396,11 +396,6 @@ def close_unmatched(group: Group, intro: Intro, now: datetime, status: str) -> i
             as_connector=True, names=names, other_name=None, connector=None,
             settings_url=None, introduce_url=None))
     return sent
-
-
-def _name_of(member_id: str, group_id: str) -> str:
-    member = deps.store().members.get(group_id, member_id)
-    return member.name if member is not None else "someone"
 
 
 # ---------------------------------------------------------------- the hourly runs
