@@ -236,9 +236,9 @@ MEETUP_MAIL: Final = frozenset({"rsvp_invite", "rsvp_promoted", "meetup_updated"
 LUNCH_MAIL: Final = frozenset({"lunch_invite", "lunch_intro", "lunch_connected", "lunch_declined",
                                "lunch_nudge", "lunch_unmatched", "lunch_followup", "lunch_paused",
                                "lunch_reconnect", "lunch_no_show_paused"})
-# Mail someone asked for a moment ago (a fresh link, a join confirmation, their links): it goes
-# even while unsubscribed, or they could never get back in.
-REQUESTED_MAIL: Final = frozenset({"fresh_link", "join_confirm", "member_links"})
+# Mail someone asked for a moment ago (a fresh link, a join confirmation, their links, a console
+# sign-in link): it goes even while unsubscribed, or they could never get back in.
+REQUESTED_MAIL: Final = frozenset({"console_signin", "fresh_link", "join_confirm", "member_links"})
 
 
 MemberSource = Literal["api", "join_page"]

@@ -332,3 +332,12 @@ def test_a_hostile_group_id_in_the_path_is_a_plain_404(local_client: Any, local_
     chosen = post(client, "/console/groups", {"csrf_token": token.group(1), "group_id": group_path}, cookie)
     assert chosen.status_code == 404
     assert get(client, f"/console/{group_id}", cookie).status_code == 200  # still signed in to its group
+
+
+def test_an_organizer_who_unsubscribed_as_a_member_still_gets_the_link(
+        client: Any, org: Any, group_id: str, outbox_dir: Path) -> None:
+    r = org.post("members", {"members": [{"email": ORGANIZER, "name": "Host"}]})
+    assert r.status_code == 201, r.data
+    member_id = r.data["created"][0]["member_id"]
+    assert org.patch(f"members/{member_id}", {"subscribed": False}).status_code == 200
+    assert post(client, ask_link(client, outbox_dir), {}).status_code == 303
