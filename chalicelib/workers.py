@@ -95,6 +95,8 @@ WORK: Mapping[str, Work] = {
     "rsvp.promote": Work(RSVP, "chalicelib.services.rsvp:promote_work"),
     # A meetup about a day away: remind everyone going.
     "rsvp.reminders": Work(RSVP, "chalicelib.services.rsvp:remind_work"),
+    # A meetup about 48 hours away with 6 or more going: people to meet there, to who opted in.
+    "rsvp.meetup_people": Work(RSVP, "chalicelib.services.meetup_people:suggest_work"),
     # One page of an invitation job (meetup or lunch programme), then the next page's message.
     "job.invite": Work(JOBS, "chalicelib.services.jobs:invite_page_work"),
 }

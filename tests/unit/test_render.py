@@ -177,6 +177,13 @@ EMAILS: dict[str, dict[str, Any]] = {
     "meetup_cancelled": {**COMMON, "meetup": MEETUP, "reason": "The venue flooded."},
     "meetup_message": {**COMMON, "meetup": MEETUP, "note": "Doors open at 12:15.\nBring a friend.",
                        "status": "going", "rsvp_url": "https://l.ex/rsvp/t"},
+    "meetup_people": {
+        **COMMON,
+        "meetup": MEETUP,
+        "people": [{"name": "Ben Ode", "headline": "Data engineer",
+                    "why": ['You asked for "python code review", and Ben can help with "Python code reviews".']},
+                   {"name": "Cy Lo", "headline": "", "why": ["You're both into climate."]}],
+    },
     "meetup_reminder": {
         **COMMON,
         "meetup": MEETUP,
