@@ -135,11 +135,8 @@ def queue_many(group: Group, batch: Sequence[tuple[Member, Email]], *, job_id: s
     return len(added)
 
 
-def dispatch(mails: Sequence[Mail], *, recorded: bool = True) -> None:
-    """Hand recorded mail to the mail worker (ids only). Were this lost, the sweep finds it.
-    `recorded`: the mails were recorded just now (counted once in the delivery log)."""
-    if recorded and mails:
-        deps.store().delivery.recorded(mails)
+def dispatch(mails: Sequence[Mail]) -> None:
+    """Hand recorded mail to the mail worker (ids only). Were this lost, the sweep finds it."""
     workers.send_many("mail.deliver", [
         {"group_id": m.group_id, "member_id": m.member_id, "mail_id": m.mail_id} for m in mails])
 
@@ -154,7 +151,16 @@ def _ids(body: dict[str, Any]) -> tuple[str, str, str] | None:
 
 def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     """The mail worker: claim each mail (skipping sent or taken ones), read the batch's
-    members and groups once, reserve paced send times, send. One outcome per body."""
+    members and groups once, reserve paced send times, send. One outcome per body. What
+    became of the batch is counted in the console's delivery log at the end, one UpdateItem
+    per group and day."""
+    try:
+        return _deliver_batch(bodies)
+    finally:
+        deps.store().delivery.flush()
+
+
+def _deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
     store = deps.store()
     now = deps.now()
     outcomes: list[workers.Outcome] = [None] * len(bodies)
@@ -167,6 +173,8 @@ def deliver_batch(bodies: Sequence[dict[str, Any]]) -> list[workers.Outcome]:
             continue
         mail = store.outbox.claim_key(*ids, now, now + LEASE)
         if mail is not None:
+            if mail.attempts == 1 and mail.last_error is None:  # its first claim: counted once
+                store.delivery.note(mail, "recorded")
             claimed.append((index, mail))
     if not claimed:
         return outcomes
@@ -321,7 +329,7 @@ def requeue_overdue(now: datetime) -> int:
         if mail.status == "queued" or (mail.status == "sending" and mail.lease_until
                                        and mail.lease_until < now):
             due.append(mail)
-    dispatch(due, recorded=False)
+    dispatch(due)
     return len(due)
 
 

@@ -71,9 +71,9 @@ class Store:
     def console(self) -> ConsoleRepo:
         return ConsoleRepo(self.db)
 
-    @cached_property
+    @property
     def delivery(self) -> DeliveryRepo:
-        return DeliveryRepo(self.db)
+        return self.outbox.log  # one log, whose tally the outbox's writes and the worker share
 
 
 __all__ = ["Db", "Store"]

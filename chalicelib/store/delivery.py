@@ -2,18 +2,21 @@
 
 The outbox is keyed per recipient (MAILTO#g#m), which suits sending and erasure but not "this
 group's dead mail". So the outbox writes a little beside it, in one partition per group
-(DELIVERY#g): per UTC day of recording, counters (recorded, sent, suppressed, dead: one ADD per
-recorded batch and one per finished mail); one item per dead mail with its error; one item per
-member whose address bounced or who complained. Days and dead mail expire after about a month
-(TTL `expires_at`, also checked on read); the problem items stay, and reads check the member.
-The counters are written after the mail's own write, so a crash between the two can leave one
-mail uncounted: the page says "about", the outbox itself stays the truth.
+(DELIVERY#g): per UTC day of recording, counters (recorded: the mail worker's first claim of it;
+sent, suppressed, dead), tallied by the worker and added once its batch is done, one UpdateItem
+per group and day, so requests pay nothing and a batch of ten one call; one item per dead mail
+with its error; one item per member whose address bounced or who complained. Days and dead mail
+expire after about a month (TTL `expires_at`, also checked on read); the problem items stay, and
+reads check the member.
+The counters are written after the mails' own writes, so a worker that dies mid-batch can leave
+those mails uncounted, and mail recorded but not yet claimed is not counted as queued until the
+worker claims it (seconds; the sweep's two minutes for a lost message): the outbox itself stays
+the truth.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
@@ -67,6 +70,7 @@ def _expires(at: datetime) -> int:
 class DeliveryRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
+        self.tally: Counter[tuple[str, date, str]] = Counter()
 
     def count(self, group_id: str, day: date, counts: dict[str, int]) -> None:
         """Add to a day's counters (one UpdateItem)."""
@@ -82,21 +86,24 @@ class DeliveryRepo:
                        f"ADD {adds} SET #ttl = :ttl, #day = :day",
                        names={**names, "#ttl": TTL_ATTRIBUTE, "#day": "day"}, values=values)
 
-    def recorded(self, mails: Iterable[Any]) -> None:
-        """Count newly recorded mail, one UpdateItem per group and day."""
-        by_day: Counter[tuple[str, date]] = Counter()
-        for mail in mails:
-            by_day[(mail.group_id, mail.created_at.astimezone(UTC).date())] += 1
-        for (group_id, day), n in by_day.items():
-            self.count(group_id, day, {"recorded": n})
+    def note(self, mail: Any, what: str) -> None:
+        """Tally one mail as recorded (its first claim) or finished (sent, suppressed, dead);
+        written by `flush`, which the mail worker calls once its batch is done."""
+        if what in COUNTED:
+            self.tally[(mail.group_id, mail.created_at.astimezone(UTC).date(), what)] += 1
 
-    def finished(self, mail: Any, status: str) -> None:
-        if status in COUNTED:
-            self.count(mail.group_id, mail.created_at.astimezone(UTC).date(), {status: 1})
+    def flush(self) -> None:
+        """Write the tally: one UpdateItem per group and day of recording."""
+        by_day: dict[tuple[str, date], dict[str, int]] = {}
+        for (group_id, day, what), n in self.tally.items():
+            by_day.setdefault((group_id, day), {})[what] = n
+        self.tally.clear()
+        for (group_id, day), counts in by_day.items():
+            self.count(group_id, day, counts)
 
     def died(self, mail: Any, error: str, at: datetime) -> None:
         """A mail given up on: counted, and kept with its error for the delivery page."""
-        self.finished(mail, "dead")
+        self.note(mail, "dead")
         self.db.put({**keys.delivery_dead(mail.group_id, timeutil.to_store(mail.created_at), mail.mail_id),
                      "type": "delivery_dead", "mail_id": mail.mail_id, "member_id": mail.member_id,
                      "kind": mail.kind, "error": error[:500], "attempts": mail.attempts,

@@ -27,7 +27,7 @@ Access patterns (which request reads what):
 | organizer | GROUP#g | ORGANIZER#sha256(email) | ORGANIZER#sha256(email) / g | console sign-in: the groups an address organizes (Query GSI1); written in one transaction with Group.organizers |
 | console sign-in link | CONSOLE#SIGNIN#sha256(token) | SIGNIN | — | /console/signin/{token}: shown (GetItem), used once (guarded UpdateItem); expires_at 15 minutes on |
 | console session | CONSOLE#SESSION#sha256(session id) | SESSION | — | every console page (one BatchGetItem with the group), group choice (guarded update), sign-out (DeleteItem); expires_at 12 hours on |
-| delivery day | DELIVERY#g | DAY#yyyy-mm-dd (UTC day the mail was recorded) | — | console delivery and home: mail recorded, sent, suppressed, dead per day (ADD when recorded and when finished); expires_at 32 days on |
+| delivery day | DELIVERY#g | DAY#yyyy-mm-dd (UTC day the mail was recorded) | — | console delivery and home: mail recorded (first claimed), sent, suppressed, dead per day (one ADD per mail-worker batch); expires_at 32 days on |
 | dead mail | DELIVERY#g | DEAD#created#mail_id | — | console delivery: each mail given up on, with its error (written when it dies); expires_at 32 days on |
 | mail problem | DELIVERY#g | PROBLEM#m | — | console delivery and home: a member whose address bounced or who complained (written with the flag; reads check the member) |
 | introduction | GROUP#g | INTRO#OFFER#i (i = int_ + hash) | INTRO_EXPIRY / expires_at#g#i (only while open) | the offer page and its yes/no (GetItem, status-guarded updates); offers past 14 days (Query GSI1 by time); erasure and credit (Query PK, begins_with INTRO#OFFER#) |

@@ -117,7 +117,7 @@ class OutboxRepo:
                            values={":status": status, ":sending": "sending", ":at": at})
         except ConditionFailed:  # another sender finished it first (and counted it)
             return
-        self.log.finished(mail, status)
+        self.log.note(mail, status)  # counted when the worker's batch ends (DeliveryRepo.flush)
 
     def release(self, mail: Mail, error: str, *, retry_at: datetime, counts: bool = True) -> Mail:
         """Give a failed send back: queued, due again at `retry_at`, or dead after MAX_ATTEMPTS
