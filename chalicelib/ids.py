@@ -50,5 +50,11 @@ def pair_id(round_id: str, member_ids: Sequence[str]) -> str:
     return pair_prefix(round_id) + b32(hash_int(key, 40), 8)
 
 
+def waitlist_round(meetup_id: str) -> str:
+    """The round-like id a meetup's waitlist lunches are paired under: one per meetup, so
+    their pair ids are fixed and the pairing pages read them as any round's."""
+    return "lrd_" + meetup_id.removeprefix("mtp_")
+
+
 def round_of_pair(pair_id: str) -> str:
     return "lrd_" + pair_id.removeprefix("lpr_")[:26]

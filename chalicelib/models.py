@@ -670,8 +670,9 @@ class LunchPair(Stored):
     slot: str | None = None
     slot_zone: str | None = None  # the IANA zone `slot` is read in (None: the group's)
     # "round": planned by the round; "rematch": members left alone by a decline, paired again
-    # within the round; "reconnect": a good match who both said yes to meeting again.
-    origin: Literal["round", "rematch", "reconnect"] = "round"
+    # within the round; "reconnect": a good match who both said yes to meeting again;
+    # "waitlist": two still waitlisted when a full meetup started (round_id from the meetup).
+    origin: Literal["round", "rematch", "reconnect", "waitlist"] = "round"
     responses: dict[str, PairResponse] = Field(default_factory=dict)
     feedback: dict[str, PairFeedback] = Field(default_factory=dict)
     blocked_by: list[str] = Field(default_factory=list)

@@ -85,6 +85,8 @@ WORK: Mapping[str, Work] = {
     "lunch.rematch": Work(PAIRING, "chalicelib.services.pairing:rematch_work"),
     # A round's pairs three days on: remind whoever has not answered while a partner confirmed.
     "lunch.nudges": Work(PAIRING, "chalicelib.services.pairs:nudge_work"),
+    # A full meetup just started: pair who is still on its waitlist for a lunch, once.
+    "lunch.waitlist": Work(PAIRING, "chalicelib.services.waitlist_lunch:waitlist_work"),
     # A round held for review 48 hours without approval: expired, nothing sent, organizer told.
     "lunch.review_expiry": Work(PAIRING, "chalicelib.services.review:expire_work"),
     # An introduction 14 days without two yeses: closed, the connector told it didn't work out.

@@ -18,7 +18,18 @@ log = logging.getLogger(__name__)
 
 def run_hourly(now: datetime) -> dict[str, int]:
     """Each feature's due work, as messages; answers how many of each went out."""
-    from chalicelib.services import followups, intros, jobs, meetup_people, outbox, pairing, pairs, review, rsvp
+    from chalicelib.services import (
+        followups,
+        intros,
+        jobs,
+        meetup_people,
+        outbox,
+        pairing,
+        pairs,
+        review,
+        rsvp,
+        waitlist_lunch,
+    )
 
     steps: dict[str, Callable[[], int]] = {
         "lunch_rounds": lambda: pairing.start_due_rounds(now),
@@ -31,6 +42,7 @@ def run_hourly(now: datetime) -> dict[str, int]:
         "intros_thanks": lambda: workers.send_many("intros.thanks", intros.thanks_due(now)),
         "meetup_reminders": lambda: workers.send_many("rsvp.reminders", rsvp.reminders_due(now)),
         "meetup_people": lambda: workers.send_many("rsvp.meetup_people", meetup_people.suggestions_due(now)),
+        "waitlist_lunches": lambda: workers.send_many("lunch.waitlist", waitlist_lunch.waitlists_due(now)),
         "mail_requeued": lambda: outbox.requeue_overdue(now),
         "jobs_overdue": lambda: jobs.overdue_jobs(now),
     }
