@@ -118,8 +118,10 @@ def ids(org: Organizer) -> dict[str, str]:
 
 
 @schema.parametrize()
+# derandomize: `make test` sends the same cases every run (a failure reproduces; widen the search by
+# hand with a higher MAX_EXAMPLES and derandomize off).
 @settings(max_examples=MAX_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+          derandomize=True, suppress_health_check=list(HealthCheck))
 def test_schemathesis(case: Any, ids: dict[str, str]) -> None:
     for name in ("group_id", "member_id", "meetup_id"):
         if case.path_parameters and name in case.path_parameters:
