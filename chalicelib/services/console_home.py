@@ -70,7 +70,7 @@ class Home:
             attention.append({"text": f"Round {lunch_round.seq} awaits your review" + (
                 f" until {timeutil.in_zone(until, self.group.timezone):%a %d %b %H:%M}" if until else "") +
                 ": nothing is sent until you approve it.",
-                "url": f"/console/{self.group.group_id}/rounds/{lunch_round.round_id}"})
+                "url": f"/console/{self.group.group_id}/rounds/{lunch_round.round_id}/review"})
         if self.states["dead"]:
             attention.append({"text": f"{self.states['dead']} email(s) could not be delivered in the last "
                                       f"{DELIVERY_DAYS} days.", "url": f"/console/{self.group.group_id}/delivery"})

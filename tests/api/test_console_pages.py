@@ -267,3 +267,22 @@ def test_erasing_a_member_removes_them_from_the_delivery_log(
     assert log.totals()["dead"] == 1  # the count stays: it names nobody
     page = body(get(client, f"/console/{group_id}/delivery", cookie))
     assert "dead@example.com" not in page and "Jane" not in page
+
+
+def test_home_says_a_round_awaits_review_and_links_to_it(client: Any, org: Any, group_id: str, cookie: str) -> None:
+    from chalicelib.models import LunchProgramIn
+    from chalicelib.services import lunch, pairing
+
+    r = org.post("members", {"members": [
+        {"email": f"l{i}@example.com", "name": f"Luncher {i}",
+         "lunch": {"opted_in": True, "city": "Lisbon", "interests": ["climate"], "availability": ["tue-lunch"]}}
+        for i in range(4)]})
+    assert r.status_code == 201, r.data
+    lunch.put_program(group_id, LunchProgramIn(odd_rule="sit_out", review=True))
+    held = pairing.start_round_now(group_id)
+    assert deps.store().lunch.require_round(group_id, held.round_id).status == "review"
+    page = body(get(client, f"/console/{group_id}", cookie))
+    review_url = f"/console/{group_id}/rounds/{held.round_id}/review"
+    assert f'<a href="{review_url}">Round 1 awaits your review' in page
+    assert "nothing is sent until you approve it" in page
+    assert get(client, review_url, cookie).status_code == 200
