@@ -3,7 +3,8 @@ MIN_GOING going, each member going who opted in gets one `meetup_people` email n
 others going, with their headline and why, in words (the lunch scorer, said to the reader).
 
 Suggestions are mutual and spread out: chalicelib/bmatching.py picks them, nobody named to
-more than 3 people. No addresses; members who blocked each other are never suggested. Once per
+more than 3 people. No addresses; members who blocked each other, or where one declined a
+lunch pairing with the other, are never suggested to each other. Once per
 meetup per member: the email's dedupe key.
 """
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import bmatching, deps, matching, reasons, timeutil
-from chalicelib.models import Member
+from chalicelib.models import LunchRecord, Member
 
 MIN_GOING = 6
 WINDOW = (timedelta(hours=47), timedelta(hours=48))  # an hourly run finds each meetup once
@@ -43,8 +44,9 @@ def suggest_work(body: dict[str, Any]) -> int:
         return 0
     members = {m.member_id: m for m in store.members.get_many(group_id, going)}
     wanting = [m for m in members.values() if m.lunch.wants_meetup_people and m.lunch.mail]
-    profiles, history = pairing._profiles_and_history(group_id, wanting, current_round="")
-    chosen = bmatching.suggest(profiles, history.blocked)
+    records = store.lunch.get_records(group_id, [m.member_id for m in wanting])
+    profiles, history = pairing._profiles_and_history(group_id, wanting, current_round="", records=records)
+    chosen = bmatching.suggest(profiles, history.blocked | declined(group_id, records))
     by_id = {p.member_id: p for p in profiles}
     stamp = timeutil.to_store(meetup.starts_at)
     batch = []
@@ -57,6 +59,17 @@ def suggest_work(body: dict[str, Any]) -> int:
             "meetup_people", f"meetup_people:{meetup_id}:{member.member_id}:{stamp}", group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
     return outbox.queue_many(group, batch)
+
+
+def declined(group_id: str, records: dict[str, LunchRecord]) -> frozenset[frozenset[str]]:
+    """Pairs where one declined a lunch pairing with the other: never suggested at a meetup."""
+    pair_ids = sorted({p for record in records.values() for p in record.pairs})
+    found: set[frozenset[str]] = set()
+    for pair in deps.store().lunch.get_pairs(group_id, pair_ids):
+        for member_id, answer in pair.responses.items():
+            if answer == "declined":
+                found.update(frozenset((member_id, other)) for other in pair.member_ids if other != member_id)
+    return frozenset(found)
 
 
 def _person(reader: Member, other: Member, profiles: dict[str, matching.Profile]) -> dict[str, Any]:

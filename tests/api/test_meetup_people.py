@@ -11,16 +11,17 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from chalicelib import bmatching, deps, links
+from chalicelib import bmatching, deps, ids, links
+from chalicelib.models import LunchPair
 from chalicelib.services import pairing, schedules
 from tests.api.test_lunch_api import add_members, of_kind
 
 TOPICS = ("climate", "product", "python", "design")
 
 
-def _going(client: Any, org: Any, member_ids: list[str], starts: datetime) -> str:
+def _going(client: Any, org: Any, member_ids: list[str], starts: datetime, title: str = "Spring meetup") -> str:
     local = starts.astimezone(ZoneInfo("Europe/Lisbon")).replace(tzinfo=None)
-    r = org.post("meetups", {"title": "Spring meetup", "starts_at": local.isoformat(),
+    r = org.post("meetups", {"title": title, "starts_at": local.isoformat(),
                              "ends_at": (local + timedelta(hours=2)).isoformat(), "timezone": "Europe/Lisbon",
                              "venue": {"name": "Hall", "address": "Rua 1"}})
     assert r.status_code == 201, r.data
@@ -70,14 +71,14 @@ def _best(n: int, edges: list[tuple[int, int, int]], degree: int = 3) -> int:
 def test_a_meetup_with_12_going_gets_mutual_spread_out_optimal_suggestions_once(
         client: Any, org: Any, clock: Any, outbox_dir: Path) -> None:
     people = sorted(add_members(org, 12), key=lambda p: int(re.sub(r"\D", "", p["email"])))
-    ids = [p["member_id"] for p in people]  # ids[i] is person{i}
-    for i, member_id in enumerate(ids):
+    mids = [p["member_id"] for p in people]  # mids[i] is person{i}
+    for i, member_id in enumerate(mids):
         r = org.patch(f"members/{member_id}", {"lunch": {
             "opted_in": True, "city": "Lisbon", "interests": [TOPICS[i % 4], TOPICS[(i * 3 + 1) % 4]],
             "offers": [f"{TOPICS[i % 4]} reviews"], "asks": [f"{TOPICS[(i + 1) % 4]} review"],
             "meetup_people": i != 11}})  # the last one said no thanks
         assert r.status_code == 200, r.data
-    meetup_id = _going(client, org, ids, deps.now() + timedelta(hours=47, minutes=30))
+    meetup_id = _going(client, org, mids, deps.now() + timedelta(hours=47, minutes=30))
 
     schedules.run_hourly(deps.now())
     schedules.run_hourly(deps.now())  # the schedule running twice sends nothing more
@@ -100,12 +101,29 @@ def test_a_meetup_with_12_going_gets_mutual_spread_out_optimal_suggestions_once(
             assert reader in named.get(other, set()), (reader, other)  # mutual
 
     # the total score is the exact optimum, by exhaustive search on this small case
-    members = deps.store().members.get_many(org.group_id, ids[:11])
+    members = deps.store().members.get_many(org.group_id, mids[:11])
     profiles, history = pairing._profiles_and_history(org.group_id, members, current_round="")
     position = {p.member_id: i for i, p in enumerate(profiles)}
     scores = bmatching.points_matrix(profiles, history.blocked)
     edges = [(x, y, int(scores[x, y])) for x in range(11) for y in range(x + 1, 11) if scores[x, y] > 0]
-    chosen = {frozenset((ids[a], ids[b])) for a, others in named.items() for b in others}
+    chosen = {frozenset((mids[a], mids[b])) for a, others in named.items() for b in others}
     total = sum(int(scores[position[min(p)], position[max(p)]]) for p in chosen)
     assert total == _best(11, edges) > 0
     assert meetup_id
+
+    # One of a suggested pair declines a lunch with the other: the next meetup never suggests them
+    a, b = next((a, b) for a, others in named.items() for b in others)
+    declined = LunchPair(pair_id=ids.pair_id("lrd_" + "0" * 26, [mids[a], mids[b]]), round_id="lrd_" + "0" * 26,
+                         group_id=org.group_id, member_ids=[mids[a], mids[b]], created_at=deps.now())
+    deps.store().lunch.put_pairs([declined])
+    deps.store().lunch.respond(org.group_id, declined.pair_id, mids[a], "declined")
+    deps.store().lunch.record_round(org.group_id, declined.round_id, [declined])
+    _going(client, org, mids, deps.now() + timedelta(hours=47, minutes=40), title="Summer meetup")
+    schedules.run_hourly(deps.now())
+    again = of_kind(outbox_dir, "People to meet at Summer meetup")
+    assert again
+    for mail in again:
+        body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        shown = {number[name] for name in re.findall(r"^- (Person\d+ Test)", body, re.M)}
+        assert f"person{a}@" not in str(mail["To"]) or b not in shown
+        assert f"person{b}@" not in str(mail["To"]) or a not in shown
