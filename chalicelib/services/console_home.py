@@ -71,6 +71,13 @@ class Home:
                 f" until {timeutil.in_zone(until, self.group.timezone):%a %d %b %H:%M}" if until else "") +
                 ": nothing is sent until you approve it.",
                 "url": f"/console/{self.group.group_id}/rounds/{lunch_round.round_id}/review"})
+        done = [r for r in self.rounds if r.status == "done"]  # newest first
+        if done and done[0].running_dry:  # issue 16: warn before the programme runs out of new pairs
+            latest = done[0]
+            attention.append({"text": f"Lunches are running out of new pairs: only {latest.new_pairs_left or 0} of "
+                                      f"{latest.participants} members still have someone new to meet. Invite more "
+                                      "members (share your join page), let members meet online, or set a repeat "
+                                      "window.", "url": f"/join/{self.group.group_id}"})
         if self.states["dead"]:
             attention.append({"text": f"{self.states['dead']} email(s) could not be delivered in the last "
                                       f"{DELIVERY_DAYS} days.", "url": f"/console/{self.group.group_id}/delivery"})

@@ -286,3 +286,21 @@ def test_home_says_a_round_awaits_review_and_links_to_it(client: Any, org: Any, 
     assert f'<a href="{review_url}">Round 1 awaits your review' in page
     assert "nothing is sent until you approve it" in page
     assert get(client, review_url, cookie).status_code == 200
+
+
+def test_home_warns_when_lunches_run_out_of_new_pairs(client: Any, org: Any, clock: Any, group_id: str,
+                                                      cookie: str) -> None:
+    """Issue 16: once a round leaves more than a quarter with nobody new, the home page says so."""
+    for n, mid in enumerate(add_members(org, *(f"p{i}@example.com" for i in range(4))).values()):
+        r = org.patch(f"members/{mid}", {"lunch": {"opted_in": True, "city": "Lisbon", "availability": ["tue-lunch"]}})
+        assert r.status_code == 200, (n, r.data)
+    org.call("PUT", "lunch-program", {"enabled": True, "cadence": "weekly", "weekday": "tue", "local_hour": 10,
+                                      "odd_rule": "sit_out"})
+    warning = "Lunches are running out of new pairs"
+    for number in range(3):  # 4 members meet all 6 pairs in 3 rounds
+        assert warning not in body(get(client, f"/console/{group_id}", cookie))
+        assert org.post("lunch-rounds", {"again": True}).status_code == 202
+        clock.advance(hours=1)  # within the console session's 12 hours
+    page = body(get(client, f"/console/{group_id}", cookie))
+    assert f"{warning}: only 0 of 4 members still have someone new to meet" in page
+    assert f'href="/join/{group_id}"' in page
