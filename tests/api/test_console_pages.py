@@ -297,7 +297,7 @@ def test_home_warns_when_lunches_run_out_of_new_pairs(client: Any, org: Any, clo
     org.call("PUT", "lunch-program", {"enabled": True, "cadence": "weekly", "weekday": "tue", "local_hour": 10,
                                       "odd_rule": "sit_out"})
     warning = "Lunches are running out of new pairs"
-    for number in range(3):  # 4 members meet all 6 pairs in 3 rounds
+    for _ in range(3):  # 4 members meet all 6 pairs in 3 rounds
         assert warning not in body(get(client, f"/console/{group_id}", cookie))
         assert org.post("lunch-rounds", {"again": True}).status_code == 202
         clock.advance(hours=1)  # within the console session's 12 hours
