@@ -27,13 +27,14 @@ lint: venv
 
 typecheck: lint
 
-# Every tier in one pytest run: one DynamoDB Local serves the integration and browser tiers,
-# started by the test session on a free port and stopped when it ends.
+# Every tier in one pytest run, one worker per core (at most 4; CI has 2): each worker's
+# session starts its own DynamoDB Local on a free port for the integration and browser tiers
+# and stops it when it ends.
 test: venv
 	bash scripts/ensure_chromium.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q --durations=8 tests
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --durations=8 tests
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -131,6 +131,7 @@ class Pages:
         template = re.sub(r"^/(\w+)/[^/?]+", lambda m: f"/{m.group(1)}/{{token}}", path)
         template = re.sub(r"^/(join|links)/\{token\}$", r"/\1/{group_id}", template)  # public pages
         template = re.sub(r"^/events/\{token\}/[^/]+$", "/events/{group_id}/{meetup_id}", template)
+        template = re.sub(r"^/renew/\{token\}/[^/]+$", "/renew/{purpose}/{token}", template)
         self.routes.add((method, template))
         self.statuses.add(status)
         body = response.body.decode() if isinstance(response.body, bytes) else response.body
@@ -267,6 +268,20 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     assert "name-x" in shown(page)
     clock.set(before)
 
+    # Email settings, a fresh link for a link that still works, and the introduce and offer
+    # pages (issues 12 and 14): X met Y, so X's introduce page names Y; an unknown offer is 404
+    settings_x = urlsplit(links.settings_url(gid, x)).path
+    assert "name-x" in shown(pages.call("GET", settings_x))
+    pages.call("POST", settings_x, {"email": "on", "meetups": "on", "lunch": "on", "paused_until": ""})
+    pages.call("POST", settings_x, {"email": "on", "meetups": "maybe", "lunch": "on"}, status=400)
+    pages.call("POST", urlsplit(links.renew_url("lunch", lunch_x.rsplit("/", 1)[1])).path)
+    introduce_x = urlsplit(links.introduce_url(gid, x)).path
+    assert "name-y" in shown(pages.call("GET", introduce_x))
+    pages.call("POST", introduce_x, {"member_ids": [y], "note": "too short"}, status=400)
+    offer = urlsplit(links.offer_url(gid, "int_" + "0" * 26, x, clock() + timedelta(days=14))).path
+    pages.call("GET", offer, status=404)
+    pages.call("POST", offer, {"answer": "yes"}, status=404)
+
     # Unsubscribe, and the error pages: tampered (403), expired (410), gone member (404)
     unsub_y = urlsplit(links.unsubscribe_url(gid, y)).path
     pages.call("GET", unsub_y)
@@ -296,7 +311,8 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     for path, msg in files:
         where = f"{path.name} -> {msg['To']}"
         # a display name full of specials must not turn into other addresses (header folding)
-        assert [a.addr_spec for a in msg["To"].addresses] in (["x@example.com"], ["y@example.com"]), where
+        assert [a.addr_spec for a in msg["To"].addresses] in (
+            ["x@example.com"], ["y@example.com"], ["organizer@example.com"]), where  # the organizer: issue 16
         assert [a.addr_spec for a in msg["From"].addresses] == [deps.settings().sender_email], (where, msg["From"])
         html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
         assert html_part is not None and text_part is not None, where

@@ -33,6 +33,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("GET", "/groups/{group_id}/lunch-rounds"): None,
     ("POST", "/groups/{group_id}/lunch-rounds"): {},
     ("GET", "/groups/{group_id}/lunch-rounds/{round_id}"): None,
+    ("PATCH", "/groups/{group_id}/lunch-rounds/{round_id}"): {"remove_pair": "lpr_planted"},
+    ("POST", "/groups/{group_id}/lunch-rounds/{round_id}/approve"): {},
     ("GET", "/groups/{group_id}/meetups"): None,
     ("POST", "/groups/{group_id}/meetups"): {
         "title": "Planted", "starts_at": "2026-12-01T10:00:00", "ends_at": "2026-12-01T11:00:00",

@@ -34,17 +34,17 @@ def test_each_reader_is_you_and_the_organizer_reads_the_third_person() -> None:
     assert reasons.in_words(pair, people, reader="a") == [
         "You're both into fintech and python.",
         "You're hiring and Ben is looking for a job.",
-        'Ben asked for "intros to design teams" and you offer "design intros".',
+        'Ben asked for "intros to design teams", and you can help with "design intros".',
     ]
     assert reasons.in_words(pair, people, reader="b") == [
         "You're both into fintech and python.",
         "Ana is hiring and you're looking for a job.",
-        'You asked for "intros to design teams" and Ana offers "design intros".',
+        'You asked for "intros to design teams", and Ana can help with "design intros".',
     ]
     assert reasons.in_words(pair, people) == [
         "Ana and Ben are both into fintech and python.",
         "Ana is hiring and Ben is looking for a job.",
-        'Ben asked for "intros to design teams" and Ana offers "design intros".',
+        'Ben asked for "intros to design teams", and Ana can help with "design intros".',
     ]
 
 

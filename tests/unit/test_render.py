@@ -241,7 +241,7 @@ EMAILS: dict[str, dict[str, Any]] = {
                         "offer_url": "https://l.ex/offer/t"},
     "intro_declined": {**COMMON, "as_connector": False, "other_name": "Ben Ode", "names": None,
                        "connector": None, "introduce_url": "https://l.ex/introduce/t"},
-        "intro_thanks": {**COMMON, "pairs": [["Ana Lee", "Ben Ode"]], "introduce_url": "https://l.ex/introduce/t"},
+    "intro_thanks": {**COMMON, "pairs": [["Ana Lee", "Ben Ode"]], "introduce_url": "https://l.ex/introduce/t"},
 }
 MEETUP_EMAILS = [n for n in EMAILS if "meetup" in EMAILS[n]]
 # To an address that asked to join: not a member yet, so no unsubscribe link.
