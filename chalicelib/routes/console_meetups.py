@@ -9,7 +9,9 @@ field and nothing changed. GETs change nothing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
@@ -35,7 +37,7 @@ from chalicelib.routes.console_forms import (
 )
 from chalicelib.routes.html import first
 from chalicelib.routes.http import path_id, query
-from chalicelib.services import console_meetups, jobs, meetups, rsvp
+from chalicelib.services import console_meetups, idempotency, jobs, meetups, rsvp
 
 bp = Blueprint(__name__)
 
@@ -75,7 +77,8 @@ def _list_page(session: Session, group: Group, *, status: int = 200, form: dict[
     rows, next_cursor = meetups.list_meetups(group.group_id, upcoming=when == "upcoming", limit=PAGE,
                                              cursor=cursor)
     blank = {name: "" for name in MEETUP_FIELDS} | {"timezone": group.timezone, "waitlist": "on",
-                                                    "guests_allowed": "0", "visibility": "members"}
+                                                    "guests_allowed": "0", "visibility": "members",
+                                                    "form_id": secrets.token_urlsafe(18)}
     return render_console("meetups", session=session, group=group, http_status=status, which=when,
                           meetups=rows, next_cursor=next_cursor, form=form or blank,
                           form_errors=form_errors or {}, flash=_done())
@@ -91,15 +94,31 @@ def list_meetups(*, session: Session, group: Group) -> Response:
 @console_page
 def create_meetup(*, session: Session, group: Group) -> Response:
     form = console_form(session)
-    try:
-        values = posted(form, MEETUP_FIELDS)
+
+    def create() -> Response:
         try:
-            meetup = meetups.create_meetup(group.group_id, MeetupIn.model_validate(meetup_data(values)))
-        except (ValidationError, errors.InvalidInput) as exc:
-            raise form_errors(exc, values) from None
-    except FormErrors as failed:
-        return _list_page(session, group, status=400, form=failed.posted, form_errors=failed.errors)
-    return redirect(f"{_base(group)}/{meetup.meetup_id}?done=created")
+            values = posted(form, MEETUP_FIELDS)
+            try:
+                meetup = meetups.create_meetup(group.group_id, MeetupIn.model_validate(meetup_data(values)))
+            except (ValidationError, errors.InvalidInput) as exc:
+                raise form_errors(exc, values) from None
+        except FormErrors as failed:
+            return _list_page(session, group, status=400, form=failed.posted | {"form_id": first(form, "form_id")},
+                              form_errors=failed.errors)
+        return redirect(f"{_base(group)}/{meetup.meetup_id}?done=created")
+
+    return once_per_form(group, form, "create", create)
+
+
+def once_per_form(group: Group, form: dict[str, list[str]], what: str, produce: Callable[[], Response]) -> Response:
+    """A form that creates something carries a one-off `form_id`: sent twice (a double click,
+    a retry), it creates once and the second answer repeats the first."""
+    form_id = first(form, "form_id")
+    if not form_id:
+        return produce()
+    return idempotency.run_once(group.group_id, f"console:{what}:{form_id}",
+                                urlencode(sorted((k, v) for k, vs in form.items() for v in vs
+                                                 if k != "csrf_token")).encode(), produce)
 
 
 # ---------------------------------------------------------------- one meetup
@@ -113,6 +132,7 @@ def _meetup_page(session: Session, group: Group, meetup_id: str, *, status: int 
     return render_console(
         "meetup", session=session, group=group, http_status=status, active="meetups", meetup=meetup,
         message=message or {"message_id": secrets.token_urlsafe(18), "note": "", "going": "on", "waitlisted": ""},
+        form_id=secrets.token_urlsafe(18),
         message_errors=message_errors or {}, cancel=cancel or {"reason": ""}, cancel_errors=cancel_errors or {},
         flash=flash or _done(), flash_kind=flash_kind)
 
@@ -157,8 +177,13 @@ def duplicate_meetup(meetup_id: str, *, session: Session, group: Group) -> Respo
     step = first(form, "step")
     if step not in ("week", "month"):
         raise errors.InvalidInput("choose a week or a month later", field="step")
-    copy = console_meetups.duplicate_meetup(group.group_id, _meetup_id(meetup_id), step)  # type: ignore[arg-type]
-    return redirect(f"{_base(group)}/{copy.meetup_id}?done=duplicated")
+    mid = _meetup_id(meetup_id)
+
+    def duplicate() -> Response:
+        copy = console_meetups.duplicate_meetup(group.group_id, mid, step)  # type: ignore[arg-type]
+        return redirect(f"{_base(group)}/{copy.meetup_id}?done=duplicated")
+
+    return once_per_form(group, form, f"duplicate:{mid}:{step}", duplicate)
 
 
 @bp.route("/console/{group_id}/meetups/{meetup_id}/cancel", methods=["POST"], content_types=FORM_TYPES)

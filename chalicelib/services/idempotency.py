@@ -42,10 +42,12 @@ def run_once(group_id: str, key: str | None, request_fingerprint: bytes,
     except BaseException:
         repo.release(group_id, key)
         raise
-    if 200 <= response.status_code < 300:
-        body = response.body if isinstance(response.body, str) else str(response.body)
-        content_type = str(response.headers.get("Content-Type", "application/json"))
-        repo.complete(group_id, key, response.status_code, body, {"Content-Type": content_type})
+    if 200 <= response.status_code < 400:  # a console form's answer is a redirect: kept too
+        body = response.body if isinstance(response.body, str) else str(response.body or "")
+        kept = {"Content-Type": str(response.headers.get("Content-Type", "application/json"))}
+        if response.headers.get("Location"):
+            kept["Location"] = str(response.headers["Location"])
+        repo.complete(group_id, key, response.status_code, body, kept)
     else:
         repo.release(group_id, key)
     return response

@@ -194,6 +194,31 @@ def test_a_bad_reason_cancels_nothing(con: Console, outbox_dir: Path) -> None:
 # ---------------------------------------------------------------- message attendees
 
 
+def test_a_create_or_duplicate_form_sent_twice_makes_one_meetup(con: Console) -> None:
+    """A double click, or the browser resending the form: the form's one-off id makes it once."""
+    found = re.search(r'name="form_id" value="([^"]+)"', con.text(con.get("/meetups")))
+    assert found
+    first_try = con.post("/meetups", {**FORM, "form_id": found.group(1)})
+    again = con.post("/meetups", {**FORM, "form_id": found.group(1)})
+    assert first_try.status_code == again.status_code == 303
+    assert again.headers["Location"] == first_try.headers["Location"]
+    assert len(stored(con)) == 1
+    mid = re.search(r"(mtp_\w+)", first_try.headers["Location"])
+    assert mid
+    page = con.text(con.get(f"/meetups/{mid.group(1)}"))
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert form_id
+    copies = [con.post(f"/meetups/{mid.group(1)}/duplicate", {"step": "week", "form_id": form_id.group(1)})
+              for _ in range(2)]
+    assert copies[0].headers["Location"] == copies[1].headers["Location"]
+    month = con.post(f"/meetups/{mid.group(1)}/duplicate", {"step": "month", "form_id": form_id.group(1)})
+    assert month.headers["Location"] != copies[0].headers["Location"]  # the other button: its own copy
+    assert len(stored(con)) == 3
+    # The same form id with other words is refused, not silently answered with the first meetup.
+    other = con.post("/meetups", {**FORM, "title": "Something else", "form_id": found.group(1)})
+    assert other.status_code == 400 and len(stored(con)) == 3
+
+
 def message_id(con: Console, meetup: Meetup) -> str:
     found = re.search(r'name="message_id" value="([^"]+)"', con.text(con.get(f"/meetups/{meetup.meetup_id}")))
     assert found
