@@ -425,11 +425,12 @@ class Db:
         return Page(items, self._make_cursor(last, partition) if last else None)
 
     def query_all(self, *, partition: str, index: bool = False, prefix: str | None = None,
-                  consistent: bool = False, page_size: int = 500) -> Iterator[Item]:
-        """Every item of a partition (for workers and erasure, not for request paths' lists)."""
+                  upper: str | None = None, consistent: bool = False, page_size: int = 500) -> Iterator[Item]:
+        """Every item of a partition, up to the sort key `upper` if given (for workers, schedules
+        and erasure, not for request paths' lists)."""
         cursor: str | None = None
         while True:
-            page = self.query_page(partition=partition, index=index, prefix=prefix,
+            page = self.query_page(partition=partition, index=index, prefix=prefix, upper=upper,
                                    consistent=consistent, limit=page_size, cursor=cursor)
             yield from page.items
             if page.next_cursor is None:

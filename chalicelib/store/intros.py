@@ -283,14 +283,7 @@ class IntroRepo:
         yield from ((i["group_id"], i["month"], i["member_id"]) for i in self._due(keys.INTRO_THANKS, now))
 
     def _due(self, partition: str, now: datetime) -> Iterator[Item]:
-        upper = keys.time_bound(now) + "~"
-        cursor: str | None = None
-        while True:
-            page = self.db.query_page(partition=partition, index=True, upper=upper, limit=200, cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self.db.query_all(partition=partition, index=True, upper=keys.due_by(now), page_size=200)
 
     def get_thanks(self, group_id: str, month: str, member_id: str) -> list[str]:
         item = self.db.get(keys.intro_thanks(group_id, month, member_id))

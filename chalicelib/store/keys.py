@@ -149,6 +149,11 @@ def meetup_index(group_id: str, meetup_id: str, ends_at: datetime) -> Key:
     return {GSI1PK: meetups_of(group_id), GSI1SK: f"{timeutil.to_store(ends_at)}#{meetup_id}"}
 
 
+def due_by(now: datetime) -> str:
+    """The GSI1SK upper bound of a sparse time index ("due#..." sort keys) for what is due by `now`."""
+    return time_bound(now) + "~"
+
+
 def time_bound(at: datetime) -> str:
     """A GSI1SK bound for meetups ending at `at` (ids sort after '#')."""
     return timeutil.to_store(at)

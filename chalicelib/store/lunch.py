@@ -222,16 +222,9 @@ class LunchRepo:
     def reviews_due(self, now: datetime) -> Iterator[tuple[str, str]]:
         """(group_id, round_id) of rounds held for review until `now` or before, whose expiry
         is not handled yet (a Query of the sparse index, never a Scan)."""
-        upper = keys.time_bound(now) + "~"
-        cursor: str | None = None
-        while True:
-            page = self.db.query_page(partition=keys.LUNCH_REVIEWS, index=True, upper=upper,
-                                      limit=200, cursor=cursor)
-            for item in page.items:
-                yield item["group_id"], item["round_id"]
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        for item in self.db.query_all(partition=keys.LUNCH_REVIEWS, index=True, upper=keys.due_by(now),
+                                      page_size=200):
+            yield item["group_id"], item["round_id"]
 
     def edit_round(self, lunch_round: LunchRound, *, drop: Sequence[LunchPair], add: Sequence[LunchPair],
                    sat_out: Sequence[str], edit: RoundEdit, now: datetime) -> LunchRound:
@@ -267,16 +260,9 @@ class LunchRepo:
 
     def followups_due(self, now: datetime) -> Iterator[tuple[str, str]]:
         """(group_id, round_id) of done rounds whose follow-ups are due and not yet sent."""
-        upper = keys.time_bound(now) + "~"
-        cursor: str | None = None
-        while True:
-            page = self.db.query_page(partition=keys.LUNCH_FOLLOWUPS, index=True, upper=upper,
-                                      limit=200, cursor=cursor)
-            for item in page.items:
-                yield item["group_id"], item["round_id"]
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        for item in self.db.query_all(partition=keys.LUNCH_FOLLOWUPS, index=True, upper=keys.due_by(now),
+                                      page_size=200):
+            yield item["group_id"], item["round_id"]
 
     def mark_followed_up(self, group_id: str, round_id: str) -> None:
         self.db.update(keys.lunch_round(group_id, round_id),
@@ -400,15 +386,9 @@ class LunchRepo:
 
     def timers_due(self, now: datetime) -> Iterator[Item]:
         """Timers due by `now`: {group_id, kind, ref, due_at, armed_at} (times as stored text)."""
-        upper = keys.time_bound(now) + "~"
-        cursor: str | None = None
-        while True:
-            page = self.db.query_page(partition=keys.LUNCH_TIMERS, index=True, upper=upper,
-                                      limit=200, cursor=cursor)
-            yield from (_plain(item) for item in page.items)
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        for item in self.db.query_all(partition=keys.LUNCH_TIMERS, index=True, upper=keys.due_by(now),
+                                      page_size=200):
+            yield _plain(item)
 
     def get_timer(self, group_id: str, kind: str, ref: str) -> Item | None:
         item = self.db.get(keys.lunch_timer(group_id, kind, ref))
@@ -515,18 +495,11 @@ class LunchRepo:
     def groups_with_reconnects_due(self, now: datetime) -> Iterator[str]:
         """Groups with a round whose reconnects are due (Query GSI1 by time; each group once)."""
         seen: set[str] = set()
-        upper = keys.time_bound(now) + "~"
-        cursor: str | None = None
-        while True:
-            page = self.db.query_page(partition=keys.LUNCH_RECONNECTS, index=True, upper=upper,
-                                      limit=200, cursor=cursor)
-            for item in page.items:
-                if item["group_id"] not in seen:
-                    seen.add(item["group_id"])
-                    yield item["group_id"]
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        for item in self.db.query_all(partition=keys.LUNCH_RECONNECTS, index=True, upper=keys.due_by(now),
+                                      page_size=200):
+            if item["group_id"] not in seen:
+                seen.add(item["group_id"])
+                yield item["group_id"]
 
     def reconnect_rounds(self, group_id: str) -> list[tuple[str, datetime, datetime]]:
         """(round_id, lunch_at, due_at) of the group's rounds still owed reconnect suggestions."""
