@@ -58,3 +58,8 @@ def test_a_big_room_keeps_the_rules_on_the_fast_path() -> None:
     assert len(people) * bmatching.DEGREE + 2 * len(chosen.pairs) > bmatching.EXACT_NODES  # not the exact path
     _check(people, chosen, history.blocked)
     assert len(chosen.pairs) > 300
+    # the matchings in turn come within 1% of the exact b-matching on the same candidate graph
+    scores = bmatching.points_matrix(people, history.blocked)
+    u, v = bmatching.candidate_pairs(scores, bmatching.CANDIDATES)
+    edges = list(zip(u.tolist(), v.tolist(), scores[u, v].tolist(), strict=True))
+    assert chosen.total >= 0.99 * _best(len(people), edges)
