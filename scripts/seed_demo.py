@@ -7,16 +7,29 @@ hashes, so the file is what lets a second run print the same key).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib import deps, links
-from chalicelib.models import GroupIn, LunchPrefsPatch, MeetupIn, MemberIn, Venue
-from chalicelib.services import console, groups, meetups, members
+from chalicelib.models import GroupIn, LunchPrefsPatch, Meetup, MeetupIn, Member, MemberIn, RsvpAnswer, Venue
+from chalicelib.services import console, groups, join, meetups, members, rsvp
 
 DEMO_ORGANIZER = "organizer@example.com"
 DEMO_MEETUP_TITLE = "Founders' Lunch & Learn: hiring your first engineers"
+# The member whose introduce link the demo mails: she met Ana and Ben at two past meetups
+# (never the same one), so she can introduce them: Ana is hiring backend engineers, Ben is one.
+DEMO_CONNECTOR = "grace@example.com"
+# Past meetups (title, days ago, who went and was checked in), so members have met someone.
+_PAST: list[tuple[str, int, list[str]]] = [
+    ("Pricing your first product: three founders compare notes", 35,
+     ["grace@example.com", "ana@example.com", "eva@example.com", "carla@example.com"]),
+    ("Backend hiring clinic: what a good take-home looks like", 14,
+     ["grace@example.com", "ben@example.com", "kofi@example.com", "hugo@example.com"]),
+]
 
 _PEOPLE: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Ana Duarte", "ana@example.com", "Founder, fintech seed stage",
@@ -90,6 +103,12 @@ def seed(state_path: Path) -> dict[str, Any]:
             venue=Venue(name="Second Home Lisboa", address="Rua da Ribeira Nova 4, 1200-109 Lisboa"),
             capacity=8, waitlist=True, guests_allowed=1, visibility="public"))
     _seed_lunch_programme(gid)
+    by_email = {m.email: m for m in everyone}
+    if _seed_past_meetups(gid, by_email):  # the first run: Grace asks for her links
+        join.ask_for_links(group, join.AddressIn(email=DEMO_CONNECTOR))
+    connector = by_email[DEMO_CONNECTOR]
+    state["introduce"] = {"name": connector.name, "email": connector.email,
+                          "url": links.introduce_url(gid, connector.member_id)}
     state["meetup_id"] = meetup.meetup_id
     state["rsvp_links"] = [
         {"name": m.name, "email": m.email,
@@ -108,6 +127,49 @@ def seed(state_path: Path) -> dict[str, Any]:
     state_path.write_text(json.dumps(state, indent=2) + "\n")
     state_path.chmod(0o600)
     return state
+
+
+@contextmanager
+def _at(when: datetime) -> Iterator[None]:
+    """Run the services as of `when` (the seed's past meetups), then the clock as it was."""
+    previous: Callable[[], datetime] = deps._clock
+    deps.set_clock(lambda: when)
+    try:
+        yield
+    finally:
+        deps.set_clock(previous)
+
+
+def _seed_past_meetups(group_id: str, by_email: dict[str, Member]) -> bool:
+    """The group's past meetups, as they happened: created a week before, answered "going" on
+    the members' own RSVP links, everyone checked in at the door (so they met: the introduce
+    page lists them). Only when missing; answers whether any was made."""
+    past, _ = meetups.list_meetups(group_id, upcoming=False, limit=50, cursor=None)
+    titles = {m.title for m in past}
+    now = deps.now()
+    made = False
+    for title, days_ago, went in _PAST:
+        if title in titles:
+            continue
+        starts = (now - timedelta(days=days_ago)).replace(hour=17, minute=30, second=0, microsecond=0)
+        with _at(starts - timedelta(days=7)):
+            meetup = meetups.create_meetup(group_id, MeetupIn(
+                title=title, description="An evening of short talks and open tables.",
+                starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Europe/Lisbon",
+                venue=Venue(name="Second Home Lisboa", address="Rua da Ribeira Nova 4, 1200-109 Lisboa"),
+                capacity=40, waitlist=True, guests_allowed=0, visibility="members"))
+            for address in went:
+                rsvp.answer(_rsvp_claims(meetup, by_email[address]), RsvpAnswer(status="going"))
+        with _at(starts + timedelta(minutes=20)):
+            for address in went:
+                rsvp.check_in(group_id, meetup.meetup_id, by_email[address].member_id)
+        made = True
+    return made
+
+
+def _rsvp_claims(meetup: Meetup, member: Member) -> Any:
+    url = links.rsvp_url(meetup.group_id, meetup.meetup_id, member.member_id, meetup.ends_at)
+    return links.read("rsvp", urlsplit(url).path.rsplit("/", 1)[1])
 
 
 def _seed_lunch_programme(group_id: str) -> None:
