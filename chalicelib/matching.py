@@ -47,6 +47,7 @@ _SLOT_PREFERENCE = {slot: (not slot.endswith("-lunch"), index) for index, slot i
 
 # Scores are kept in integer points (score = points / 10) so the matching is exact.
 POINTS_PER_SHARED_INTEREST = 10
+SHARED_INTERESTS_COUNTED = 5  # beyond five shared interests, more in common adds nothing
 GOAL_POINTS: Mapping[tuple[str, str], int] = {
     ("find_job", "hiring"): 30,
     ("be_mentored", "mentor"): 30,
@@ -55,7 +56,8 @@ GOAL_POINTS: Mapping[tuple[str, str], int] = {
 }
 # An ask met by an offer: per phrase the two wrote alike (after normalising), plus per content
 # word they share. A phrase match (at least ASK_PHRASE_POINTS + POINTS_PER_ASK_WORD) scores
-# above five shared interests; one shared word alone, above one.
+# above any number of shared interests (they count up to SHARED_INTERESTS_COUNTED); one shared
+# word alone, above one.
 ASK_PHRASE_POINTS = 40
 POINTS_PER_ASK_WORD = 15
 NEWCOMER_POINTS = 20
@@ -290,7 +292,7 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
     reasons: list[Reason] = []
     shared = a.interests & b.interests
     if shared:
-        points += POINTS_PER_SHARED_INTEREST * len(shared)
+        points += POINTS_PER_SHARED_INTEREST * min(len(shared), SHARED_INTERESTS_COUNTED)
         tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared, key=_natural)]
         if len(tags) > SHOWN_INTERESTS:
             tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
@@ -404,8 +406,10 @@ class _Block:
 
     members: list[int]  # positions in the seeded order
     cls: IntArray  # each member's class
-    rows: FloatArray  # one row per class
+    rows: FloatArray  # one row per class: what scores besides shared interests
     cols: FloatArray
+    likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
+    liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
     slots: IntArray  # availability bits per class: classes x words (see _slot_bits)
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
     rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
@@ -486,7 +490,6 @@ def _encode(
     connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32).reshape(-1, 1)
     rows = np.hstack(
         [
-            interests * POINTS_PER_SHARED_INTEREST,
             goals @ _GOAL_MATRIX,
             asks * per_column,
             offers * per_column,
@@ -494,7 +497,7 @@ def _encode(
             connected * NEWCOMER_POINTS,
         ]
     )
-    cols = np.hstack([interests, goals, offers, asks, connected, newcomer])
+    cols = np.hstack([goals, offers, asks, connected, newcomer])
     slots = _slot_bits(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
@@ -505,6 +508,8 @@ def _encode(
         cls=cls,
         rows=rows,
         cols=cols,
+        likes=interests * POINTS_PER_SHARED_INTEREST,
+        liked=interests,
         slots=slots,
         ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
         rng=np.random.default_rng(seed),
@@ -569,9 +574,9 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     """Points of members start:stop against every member of the block; -1 where infeasible."""
     mine, everyone = block.cls[start:stop], block.cls
     points = (
-        (block.rows @ block.cols.T)[mine][:, everyone]
+        _class_points(block, slice(None), slice(None))[mine][:, everyone]
         if len(block.rows) < 2048
-        else (block.rows[mine] @ block.cols[everyone].T)
+        else _class_points(block, mine, everyone)
     )
     np.putmask(points, _disjoint(block.slots[mine], block.slots[everyone]), np.float32(-1.0))
     local_rows = np.arange(stop - start)
@@ -585,18 +590,34 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     return points
 
 
+def _class_points(block: _Block, mine: IntArray | slice, theirs: IntArray | slice) -> FloatArray:
+    """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
+    counted up to SHARED_INTERESTS_COUNTED, plus everything else (one dot product each)."""
+    points: FloatArray = block.likes[mine] @ block.liked[theirs].T
+    np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
+    points += block.rows[mine] @ block.cols[theirs].T
+    return points
+
+
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
     """Exact points of the pairs (u, v), from each class row's non-zero features only."""
-    nonzero_rows, features = np.nonzero(block.rows)
-    weights = block.rows[nonzero_rows, features]
-    indptr = np.searchsorted(nonzero_rows, np.arange(len(block.rows) + 1))
-    points = np.zeros(len(u), dtype=np.int64)
-    for start in range(0, len(u), SCORE_CHUNK):
-        us, vs = block.cls[u[start : start + SCORE_CHUNK]], block.cls[v[start : start + SCORE_CHUNK]]
+    shared = _sparse_dot(block.likes, block.liked, block.cls[u], block.cls[v])
+    cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
+    return np.minimum(shared, cap) + _sparse_dot(block.rows, block.cols, block.cls[u], block.cls[v])
+
+
+def _sparse_dot(rows: FloatArray, cols: FloatArray, us_all: IntArray, vs_all: IntArray) -> IntArray:
+    """rows[us_all[i]] . cols[vs_all[i]] for each i, as integers, from the rows' non-zeros only."""
+    nonzero_rows, features = np.nonzero(rows)
+    weights = rows[nonzero_rows, features]
+    indptr = np.searchsorted(nonzero_rows, np.arange(len(rows) + 1))
+    points = np.zeros(len(us_all), dtype=np.int64)
+    for start in range(0, len(us_all), SCORE_CHUNK):
+        us, vs = us_all[start : start + SCORE_CHUNK], vs_all[start : start + SCORE_CHUNK]
         lengths = indptr[us + 1] - indptr[us]
         ends = np.cumsum(lengths)
         at = np.repeat(indptr[us] - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
-        hits = block.cols[np.repeat(vs, lengths), features[at]] * weights[at]
+        hits = cols[np.repeat(vs, lengths), features[at]] * weights[at]
         owner = np.repeat(np.arange(len(us)), lengths)
         points[start : start + len(us)] = np.rint(np.bincount(owner, weights=hits, minlength=len(us)))
     return points
@@ -640,7 +661,7 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
     price = np.zeros(classes, dtype=np.float32)
     for start in range(0, classes, CHUNK_ROWS):
         stop = min(classes, start + CHUNK_ROWS)
-        points = block.rows[start:stop] @ block.cols[sample].T
+        points = _class_points(block, slice(start, stop), sample)
         np.putmask(points, _disjoint(block.slots[start:stop], block.slots[sample]), np.float32(0.0))
         # a class of m members competes for its m best partners: price it at about its m-th best
         rank = np.minimum(len(sample) - 1, sizes[start:stop] * len(sample) // len(block.members))
@@ -673,7 +694,7 @@ def _class_candidates(
     found: list[tuple[IntArray, ...]] = []
     for start in range(0, classes, CHUNK_ROWS):
         stop = min(classes, start + CHUNK_ROWS)
-        points = block.rows[start:stop] @ block.cols.T
+        points = _class_points(block, slice(start, stop), slice(None))
         np.putmask(points, _disjoint(block.slots[start:stop], block.slots), np.float32(-1.0))
         own = np.arange(stop - start)
         others = sizes[None, :].repeat(stop - start, axis=0)

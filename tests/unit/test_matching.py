@@ -579,6 +579,28 @@ def _two(a: dict[str, object], b: dict[str, object]) -> tuple[str, ...]:
     return said(pair, [first, second])
 
 
+MANY_TAGS = tuple(f"topic {n}" for n in range(40))
+
+
+@given(st.integers(1, 40), st.sampled_from(PHRASES[:4] + PHRASES[5:]), st.sampled_from(sorted(GOALS)))
+def test_an_ask_met_by_a_phrase_outscores_any_number_of_shared_interests(shared, ask, goal):  # type: ignore[no-untyped-def]
+    """However many interests two members share, a pair where one's ask meets the other's
+    offer as a phrase scores more (with the same goals on both sides), in the pair scorer
+    and in the vectorised one alike."""
+    tags = frozenset(MANY_TAGS[:shared])
+    people = [
+        Profile(member_id="a", name="Ana Silva", city="lisbon", interests=tags, goals=frozenset({goal})),
+        Profile(member_id="b", name="Ben Okafor", city="lisbon", interests=tags, goals=frozenset({goal})),
+        Profile(member_id="c", name="Chloe Martin", city="lisbon", goals=frozenset({goal}), asks=ask),
+        Profile(member_id="d", name="Dev Patel", city="lisbon", goals=frozenset({goal}), offers=ask),
+    ]
+    sharing, helped = matching.pair_points(people[0], people[1]), matching.pair_points(people[2], people[3])
+    assert helped > sharing
+    block = matching._encode(people, [0, 1, 2, 3], np.zeros((2, 0), dtype=np.int64))
+    scores = matching._score_rows(block, 0, 4)
+    assert (scores[0, 1], scores[2, 3]) == (sharing, helped)
+
+
 def test_shared_interests_read_in_natural_order_and_count_the_rest():
     tags = frozenset({"python 10", "Rust", "python 2", "go", "python 3"})
     (reason,) = _two({"interests": tags}, {"interests": tags})
