@@ -742,13 +742,16 @@ class LunchRecord(Stored):
 # ---------------------------------------------------------------- background jobs (invitations)
 
 JobStatus = Literal["queued", "running", "done", "failed"]
-JobKind = Literal["invite.meetup", "invite.lunch"]
+JobKind = Literal["invite.meetup", "invite.lunch", "import.members"]
 
 
 class Job(Stored):
-    """An invitation job: recorded page by page by the jobs worker, delivered by the mail
-    worker. Done when every page is recorded and every recorded mail is sent, suppressed or
-    dead."""
+    """A background job, advanced page by page by the jobs worker.
+
+    An invitation (`invite.*`) records a page of members' mail at a time, delivered by the
+    mail worker: done when every page is recorded and every recorded mail is sent, suppressed
+    or dead. A CSV import (`import.members`) creates a page of checked rows at a time: done
+    when its last page is imported."""
 
     job_id: str
     group_id: str
@@ -765,6 +768,10 @@ class Job(Stored):
     skipped: int = 0  # already invited, unsubscribed or bounced when recorded
     suppressed: int = 0  # unsubscribed or bounced by the time it was sent
     failed: int = 0  # mail that stayed dead after every attempt
+    pages: int | None = None  # import.members: pages of rows to import
+    created: int = 0  # import.members: members added
+    existed: int = 0  # import.members: addresses already in the group, left as they were
+    problems: int = 0  # import.members: rows not imported (their lines and fields are stored apart)
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None
@@ -772,6 +779,8 @@ class Job(Stored):
 
     @property
     def settled(self) -> bool:
+        if self.kind == "import.members":
+            return self.pages_done
         return self.pages_done and self.sent + self.suppressed + self.failed >= self.recorded
 
     def out(self, zone_name: str) -> dict[str, Any]:

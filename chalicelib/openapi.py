@@ -69,6 +69,9 @@ class JobOut(BaseModel):
     sent: int
     skipped: int
     failed: int
+    created: int = Field(description="import.members: members added")
+    existed: int = Field(description="import.members: addresses already in the group")
+    problems: int = Field(description="import.members: rows not imported")
     error: str | None
     created_at: str | None
     started_at: str | None

@@ -99,8 +99,12 @@ WORK: Mapping[str, Work] = {
     "rsvp.reminders": Work(RSVP, "chalicelib.services.rsvp:remind_work"),
     # A meetup about 48 hours away with 6 or more going: people to meet there, to who opted in.
     "rsvp.meetup_people": Work(RSVP, "chalicelib.services.meetup_people:suggest_work"),
+    # A day after a meetup with suggestions: "did you meet them?" to each member who got some.
+    "rsvp.meetup_met": Work(RSVP, "chalicelib.services.meetup_people:ask_work"),
     # One page of an invitation job (meetup or lunch programme), then the next page's message.
     "job.invite": Work(JOBS, "chalicelib.services.jobs:invite_page_work"),
+    # One page of a CSV import's checked rows: create those members, then the next page's message.
+    "job.import": Work(JOBS, "chalicelib.services.imports:import_page_work"),
 }
 
 

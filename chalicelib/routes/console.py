@@ -60,6 +60,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, Final, overload
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 from markupsafe import Markup, escape
@@ -68,7 +69,7 @@ from pydantic import ValidationError
 from chalicelib import errors
 from chalicelib.models import Group
 from chalicelib.routes.html import FORM_TYPES, first, page_headers, parse_form, refuse_cross_site
-from chalicelib.services import console
+from chalicelib.services import console, idempotency
 from chalicelib.services.console import FormInvalid, Session, SigninRefused
 
 bp = Blueprint(__name__)
@@ -85,6 +86,7 @@ __all__ = [
     "console_page",
     "csrf_field",
     "current_request",
+    "once_per_form",
     "redirect",
     "render_console",
 ]
@@ -163,6 +165,17 @@ def console_form(session: Session) -> dict[str, list[str]]:
     form = parse_form(current_request())
     check_csrf(session, form)
     return form
+
+
+def once_per_form(group: Group, form: dict[str, list[str]], what: str, produce: Callable[[], Response]) -> Response:
+    """A form that creates something carries a one-off `form_id`: sent twice (a double click,
+    a retry), it creates once and the second answer repeats the first."""
+    form_id = first(form, "form_id")
+    if not form_id:
+        return produce()
+    return idempotency.run_once(group.group_id, f"console:{what}:{form_id}",
+                                urlencode(sorted((k, v) for k, vs in form.items() for v in vs
+                                                 if k != "csrf_token")).encode(), produce)
 
 
 def render_console(name: str, *, session: Session, group: Group, http_status: int = 200,

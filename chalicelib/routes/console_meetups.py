@@ -9,21 +9,21 @@ field and nothing changed. GETs change nothing.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from typing import Any, Final
-from urllib.parse import urlencode
+from typing import Final
 
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib import errors
 from chalicelib.models import Group, MeetupCancelIn, MeetupIn, MeetupMessageIn, MeetupPatch, RsvpStatus
+from chalicelib.routes import console_members
 from chalicelib.routes.console import (
     FORM_TYPES,
     Session,
     console_form,
     console_page,
     current_request,
+    once_per_form,
     redirect,
     render_console,
 )
@@ -37,7 +37,7 @@ from chalicelib.routes.console_forms import (
 )
 from chalicelib.routes.html import first
 from chalicelib.routes.http import path_id, query
-from chalicelib.services import console_meetups, idempotency, jobs, meetups, rsvp
+from chalicelib.services import console_meetups, jobs, meetups, rsvp
 
 bp = Blueprint(__name__)
 
@@ -108,17 +108,6 @@ def create_meetup(*, session: Session, group: Group) -> Response:
         return redirect(f"{_base(group)}/{meetup.meetup_id}?done=created")
 
     return once_per_form(group, form, "create", create)
-
-
-def once_per_form(group: Group, form: dict[str, list[str]], what: str, produce: Callable[[], Response]) -> Response:
-    """A form that creates something carries a one-off `form_id`: sent twice (a double click,
-    a retry), it creates once and the second answer repeats the first."""
-    form_id = first(form, "form_id")
-    if not form_id:
-        return produce()
-    return idempotency.run_once(group.group_id, f"console:{what}:{form_id}",
-                                urlencode(sorted((k, v) for k, vs in form.items() for v in vs
-                                                 if k != "csrf_token")).encode(), produce)
 
 
 # ---------------------------------------------------------------- one meetup
@@ -286,10 +275,11 @@ def invite(meetup_id: str, *, session: Session, group: Group) -> Response:
 @console_page
 def job(job_id: str, *, session: Session, group: Group) -> Response:
     found = jobs.get_job(group.group_id, path_id(job_id, "job", "job_id"))
-    meetup: Any = None
-    if found.meetup_id:
-        meetup = meetups.get_meetup(group.group_id, found.meetup_id)
-    page = render_console("job", session=session, group=group, active="meetups", job=found, meetup=meetup)
+    if found.kind == "import.members":
+        page = console_members.import_page(session, group, job=found)
+    else:
+        meetup = meetups.get_meetup(group.group_id, found.meetup_id) if found.meetup_id else None
+        page = render_console("job", session=session, group=group, active="meetups", job=found, meetup=meetup)
     if found.status in ("queued", "running"):
         page.headers["Refresh"] = "5"  # the browser reloads it: progress without JavaScript
     return page

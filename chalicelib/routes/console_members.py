@@ -7,19 +7,21 @@ fails is shown again with the error beside its field and nothing changed. GETs c
 
 from __future__ import annotations
 
+import secrets
 from typing import Final
 
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib import errors
-from chalicelib.models import Group, Member, MemberIn, MemberPatch
+from chalicelib.models import Group, Job, Member, MemberIn, MemberPatch
 from chalicelib.routes.console import (
     FORM_TYPES,
     Session,
     console_form,
     console_page,
     current_request,
+    once_per_form,
     redirect,
     render_console,
 )
@@ -88,8 +90,7 @@ def add_member(*, session: Session, group: Group) -> Response:
 @bp.route("/console/{group_id}/members/import", methods=["GET"])
 @console_page
 def import_form(*, session: Session, group: Group) -> Response:
-    return render_console("members_import", session=session, group=group, report=None, csv_text="",
-                          file_error=None, max_rows=imports.MAX_ROWS)
+    return import_page(session, group)
 
 
 @bp.route("/console/{group_id}/members/import", methods=["POST"], content_types=FORM_TYPES)
@@ -97,16 +98,26 @@ def import_form(*, session: Session, group: Group) -> Response:
 def import_members(*, session: Session, group: Group) -> Response:
     form = console_form(session)
     text = first(form, "file") or first(form, "csv_text")
-    try:
-        if not text.strip():
-            raise errors.InvalidInput("is empty: choose a CSV file, or paste its rows", field="file")
-        report = imports.import_members(group.group_id, text)
-    except errors.InvalidInput as exc:
-        return render_console("members_import", session=session, group=group, http_status=400, report=None,
-                              csv_text=first(form, "csv_text")[:20000], file_error=exc.message,
-                              max_rows=imports.MAX_ROWS)
-    return render_console("members_import", session=session, group=group, report=report, csv_text="",
-                          file_error=None, max_rows=imports.MAX_ROWS)
+
+    def start() -> Response:
+        try:
+            if not text.strip():
+                raise errors.InvalidInput("is empty: choose a CSV file, or paste its rows", field="file")
+            job = imports.start_import(group.group_id, text)
+        except errors.InvalidInput as exc:
+            return import_page(session, group, status=400, csv_text=first(form, "csv_text")[:20000],
+                                file_error=exc.message)
+        return redirect(f"/console/{group.group_id}/jobs/{job.job_id}")
+
+    return once_per_form(group, form, "import", start)
+
+
+def import_page(session: Session, group: Group, *, status: int = 200, job: Job | None = None,
+                 csv_text: str = "", file_error: str | None = None) -> Response:
+    """The import form; below an import's report once its job has run (`job`)."""
+    return render_console("members_import", session=session, group=group, http_status=status, active="members",
+                          job=job, report=imports.report(job) if job else None, csv_text=csv_text,
+                          file_error=file_error, max_rows=imports.MAX_ROWS, form_id=secrets.token_urlsafe(18))
 
 
 # ---------------------------------------------------------------- one member

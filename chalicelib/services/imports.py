@@ -1,24 +1,33 @@
 """Importing members from a CSV file (the console): every row checked before anything is
 written, valid rows created, bad rows reported by line and field.
 
-A row is one member and its email guard in one transaction (store.members.create_many), so a
-row is written whole or not at all, and an address already in the group is counted as existing:
-importing the same file twice creates nobody the second time.
+The request reads and checks the whole file (`plan_import`, pure), stores the good rows in
+pages and the bad ones as the report, records an `import.members` job and hands its first page
+to the jobs worker; the console follows the job's page. The worker creates one page of members
+(`import_page_work`), then hands on the next: a file of 5,000 rows never has to fit in one
+request. A row is one member and its email guard in one transaction (store.members.create_many),
+so a row is written whole or not at all, and an address already in the group is counted as
+existing: importing the same file twice, or a page delivered twice, creates nobody twice.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import errors
-from chalicelib.models import MemberIn
+from chalicelib import deps, errors, ids, observe, workers
+from chalicelib.models import Job, MemberIn
 from chalicelib.services import members
 
+log = logging.getLogger(__name__)
+
 MAX_ROWS = 5000
+PAGE_SIZE = 250  # rows a jobs-worker message creates: 250 transactions, a few seconds
 COLUMNS = ("email", "name", "headline", "timezone")
 REQUIRED = ("email", "name")
 
@@ -119,8 +128,52 @@ def plan_import(text: str) -> Plan:
     return plan
 
 
-def import_members(group_id: str, text: str) -> ImportReport:
-    """Create the file's valid rows (new addresses only) and report the bad ones."""
+def start_import(group_id: str, text: str) -> Job:
+    """Check the whole file, keep its good rows for the jobs worker and its bad ones for the
+    report, and start the job. Raises InvalidInput naming `file` when nothing can be read."""
     plan = plan_import(text)
-    created, existed = members.add_members(group_id, [m for _, m in plan.rows]) if plan.rows else ([], [])
-    return ImportReport(created=len(created), existed=len(existed), problems=plan.problems)
+    now = deps.now()
+    rows = [{"line": line, **member.model_dump(mode="json", include={"email", "name", "headline", "timezone"})}
+            for line, member in plan.rows]
+    pages = [rows[start:start + PAGE_SIZE] for start in range(0, len(rows), PAGE_SIZE)]
+    job = Job(job_id=ids.new_id("job", now_ms=int(now.timestamp() * 1000)), group_id=group_id,
+              kind="import.members", created_at=now, pages=len(pages), problems=len(plan.problems))
+    deps.store().jobs.create_import(job, pages, [asdict(p) for p in plan.problems])
+    workers.send("job.import", group_id=group_id, job_id=job.job_id, page=0)
+    return job
+
+
+def import_page_work(body: dict[str, Any]) -> None:
+    """Create one page of an import's members, then hand on the next page (or finish)."""
+    group_id, job_id, page = body.get("group_id"), body.get("job_id"), body.get("page")
+    if not isinstance(group_id, str) or not isinstance(job_id, str) or not isinstance(page, int):
+        log.error("import message without ids dropped")
+        return
+    store = deps.store()
+    job = store.jobs.get(group_id, job_id)
+    if job is None or job.kind != "import.members" or job.page != page or job.pages_done:
+        return  # a redelivery of a page already imported
+    rows = store.jobs.import_rows(group_id, job_id, page) if page < (job.pages or 0) else []
+    if rows is None:  # kept a week: the job was stuck that long
+        store.jobs.finish(job, "failed", deps.now(), error="the file's rows expired before they were imported")
+        return
+    incoming = [MemberIn.model_validate({k: v for k, v in row.items() if k != "line"}) for row in rows]
+    created, existed = members.add_members(group_id, incoming) if incoming else ([], [])
+    last = page + 1 >= (job.pages or 0)
+    moved = store.jobs.record_page(job, cursor=None, last=last, now=deps.now(), counts={
+        "total": len(rows), "created": len(created), "existed": len(existed)})
+    if moved is None:
+        return
+    if rows:
+        store.jobs.drop_import_rows(group_id, job_id, page)
+    if not last:
+        workers.send("job.import", group_id=group_id, job_id=job_id, page=page + 1)
+    elif store.jobs.finish_if_settled(moved, deps.now()):
+        observe.count(observe.JOBS_FINISHED)
+
+
+def report(job: Job) -> ImportReport:
+    """What an import did so far: counts from the job, the rows not imported from its report."""
+    problems = [RowError(int(p["line"]), str(p["field"]), str(p["message"]))
+                for p in deps.store().jobs.import_problems(job.group_id, job.job_id)] if job.problems else []
+    return ImportReport(created=job.created, existed=job.existed, problems=problems)

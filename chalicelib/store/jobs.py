@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import errors
 from chalicelib.models import Job
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, Item
-from chalicelib.store.schema import GSI1PK, GSI1SK
+from chalicelib.store.schema import GSI1PK, GSI1SK, TTL_ATTRIBUTE
 
-_COUNTERS = ("total", "recorded", "sent", "skipped", "suppressed", "failed")
+ROWS_KEPT = timedelta(days=7)  # an import's rows, should its worker never get to them
+PROBLEMS_KEPT = timedelta(days=30)  # an import's report of rows not imported
+PROBLEMS_PER_ITEM = 500  # about 100 KB: well under DynamoDB's 400 KB an item
+
+_COUNTERS = ("total", "recorded", "sent", "skipped", "suppressed", "failed", "created", "existed")
 
 
 def _adds(counts: Mapping[str, int], names: dict[str, str], values: dict[str, Any]) -> str:
@@ -117,3 +121,34 @@ class JobRepo:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    # ---- CSV imports: the checked rows wait in pages for the jobs worker; the report stays
+
+    def create_import(self, job: Job, pages: Sequence[Sequence[Mapping[str, Any]]],
+                      problems: Sequence[Mapping[str, Any]]) -> None:
+        """The pages of rows and the rows not imported, then the job that points at them."""
+        rows_until = int((job.created_at + ROWS_KEPT).timestamp())
+        report_until = int((job.created_at + PROBLEMS_KEPT).timestamp())
+        puts = [{**keys.import_rows(job.group_id, job.job_id, number), "type": "import_rows",
+                 "rows": [dict(row) for row in page], TTL_ATTRIBUTE: rows_until}
+                for number, page in enumerate(pages)]
+        puts += [{**keys.import_problems(job.group_id, job.job_id, number // PROBLEMS_PER_ITEM),
+                  "type": "import_problems", TTL_ATTRIBUTE: report_until,
+                  "problems": [dict(p) for p in problems[number:number + PROBLEMS_PER_ITEM]]}
+                 for number in range(0, len(problems), PROBLEMS_PER_ITEM)]
+        self.db.write_batch(puts)
+        self.create(job)
+
+    def import_rows(self, group_id: str, job_id: str, page: int) -> list[dict[str, Any]] | None:
+        """One page of rows (None once imported, or expired)."""
+        item = self.db.get(keys.import_rows(group_id, job_id, page))
+        return None if item is None else list(item["rows"])
+
+    def drop_import_rows(self, group_id: str, job_id: str, page: int) -> None:
+        self.db.delete(keys.import_rows(group_id, job_id, page))
+
+    def import_problems(self, group_id: str, job_id: str) -> list[dict[str, Any]]:
+        """The rows an import did not take, in file order."""
+        return [problem for item in self.db.query_all(partition=keys.group_pk(group_id),
+                                                      prefix=keys.import_problems_prefix(job_id))
+                for problem in item["problems"]]

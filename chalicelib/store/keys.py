@@ -211,6 +211,8 @@ def mail_rate_bucket() -> Key:
 
 # ---- background jobs (invitations): progress counters the organizer polls.
 # | job | GROUP#g | JOB#j | JOBS#RUNNING / started#g#j (while running) | GET job; the hourly overdue check (Query GSI1) |
+# | import rows | GROUP#g | IMPORT#j#ROWS#nnnn | — | the jobs worker: one page of a CSV import's checked rows (GetItem), deleted once imported; expires_at 7 days on |
+# | import problems | GROUP#g | IMPORT#j#PROBLEMS#nnnn | — | the import's report: rows not imported, by line and field (Query PK, begins_with); expires_at 30 days on |
 
 JOB_PREFIX = "JOB#"
 RUNNING_JOBS = "JOBS#RUNNING"
@@ -223,6 +225,19 @@ def job(group_id: str, job_id: str) -> Key:
 def running_job_index(group_id: str, job_id: str, started_at: datetime) -> Key:
     """Sparse: set while the job runs, so the hourly check reads only running jobs."""
     return {GSI1PK: RUNNING_JOBS, GSI1SK: f"{timeutil.to_store(started_at)}#{group_id}#{job_id}"}
+
+
+def import_rows(group_id: str, job_id: str, page: int) -> Key:
+    """One page of a CSV import's checked rows, waiting for the jobs worker."""
+    return _k(group_pk(group_id), f"IMPORT#{job_id}#ROWS#{page:04d}")
+
+
+def import_problems(group_id: str, job_id: str, page: int) -> Key:
+    return _k(group_pk(group_id), f"{import_problems_prefix(job_id)}{page:04d}")
+
+
+def import_problems_prefix(job_id: str) -> str:
+    return f"IMPORT#{job_id}#PROBLEMS#"
 
 
 # ---- RSVPs (issue 3): one partition per meetup holds its RSVPs and its waitlist, so an

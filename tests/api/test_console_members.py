@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.models import Member, MemberIn
-from chalicelib.services import members
+from chalicelib.services import imports, members
 from tests.api.console_pages import Console, error_beside
 
 
@@ -58,11 +58,19 @@ def csv_of_50() -> tuple[str, dict[int, str]]:
     return "\r\n".join(rows) + "\r\n", {12: "email", 30: "name", 47: "timezone"}
 
 
+def imported(con: Console, response: Any) -> str:
+    """The import's page: the POST hands the rows to a job and sends the browser to it."""
+    assert response.status_code == 303, con.text(response)
+    location = response.headers["Location"]
+    assert location.startswith(f"{con.base}/jobs/job_")
+    page = con.get(location.removeprefix(con.base))
+    assert page.status_code == 200
+    return con.text(page)
+
+
 def test_import_50_rows_with_3_bad_creates_47_and_reports_3_by_line_and_field(con: Console) -> None:
     text, bad = csv_of_50()
-    response = con.post("/members/import", {}, multipart={"file": text})
-    assert response.status_code == 200, con.text(response)
-    html = con.text(response)
+    html = imported(con, con.post("/members/import", {}, multipart={"file": text}))
     assert "<strong>47</strong> new members added." in html
     reported = re.findall(r'<tr><td class="num">(\d+)</td><td>(\w+)</td><td>([^<]+)</td></tr>', html)
     assert {(int(line), field) for line, field, _ in reported} == set(bad.items())
@@ -72,9 +80,33 @@ def test_import_50_rows_with_3_bad_creates_47_and_reports_3_by_line_and_field(co
     assert next(m for m in everyone(con) if m.email == "p0@example.com").name == "Person 0, Jr"
 
     # the same file again: nothing twice, the same 3 reported
-    again = con.text(con.post("/members/import", {"csv_text": text}))
+    again = imported(con, con.post("/members/import", {"csv_text": text}))
     assert "<strong>0</strong> new members added." in again and "47 were members already" in again
     assert len(everyone(con)) == 47
+
+
+def test_a_big_import_runs_in_the_jobs_worker_page_by_page(con: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "PAGE_SIZE", 7)
+    rows = ["email,name"] + [f"m{i}@example.com,Member {i}" for i in range(30)] + ["bad,Nobody"]
+    response = con.post("/members/import", {"csv_text": "\n".join(rows), "form_id": "import-form-1"})
+    html = imported(con, response)
+    assert "<strong>30</strong> new members added." in html and "Rows not imported" in html
+    job = deps.store().jobs.require(con.group_id, response.headers["Location"].rsplit("/", 1)[1])
+    assert (job.kind, job.status, job.pages, job.created, job.problems) == ("import.members", "done", 5, 30, 1)
+    assert all(deps.store().jobs.import_rows(con.group_id, job.job_id, page) is None for page in range(5))
+
+    # the same form sent again (a double click): the same job, nobody twice
+    twice = con.post("/members/import", {"csv_text": "\n".join(rows), "form_id": "import-form-1"})
+    assert twice.headers["Location"] == response.headers["Location"]
+    assert len(everyone(con)) == 30
+
+
+def test_a_page_delivered_twice_creates_nobody_twice(con: Console) -> None:
+    job = imports.start_import(con.group_id, "email,name\nzed@example.com,Zed\n")
+    imports.import_page_work({"group_id": con.group_id, "job_id": job.job_id, "page": 0})  # SQS again
+    done = deps.store().jobs.require(con.group_id, job.job_id)
+    assert (done.status, done.created, done.existed) == ("done", 1, 0)
+    assert [m.email for m in everyone(con)] == ["zed@example.com"]
 
 
 @pytest.mark.parametrize("text, words", [
