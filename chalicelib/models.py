@@ -790,5 +790,6 @@ class Job(Stored):
         return {"job_id": self.job_id, "kind": self.kind, "meetup_id": self.meetup_id,
                 "status": self.status, "total": self.total, "recorded": self.recorded,
                 "sent": self.sent, "skipped": self.skipped + self.suppressed, "failed": self.failed,
+                "created": self.created, "existed": self.existed, "problems": self.problems,
                 "error": self.error, "created_at": local(self.created_at),
                 "started_at": local(self.started_at), "finished_at": local(self.finished_at)}
