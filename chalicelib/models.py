@@ -403,6 +403,7 @@ class Meetup(Stored):
     rsvp_closes_at: datetime
     visibility: Visibility = "members"
     status: MeetupStatus = "scheduled"
+    cancel_reason: str | None = None  # the organizer's words when they cancelled (the console)
     going_seats: int = 0
     waitlist_count: int = 0
     sequence: int = 0

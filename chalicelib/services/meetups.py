@@ -69,7 +69,7 @@ def cancel_meetup(group_id: str, meetup_id: str, reason: str | None = None) -> M
     """Cancel once; cancelling again answers the cancelled meetup and sends nothing. `reason`
     (the console's) is told in everyone's cancellation email."""
     current = deps.store().meetups.require(group_id, meetup_id)
-    cancelled = deps.store().meetups.cancel(current, deps.now())
+    cancelled = deps.store().meetups.cancel(current, deps.now(), reason or None)
     if cancelled is None:
         return deps.store().meetups.require(group_id, meetup_id)
     after_cancel(cancelled, reason=reason or None)

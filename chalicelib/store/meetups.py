@@ -69,15 +69,17 @@ class MeetupRepo:
             raise errors.StaleWrite("the meetup changed meanwhile") from None
         return to_meetup(item)
 
-    def cancel(self, meetup: Meetup, at: datetime) -> Meetup | None:
-        """Mark cancelled once; None when it already was (so notices go out once)."""
+    def cancel(self, meetup: Meetup, at: datetime, reason: str | None = None) -> Meetup | None:
+        """Mark cancelled once, keeping the reason given; None when it already was (so notices
+        go out once)."""
         try:
             item = self.db.update(
                 keys.meetup(meetup.group_id, meetup.meetup_id),
-                "SET #st = :cancelled, #seq = #seq + :one, updated_at = :at",
+                "SET #st = :cancelled, #seq = #seq + :one, updated_at = :at, cancel_reason = :reason",
                 condition="attribute_exists(PK) AND #st = :scheduled",
                 names={"#st": "status", "#seq": "sequence"},
-                values={":cancelled": "cancelled", ":scheduled": "scheduled", ":one": 1, ":at": at})
+                values={":cancelled": "cancelled", ":scheduled": "scheduled", ":one": 1, ":at": at,
+                        ":reason": reason})
         except ConditionFailed:
             return None
         return to_meetup(item)

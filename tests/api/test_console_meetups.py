@@ -176,6 +176,7 @@ def test_cancel_with_a_reason_that_the_cancellation_email_carries(con: Console, 
     assert all("The venue flooded; we'll pick a new date." in text_of(m) for m in sent)
     page = con.text(con.get(f"/meetups/{meetup.meetup_id}?done=cancelled"))
     assert "Cancelled: Founders breakfast" in page and "/cancel" not in page
+    assert "was told why:</p><blockquote>The venue flooded; we&#39;ll pick a new date.</blockquote>" in page
     # again: nothing new
     con.post(f"/meetups/{meetup.meetup_id}/cancel", {"reason": "Again"})
     assert len(mails(outbox_dir, "meetup_cancelled")) == 3
