@@ -101,6 +101,8 @@ WORK: Mapping[str, Work] = {
     "rsvp.meetup_people": Work(RSVP, "chalicelib.services.meetup_people:suggest_work"),
     # A day after a meetup with suggestions: "did you meet them?" to each member who got some.
     "rsvp.meetup_met": Work(RSVP, "chalicelib.services.meetup_people:ask_work"),
+    # Someone asked for a console sign-in link: mail one if their address organizes a group.
+    "console.signin": Work(JOBS, "chalicelib.services.console:signin_work"),
     # One page of an invitation job (meetup or lunch programme), then the next page's message.
     "job.invite": Work(JOBS, "chalicelib.services.jobs:invite_page_work"),
     # One page of a CSV import's checked rows: create those members, then the next page's message.

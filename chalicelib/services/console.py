@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from chalicelib import deps, errors, ids
+from chalicelib import deps, errors, ids, workers
 from chalicelib.models import Group
 from chalicelib.store import keys
 from chalicelib.store.console import SessionRecord, SigninLink, SigninRefused, SigninState
@@ -85,9 +85,32 @@ def signin_url(token: str) -> str:
 
 
 def ask_for_link(raw_email: str) -> None:
-    """Mail a sign-in link when the address organizes a group; otherwise nothing, and the
-    caller shows the same page either way (no way to learn who organizes)."""
+    """Record the request and hand it to the jobs worker, whoever typed the address: the page,
+    and the work the request does (one PutItem, one message), are the same for an organizer and
+    a stranger, so neither the answer nor its timing tells who organizes a group."""
     email = clean_email(raw_email)
+    now = deps.now()
+    request_id = secrets.token_urlsafe(16)
+    deps.store().console.add_signin_request(request_id, email, now, now + SIGNIN_LIFETIME)
+    workers.send("console.signin", request_id=request_id)
+
+
+def signin_work(body: dict[str, Any]) -> None:
+    """The jobs worker: mail a sign-in link when the address organizes a group; otherwise
+    nothing. The mail's dedupe key is the request's, so a redelivered message sends nothing
+    twice; the request is dropped once answered."""
+    request_id = body.get("request_id")
+    if not isinstance(request_id, str):
+        log.error("sign-in message without its id dropped")
+        return
+    store = deps.store()
+    email = store.console.signin_request(request_id, deps.now())
+    if email is not None:
+        _mail_link(email, request_id)
+    store.console.drop_signin_request(request_id)
+
+
+def _mail_link(email: str, request_id: str) -> None:
     store = deps.store()
     group_ids = store.console.groups_of(email)
     group = next((g for g in (store.groups.get(i) for i in group_ids[:1]) if g is not None), None)
@@ -102,9 +125,8 @@ def ask_for_link(raw_email: str) -> None:
     from chalicelib.services import outbox
 
     token = secrets.token_urlsafe(32)
-    expires = now + SIGNIN_LIFETIME
-    store.console.add_signin(token, email, now, expires)
-    outbox.to_address("console_signin", f"console_signin:{hashlib.sha256(token.encode()).hexdigest()}",
+    store.console.add_signin(token, email, now, now + SIGNIN_LIFETIME)
+    outbox.to_address("console_signin", f"console_signin:{hashlib.sha256(request_id.encode()).hexdigest()}",
                       group, email, email, signin_url=signin_url(token), minutes=15,
                       group_names=[g.name for g in (store.groups.get(i) for i in group_ids[:5]) if g])
 

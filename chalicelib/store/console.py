@@ -124,6 +124,21 @@ class ConsoleRepo:
                                   field="email") from None
         return True
 
+    # ---- sign-in requests: every address typed, until the jobs worker answered it
+
+    def add_signin_request(self, request_id: str, email: str, created_at: datetime, expires_at: datetime) -> None:
+        self.db.put({**keys.console_signin_request(request_id), "type": "console_signin_request",
+                     "email": email, "created_at": created_at, TTL_ATTRIBUTE: _epoch(expires_at)},
+                    condition="attribute_not_exists(PK)")
+
+    def signin_request(self, request_id: str, now: datetime) -> str | None:
+        """The address of a request not yet answered, and not expired."""
+        item = self.db.get(keys.console_signin_request(request_id))
+        return None if item is None or _at(item[TTL_ATTRIBUTE]) <= now else str(item["email"])
+
+    def drop_signin_request(self, request_id: str) -> None:
+        self.db.delete(keys.console_signin_request(request_id))
+
     # ---- sign-in links
 
     def add_signin(self, token: str, email: str, created_at: datetime, expires_at: datetime) -> None:

@@ -25,6 +25,7 @@ Access patterns (which request reads what):
 | start index | STARTS#yyyy-mm-dd (UTC day of start) | starts#g#t | — | reminders: meetups starting in a window, across groups (Query by day, BETWEEN) |
 | fresh-link count | GROUP#g | FRESHLINK#m#yyyy-mm-dd (UTC day) | — | the 410 page's "email me a fresh link": links mailed to a member that day, at most 3 (GetItem, then a guarded update in the mail's transaction); expires_at after 2 days |
 | organizer | GROUP#g | ORGANIZER#sha256(email) | ORGANIZER#sha256(email) / g | console sign-in: the groups an address organizes (Query GSI1); written in one transaction with Group.organizers |
+| console sign-in request | CONSOLE#ASK#a (a: a random id) | ASK | — | POST /console records the address typed, known or not, and hands the id to the jobs worker, which mails a link if it organizes a group (GetItem, then DeleteItem); expires_at 15 minutes on |
 | console sign-in link | CONSOLE#SIGNIN#sha256(token) | SIGNIN | — | /console/signin/{token}: shown (GetItem), used once (guarded UpdateItem); expires_at 15 minutes on |
 | console session | CONSOLE#SESSION#sha256(session id) | SESSION | — | every console page (one BatchGetItem with the group), group choice (guarded update), sign-out (DeleteItem); expires_at 12 hours on |
 | delivery day | DELIVERY#g | DAY#yyyy-mm-dd (UTC day the mail was recorded) | — | console delivery and home: mail recorded (first claimed), sent, suppressed, dead per day (one ADD per mail-worker batch); expires_at 32 days on |
@@ -416,6 +417,10 @@ def organizer_groups(email: str) -> str:
 
 def organizer_index(group_id: str, email: str) -> Key:
     return {GSI1PK: organizer_groups(email), GSI1SK: group_id}
+
+
+def console_signin_request(request_id: str) -> Key:
+    return _k(f"CONSOLE#ASK#{request_id}", "ASK")
 
 
 def console_signin(token: str) -> Key:

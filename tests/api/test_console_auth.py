@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import deps
+from chalicelib import deps, workers
 from chalicelib.services import console
 from chalicelib.store import keys
 
@@ -131,6 +131,46 @@ def test_unknown_address_gets_the_same_page_and_no_mail(client: Any, group_id: s
     assert unknown.status_code == known.status_code == 200
     assert body(unknown) == body(known)
     assert signin_mails(outbox_dir, "stranger@example.com") == []
+
+
+def test_the_request_does_the_same_work_for_an_organizer_and_a_stranger(
+        client: Any, group_id: str, outbox_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What POST /console does can't tell who organizes a group, by its page or by its timing:
+    the same DynamoDB calls and one queue message either way; the jobs worker does the rest."""
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(workers, "send_many", lambda kind, many, **_: sent.extend(
+        workers.message(kind, **ids) for ids in many) or len(many))
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = deps.dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    try:
+        work = {}
+        for address in (ORGANIZER, "stranger@example.com"):
+            calls.clear()
+            assert post(client, "/console", {"email": address}).status_code == 200
+            work[address] = (list(calls), [m["kind"] for m in sent])
+            sent.clear()
+    finally:
+        events.unregister("before-call.dynamodb", record)
+    assert work[ORGANIZER] == work["stranger@example.com"] == (["PutItem"], ["console.signin"])
+    assert signin_mails(outbox_dir, ORGANIZER) == []  # nothing mailed by the request itself
+
+
+def test_a_redelivered_signin_message_mails_one_link(client: Any, group_id: str, outbox_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(workers, "send_many", lambda kind, many, **_: sent.extend(
+        workers.message(kind, **ids) for ids in many) or len(many))
+    post(client, "/console", {"email": ORGANIZER})
+    [message] = sent
+    monkeypatch.undo()
+    console.signin_work(message)
+    console.signin_work(message)  # SQS delivers at least once
+    assert len(signin_mails(outbox_dir, ORGANIZER)) == 1
 
 
 def test_a_made_up_or_cut_link_signs_nobody_in(client: Any, group_id: str, outbox_dir: Path) -> None:
