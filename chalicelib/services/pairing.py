@@ -262,7 +262,12 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
     blocked |= facts.blocked
     from chalicelib.services import intros  # two connected through an introduction have met
 
-    for key, ago in intros.as_met(records, store.lunch.all_rounds(group_id), current_round).items():
+    rounds = store.lunch.all_rounds(group_id)
+    for key, ago in intros.as_met(records, rounds, current_round).items():
+        recent[key] = min(ago, recent.get(key, ago))
+    from chalicelib.services import waitlist_lunch  # a waitlist lunch counts as a round's lunch
+
+    for key, ago in waitlist_lunch.as_met(group_id, records, rounds, current_round).items():
         recent[key] = min(ago, recent.get(key, ago))
     profiles = []
     for m in members:
