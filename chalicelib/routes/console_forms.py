@@ -7,6 +7,8 @@ A form field is one value (a second value for the same name is refused); dates c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -134,6 +136,16 @@ def _plain(error: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch":
         return "is not valid"
     return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+@contextmanager
+def beside_fields(values: dict[str, str]) -> Iterator[None]:
+    """Inside: a model's complaints, and a service's InvalidInput or Conflict, become FormErrors
+    said beside the form's fields (`values`, as posted, shown again)."""
+    try:
+        yield
+    except (ValidationError, errors.InvalidInput, errors.Conflict) as exc:
+        raise form_errors(exc, values) from None
 
 
 def form_errors(exc: Exception, values: dict[str, str]) -> FormErrors:

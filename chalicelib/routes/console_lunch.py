@@ -17,9 +17,9 @@ from chalicelib import errors, slots
 from chalicelib.models import Group, LunchProgramIn, LunchRoundEditIn
 from chalicelib.routes.console import FORM_TYPES, Session, console_form, console_page, current_request, redirect
 from chalicelib.routes.console import render_console as render
-from chalicelib.routes.console_forms import FormErrors, form_errors
+from chalicelib.routes.console_forms import FormErrors, beside_fields
 from chalicelib.routes.html import first
-from chalicelib.routes.http import path_id, query
+from chalicelib.routes.http import cursor_param, path_id, query
 from chalicelib.services import lunch, pairing, review
 
 bp = Blueprint(__name__)
@@ -104,10 +104,8 @@ def save_program(*, session: Session, group: Group, loaded: dict[str, Any]) -> R
     form = console_form(session)
     try:
         data, values = program_data(form)
-        try:
+        with beside_fields(values):
             lunch.put_program(group.group_id, LunchProgramIn.model_validate(data))
-        except (ValidationError, errors.InvalidInput) as exc:
-            raise form_errors(exc, values) from None
     except FormErrors as exc:
         return _program_page(session, group, loaded["lunch_program"], status=400, values=exc.posted,
                              problems=exc.errors)
@@ -120,9 +118,7 @@ def save_program(*, session: Session, group: Group, loaded: dict[str, Any]) -> R
 @bp.route("/console/{group_id}/rounds", methods=["GET"])
 @console_page
 def rounds(*, session: Session, group: Group) -> Response:
-    cursor = query(current_request()).get("cursor") or None
-    if cursor is not None and len(cursor) > 4096:
-        raise errors.InvalidInput("is not a cursor this list gave out", field="cursor")
+    cursor = cursor_param(current_request())
     page, next_cursor = pairing.list_rounds(group.group_id, ROUNDS_PAGE, cursor)
     shown = [pairing.round_detail(group.group_id, r.round_id) for r in page]
     return render("rounds", session=session, group=group, rounds=shown, next_cursor=next_cursor, flash=_done(),

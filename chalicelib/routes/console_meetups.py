@@ -12,7 +12,6 @@ import secrets
 from typing import Final
 
 from chalice.app import Blueprint, Response
-from pydantic import ValidationError
 
 from chalicelib import errors
 from chalicelib.models import Group, MeetupCancelIn, MeetupIn, MeetupMessageIn, MeetupPatch, RsvpStatus
@@ -30,13 +29,13 @@ from chalicelib.routes.console import (
 from chalicelib.routes.console_forms import (
     MEETUP_FIELDS,
     FormErrors,
-    form_errors,
+    beside_fields,
     meetup_data,
     meetup_values,
     posted,
 )
 from chalicelib.routes.html import first
-from chalicelib.routes.http import path_id, query
+from chalicelib.routes.http import cursor_param, path_id, query
 from chalicelib.services import console_meetups, jobs, meetups, rsvp
 
 bp = Blueprint(__name__)
@@ -71,9 +70,7 @@ def _list_page(session: Session, group: Group, *, status: int = 200, form: dict[
                form_errors: dict[str, str] | None = None) -> Response:
     params = query(current_request())
     when = "past" if params.get("when") == "past" else "upcoming"
-    cursor = params.get("cursor") or None
-    if cursor is not None and len(cursor) > 4096:
-        raise errors.InvalidInput("is not a cursor this list gave out", field="cursor")
+    cursor = cursor_param(current_request())
     rows, next_cursor = meetups.list_meetups(group.group_id, upcoming=when == "upcoming", limit=PAGE,
                                              cursor=cursor)
     blank = {name: "" for name in MEETUP_FIELDS} | {"timezone": group.timezone, "waitlist": "on",
@@ -98,10 +95,8 @@ def create_meetup(*, session: Session, group: Group) -> Response:
     def create() -> Response:
         try:
             values = posted(form, MEETUP_FIELDS)
-            try:
+            with beside_fields(values):
                 meetup = meetups.create_meetup(group.group_id, MeetupIn.model_validate(meetup_data(values)))
-            except (ValidationError, errors.InvalidInput) as exc:
-                raise form_errors(exc, values) from None
         except FormErrors as failed:
             return _list_page(session, group, status=400, form=failed.posted | {"form_id": first(form, "form_id")},
                               form_errors=failed.errors)
@@ -147,10 +142,8 @@ def edit_meetup(meetup_id: str, *, session: Session, group: Group) -> Response:
     mid = _meetup_id(meetup_id)
     try:
         values = posted(form, MEETUP_FIELDS)
-        try:
+        with beside_fields(values):
             meetups.update_meetup(group.group_id, mid, MeetupPatch.model_validate(meetup_data(values)))
-        except (ValidationError, errors.InvalidInput, errors.Conflict) as exc:
-            raise form_errors(exc, values) from None
     except FormErrors as failed:
         meetup = meetups.get_meetup(group.group_id, mid)
         return render_console("meetup_edit", session=session, group=group, active="meetups", http_status=400,
@@ -182,10 +175,8 @@ def cancel_meetup(meetup_id: str, *, session: Session, group: Group) -> Response
     mid = _meetup_id(meetup_id)
     try:
         values = posted(form, ("reason",))
-        try:
+        with beside_fields(values):
             given = MeetupCancelIn.model_validate(values)
-        except ValidationError as exc:
-            raise form_errors(exc, values) from None
     except FormErrors as failed:
         return _meetup_page(session, group, mid, status=400, cancel=failed.posted, cancel_errors=failed.errors)
     meetups.cancel_meetup(group.group_id, mid, given.reason)
@@ -199,12 +190,10 @@ def message_attendees(meetup_id: str, *, session: Session, group: Group) -> Resp
     mid = _meetup_id(meetup_id)
     try:
         values = posted(form, ("message_id", "note", "going", "waitlisted"))
-        try:
+        with beside_fields(values):
             given = MeetupMessageIn.model_validate({
                 "message_id": values["message_id"], "note": values["note"],
                 "going": values["going"] == "on", "waitlisted": values["waitlisted"] == "on"})
-        except (ValidationError, errors.InvalidInput) as exc:
-            raise form_errors(exc, values) from None
     except FormErrors as failed:
         return _meetup_page(session, group, mid, status=400, message=failed.posted, message_errors=failed.errors)
     done = console_meetups.message_attendees(group.group_id, mid, given)
@@ -233,9 +222,7 @@ def people(meetup_id: str, *, session: Session, group: Group) -> Response:
     mid = _meetup_id(meetup_id)
     meetup = meetups.get_meetup(group.group_id, mid)
     status = _status()
-    cursor = query(current_request()).get("cursor") or None
-    if cursor is not None and len(cursor) > 4096:
-        raise errors.InvalidInput("is not a cursor this list gave out", field="cursor")
+    cursor = cursor_param(current_request())
     rows, next_cursor = rsvp.list_rsvps(group.group_id, mid, status, limit=50, cursor=cursor)
     return render_console("people", session=session, group=group, active="meetups", meetup=meetup,
                           status=status, rows=rows, next_cursor=next_cursor, flash=_done())

@@ -11,7 +11,6 @@ import secrets
 from typing import Final
 
 from chalice.app import Blueprint, Response
-from pydantic import ValidationError
 
 from chalicelib import errors
 from chalicelib.models import Group, Job, Member, MemberIn, MemberPatch
@@ -25,9 +24,9 @@ from chalicelib.routes.console import (
     redirect,
     render_console,
 )
-from chalicelib.routes.console_forms import MEMBER_FIELDS, FormErrors, form_errors, posted
+from chalicelib.routes.console_forms import MEMBER_FIELDS, FormErrors, beside_fields, posted
 from chalicelib.routes.html import first
-from chalicelib.routes.http import path_id, query
+from chalicelib.routes.http import cursor_param, path_id, query
 from chalicelib.services import erasure, imports, members
 
 bp = Blueprint(__name__)
@@ -47,9 +46,7 @@ def _list_page(session: Session, group: Group, *, status: int = 200, form: dict[
                form_errors: dict[str, str] | None = None) -> Response:
     params = query(current_request())
     text = (params.get("q") or "").strip()[:MAX_QUERY]
-    cursor = params.get("cursor") or None
-    if cursor is not None and len(cursor) > 4096:
-        raise errors.InvalidInput("is not a cursor this list gave out", field="cursor")
+    cursor = cursor_param(current_request())
     next_cursor = None
     if text:
         rows = members.search_members(group.group_id, text, limit=PAGE)
@@ -72,10 +69,8 @@ def add_member(*, session: Session, group: Group) -> Response:
     form = console_form(session)
     try:
         values = posted(form, MEMBER_FIELDS)
-        try:
+        with beside_fields(values):
             given = MemberIn.model_validate({**values, "timezone": values["timezone"] or None})
-        except (ValidationError, errors.InvalidInput) as exc:
-            raise form_errors(exc, values) from None
         created, _ = members.add_members(group.group_id, [given])
         if not created:
             raise FormErrors({"email": "belongs to a member already: search for it above"}, values)
@@ -144,13 +139,11 @@ def edit_member(member_id: str, *, session: Session, group: Group) -> Response:
     mid = _member_id(member_id)
     try:
         values = posted(form, EDIT_FIELDS)
-        try:
+        with beside_fields(values):
             patch = MemberPatch.model_validate({"name": values["name"], "headline": values["headline"],
                                                 "timezone": values["timezone"] or None,
                                                 "subscribed": values["subscribed"] == "on"})
             members.update_member(group.group_id, mid, patch)
-        except (ValidationError, errors.InvalidInput, errors.Conflict) as exc:
-            raise form_errors(exc, values) from None
     except FormErrors as failed:
         member = members.get_member(group.group_id, mid)
         return render_console("member_edit", session=session, group=group, active="members", http_status=400,

@@ -126,10 +126,15 @@ def page_params(request: Request) -> tuple[int, str | None]:
     raw = params.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= 200:
         raise errors.InvalidInput("must be a whole number from 1 to 200", field="limit")
-    cursor = params.get("cursor") or None
+    return int(raw), cursor_param(request)
+
+
+def cursor_param(request: Request) -> str | None:
+    """The opaque `cursor` a list gave out (its signature is checked where it is read)."""
+    cursor = query(request).get("cursor") or None
     if cursor is not None and len(cursor) > 4096:
         raise errors.InvalidInput("is not a cursor this list gave out", field="cursor")
-    return int(raw), cursor
+    return cursor
 
 
 def page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
