@@ -4,6 +4,7 @@ and answers the same to members and strangers; GET changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -30,6 +31,18 @@ def _group_page(template: str, group: Group, code: int = 200, **context: object)
                   **{"sent": False, "posted": {}, **context})
 
 
+def _group_form(template: str, group_id: str, answer: Callable[[Group, dict[str, list[str]]], None]) -> Response:
+    """A group's public form: refused cross-site, then answered; the same page comes back saying
+    it was sent, or what to fix beside what was typed."""
+    refuse_cross_site(bp.current_request)
+    group = join.public_group(group_id)
+    try:
+        answer(group, parse_form(bp.current_request))
+    except join.FormInvalid as exc:
+        return _group_page(template, group, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
+    return _group_page(template, group, sent=True)
+
+
 @bp.route("/join/{group_id}", methods=["GET"])
 @page
 def show_join(group_id: str) -> Response:
@@ -39,13 +52,7 @@ def show_join(group_id: str) -> Response:
 @bp.route("/join/{group_id}", methods=["POST"], content_types=FORM_TYPES)
 @page
 def ask_to_join(group_id: str) -> Response:
-    refuse_cross_site(bp.current_request)
-    group = join.public_group(group_id)
-    try:
-        join.ask_to_join(group, join.join_form(parse_form(bp.current_request)))
-    except join.FormInvalid as exc:
-        return _group_page("join", group, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
-    return _group_page("join", group, sent=True)
+    return _group_form("join", group_id, lambda group, form: join.ask_to_join(group, join.join_form(form)))
 
 
 @bp.route("/welcome/{token}", methods=["GET"])
@@ -71,13 +78,7 @@ def show_links(group_id: str) -> Response:
 @bp.route("/links/{group_id}", methods=["POST"], content_types=FORM_TYPES)
 @page
 def ask_for_links(group_id: str) -> Response:
-    refuse_cross_site(bp.current_request)
-    group = join.public_group(group_id)
-    try:
-        join.ask_for_links(group, join.address_form(parse_form(bp.current_request)))
-    except join.FormInvalid as exc:
-        return _group_page("links", group, 400, posted=exc.posted, flash=exc.flash, flash_kind="error")
-    return _group_page("links", group, sent=True)
+    return _group_form("links", group_id, lambda group, form: join.ask_for_links(group, join.address_form(form)))
 
 
 @bp.route("/events/{group_id}/{meetup_id}", methods=["GET"])
