@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.network [--members 5000] [--lunches 20000] [--ddb] [--json] [--write]
 
-Pure part, on generated data in this process: the edges from the lunches (`network.meetings`),
+Pure part, on generated data in this process: the edges from the lunches (`network.meetings`) and
+from the introductions both accepted (`network.introductions`, issue 14),
 betweenness and layout (timed apart, then `network.build` as the page calls it), the SVG, and the
 whole page as the console renders it (`render_console`, template and all): its seconds on one
 core (CPU time) and its size in bytes. Budgets: <= 2 s, <= 1.5 MB of HTML.
@@ -12,7 +13,9 @@ reads through the app's own store (`services.insights.page`): calls by operation
 on the app's client: one Query per page, no Scan) and their time, apart from the layout.
 
 The data: members in 20 cities of 250; 85% of lunches within a city, the rest across, pairs
-drawn with a fixed seed; every lunch happened (everyone confirmed), a tenth with a rating.
+drawn with a fixed seed; every lunch happened (everyone confirmed), a tenth with a rating. Plus
+--intros introductions (default 1,000), two thirds accepted, between members of any city. On
+DynamoDB Local only the lunches are written (the page's Query of the intros finds none).
 """
 
 from __future__ import annotations
@@ -34,6 +37,22 @@ if str(ROOT) not in sys.path:
 NOW = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
 GROUP_ID = "grp_01bench0network00000000000"
 MB = 1_000_000
+
+
+def generate_intros(people: list[Any], count: int, seed: int = 11) -> list[Any]:
+    from chalicelib.store.intros import Intro
+
+    rng = random.Random(seed)
+    made = []
+    for n in range(count):
+        a, b, c = rng.sample(range(len(people)), 3)
+        at = NOW - timedelta(days=1 + n % 300)
+        made.append(Intro(intro_id=f"int_{n:024d}", group_id=GROUP_ID, connector_id=people[c].member_id,
+                          member_ids=sorted([people[a].member_id, people[b].member_id]),
+                          note="You two should meet: same questions, different answers.",
+                          status="connected" if n % 3 else "declined", created_at=at,
+                          expires_at=at + timedelta(days=14)))
+    return made
 
 
 def generate(members: int, lunches: int, seed: int = 7) -> tuple[Any, list[Any], list[Any], list[Any]]:
@@ -77,14 +96,15 @@ def render(group: Any, context: dict[str, Any]) -> str:
     return str(response.body)
 
 
-def pure(members: int, lunches: int) -> dict[str, Any]:
+def pure(members: int, lunches: int, intros: int = 1000) -> dict[str, Any]:
     import numpy as np
 
     from chalicelib import network
     from chalicelib.services import insights
 
     group, people, pairs, rounds = generate(members, lunches)
-    result: dict[str, Any] = {"members": members, "lunches": lunches}
+    offers = generate_intros(people, intros)
+    result: dict[str, Any] = {"members": members, "lunches": lunches, "intros": intros}
 
     def timed(name: str, work: Any) -> Any:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -93,21 +113,28 @@ def pure(members: int, lunches: int) -> dict[str, Any]:
         return value
 
     met = timed("meetings", lambda: network.meetings(pairs))
+    introduced = timed("introductions", lambda: network.introductions(offers))
     names = {m.member_id: m.name for m in people}
-    order = sorted({m for e in met.edges for m in e})
+    linked = sorted(met.edges.keys() | introduced.keys())
+    order = sorted({m for e in linked for m in e})
     index = {m: i for i, m in enumerate(order)}
-    src = np.array([index[a] for a, _ in sorted(met.edges)], dtype=np.int64)
-    dst = np.array([index[b] for _, b in sorted(met.edges)], dtype=np.int64)
+    src = np.array([index[a] for a, _ in linked], dtype=np.int64)
+    dst = np.array([index[b] for _, b in linked], dtype=np.int64)
     timed("betweenness", lambda: network.betweenness(len(order), src, dst))
     timed("layout", lambda: network.layout(len(order), src, dst))
-    graph = timed("build", lambda: network.build(names, met))
+    graph = timed("build", lambda: network.build(names, met, introduced))
     svg = timed("svg", lambda: network.svg(graph))
     # The whole page as the route builds it, from what the reads return.
+    # The baseline: the same page without introductions (the network before intro edges).
+    bare = timed("page_without_intros", lambda: render(group, insights.page_context(
+        group, people, pairs, rounds, [], insights.Timings())))
     html = timed("page", lambda: render(group, insights.page_context(group, people, pairs, rounds, [],
-                                                                      insights.Timings())))
-    result.update(nodes=len(graph.nodes), edges=len(graph.edges), never_met=len(graph.never_met),
+                                                                      insights.Timings(), intros=offers)))
+    result.update(nodes=len(graph.nodes), edges=len(graph.edges), intro_edges=len(graph.intro_edges),
+                  never_met=len(graph.never_met),
                   connectors=[names[m] for m in graph.connectors], sampled=graph.sampled,
-                  svg_bytes=len(svg.encode()), html_bytes=len(html.encode()))
+                  svg_bytes=len(svg.encode()), html_bytes=len(html.encode()),
+                  html_bytes_without_intros=len(bare.encode()))
     return result
 
 
@@ -165,19 +192,23 @@ def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str) -> list[
         " (the machine is shared with other engineers' test runs)",
         f"- Command: `{command}`", "",
         f"`bench/network.py`: {p['members']:,} members, {p['lunches']:,} lunches that happened (20 cities of 250, "
-        "85% of lunches within a city), generated with a fixed seed. Times are CPU seconds of this one process "
+        f"85% of lunches within a city) and {p['intros']:,} introductions (two thirds accepted: intro edges, drawn "
+        "dashed), generated with a fixed seed. Times are CPU seconds of this one process "
         f"(one core; Python {platform.python_version()}); the page is the console's own render of "
         "templates/console/insights.html.", "",
         "| step | CPU | wall |", "| --- | --- | --- |",
-        *[f"| {name} | {p[name]['cpu_s']:.3f} s | {p[name]['wall_s']:.3f} s |"
-          for name in ("meetings", "betweenness", "layout", "build", "svg", "page")],
+        *[f"| {name.replace('_', ' ')} | {p[name]['cpu_s']:.3f} s | {p[name]['wall_s']:.3f} s |"
+          for name in ("meetings", "introductions", "betweenness", "layout", "build", "svg", "page_without_intros",
+                       "page")],
         "",
-        f"- Graph: {p['nodes']:,} nodes, {p['edges']:,} edges, {p['never_met']:,} never met; betweenness "
+        f"- Graph: {p['nodes']:,} nodes, {p['edges']:,} lunch edges and {p['intro_edges']:,} intro edges, "
+        f"{p['never_met']:,} never met; betweenness "
         f"{'estimated from 200 sources' if p['sampled'] else 'exact'}; connectors: {', '.join(p['connectors'])}",
         f"- Budget: page build (reads apart) <= 2 s on one core: **{page:.2f} s CPU** "
-        f"({'met' if page <= 2 else '**not met**'}); of it the graph (betweenness + layout) {build:.2f} s",
+        f"({'met' if page <= 2 else '**not met**'}); of it the graph (betweenness + layout) {build:.2f} s; "
+        f"baseline, the same page without the intros (as before intro edges): {p['page_without_intros']['cpu_s']:.2f} s",
         f"- Budget: HTML <= 1.5 MB: **{p['html_bytes'] / MB:.2f} MB** ({'met' if p['html_bytes'] <= 1.5 * MB else '**not met**'});"
-        f" the network SVG is {p['svg_bytes'] / MB:.2f} MB of it",
+        f" the network SVG is {p['svg_bytes'] / MB:.2f} MB of it; without the intros {p['html_bytes_without_intros'] / MB:.2f} MB",
     ]
     if d:
         calls = ", ".join(f"{k} {v}" for k, v in d["calls"].items())
@@ -185,7 +216,8 @@ def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str) -> list[
             f"- On DynamoDB Local (same data, written in {d['seed_s']} s first): the page took {d['page_wall_s']:.2f} s wall,"
             f" {d['page_cpu_s']:.2f} s CPU; DynamoDB reads {d['reads_wall_s']:.2f} s wall ({calls}; no Scan), the graph build"
             f" {d['build_wall_s']:.2f} s; {d['html_bytes'] / MB:.2f} MB of HTML. The reads are one Query per 1 MB page of"
-            " members and of pairs (DynamoDB's page limit with page_size 500), plus the group's rounds and past meetups."
+            " members and of pairs (DynamoDB's page limit with page_size 500), plus the group's rounds, past meetups and"
+            " introductions (one Query, none written here)."
             " DynamoDB Local is started by this process and so shares its one core (taskset); most of the reads' CPU"
             " is this process turning 25,000 items into models (botocore parsing, pydantic).",
         ]
@@ -198,6 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--lunches", type=int, default=20000)
+    parser.add_argument("--intros", type=int, default=1000, help="introductions, two thirds accepted")
     parser.add_argument("--ddb", action="store_true", help="also the reads on DynamoDB Local")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the network section of bench/RESULTS.md")
@@ -207,7 +240,7 @@ def main() -> None:
     os.environ.setdefault("SIGNING_SECRET", "bench-only-" + "x" * 40)
     os.environ.setdefault("BASE_URL", "https://lunch.example.test")
     os.environ.setdefault("SENDER_EMAIL", "lunch@powerlunch.example")
-    p = pure(args.members, args.lunches)
+    p = pure(args.members, args.lunches, args.intros)
     d = on_dynamodb_local(args.members, args.lunches) if args.ddb else None
     if args.json:
         print(json.dumps({"pure": p, "dynamodb_local": d}))

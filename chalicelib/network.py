@@ -6,6 +6,9 @@ No I/O and no clock: services/insights.py reads the members and pairs and hands 
   no-show met nobody there). Its weight is how many lunches they met at.
 - A node is a member who met someone; its size is how many lunches they met at. Members who
   never met anyone are listed apart, so the organizer can reach out to them.
+- An introduction both said yes to (`introductions`: status "connected", met or not) is an
+  edge of its own kind, "intro": drawn dashed in another colour, with who introduced them.
+  It counts as a link for connectors and layout, not as a lunch.
 - Connectors are the members with the highest betweenness: most shortest paths between two
   others run through them (Brandes). Up to BETWEENNESS_PIVOTS members it is exact; above, it is
   estimated from that many sources drawn with the seed (Brandes & Pich, 2007), because the
@@ -30,6 +33,7 @@ import rustworkx as rx
 
 from chalicelib.feedback import no_shows, pair_met
 from chalicelib.models import LunchPair
+from chalicelib.store.intros import ORGANIZER, Intro
 
 SEED = 13
 CONNECTORS = 5  # connectors named on the page and in the JSON
@@ -38,6 +42,9 @@ LAYOUT_CORE = 400  # members placed by the force layout; the rest among their pa
 LAYOUT_ITERATIONS = 60
 SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its container's width
 MARGIN = 24
+LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
+INTRO_COLOUR = "#7b3fb0"  # purple, dashed: an introduction both accepted
+INTRO_DASH = "7 5"
 
 Edge = tuple[str, str]
 Ints = npt.NDArray[np.int64]
@@ -53,10 +60,20 @@ class Meetings:
 
 
 @dataclass(frozen=True)
+class IntroEdge:
+    """Two members connected through an introduction both said yes to (a < b), and who made it."""
+
+    a: str
+    b: str
+    connector_id: str  # a member id, or ORGANIZER
+    connector_name: str
+
+
+@dataclass(frozen=True)
 class Node:
     member_id: str
     name: str
-    lunches: int  # lunches at which they met someone
+    lunches: int  # lunches at which they met someone (0: only introduced so far)
     partners: int  # distinct members they met
     betweenness: float  # normalized to 0..1
     x: float  # in the SVG's viewBox
@@ -71,6 +88,7 @@ class Network:
     connectors: tuple[str, ...]  # member ids, highest betweenness first
     never_met: tuple[tuple[str, str], ...]  # (member id, name) by name
     sampled: bool  # betweenness estimated from BETWEENNESS_PIVOTS sources
+    intro_edges: tuple[IntroEdge, ...] = ()  # accepted introductions, by (a, b)
 
     def out(self) -> dict[str, object]:
         """The JSON answer of GET /groups/{group_id}/network."""
@@ -80,7 +98,10 @@ class Network:
                        "partners": n.partners, "betweenness": round(n.betweenness, 6),
                        "connector": n.connector, "x": round(n.x, 1), "y": round(n.y, 1)}
                       for n in self.nodes],
-            "edges": [{"a": a, "b": b, "lunches": w} for a, b, w in self.edges],
+            "edges": [{"a": a, "b": b, "kind": "lunch", "lunches": w, "connector_id": None}
+                      for a, b, w in self.edges]
+            + [{"a": e.a, "b": e.b, "kind": "intro", "lunches": 0, "connector_id": e.connector_id}
+               for e in self.intro_edges],
             "connectors": [{"member_id": m, "name": names[m]} for m in self.connectors],
             "never_met": [{"member_id": m, "name": name} for m, name in self.never_met],
             "betweenness_sampled": self.sampled,
@@ -103,22 +124,37 @@ def meetings(pairs: Iterable[LunchPair]) -> Meetings:
     return Meetings(dict(edges), dict(lunches))
 
 
-def build(members: Mapping[str, str], met: Meetings, *, seed: int = SEED,
-          connectors: int = CONNECTORS) -> Network:
-    """The network of the current `members` (id -> name): edges to a member who has left are dropped."""
+def introductions(intros: Iterable[Intro]) -> dict[Edge, str]:
+    """The introductions both said yes to (met since or not), as edges: (a, b) -> who made it
+    (a member id, or ORGANIZER); of two between the same people, the first made counts."""
+    found: dict[Edge, str] = {}
+    for intro in sorted(intros, key=lambda i: (i.created_at, i.intro_id)):
+        if intro.status == "connected" and len(set(intro.member_ids)) == 2:
+            a, b = sorted(intro.member_ids)
+            found.setdefault((a, b), intro.connector_id)
+    return found
+
+
+def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, str] | None = None, *,
+          seed: int = SEED, connectors: int = CONNECTORS) -> Network:
+    """The network of the current `members` (id -> name): edges to a member who has left are
+    dropped. `introduced` (from `introductions`) adds the intro edges."""
     # Sorted, so the same lunches in any order give the same layout.
     edges = {e: w for e, w in sorted(met.edges.items()) if e[0] in members and e[1] in members and e[0] != e[1]}
+    intros = {e: c for e, c in sorted((introduced or {}).items())
+              if e[0] in members and e[1] in members and e[0] != e[1]}
+    linked = sorted(edges.keys() | intros.keys())  # one link per two people, whatever its kinds
     lunches: Counter[str] = Counter()
     partners: Counter[str] = Counter()
-    for (a, b), _ in edges.items():
+    for a, b in linked:
         partners[a] += 1
         partners[b] += 1
-    for member_id in partners:
+    for member_id in {m for e in edges for m in e}:
         lunches[member_id] = max(met.lunches.get(member_id, 0), 1)
     order = sorted(partners, key=lambda m: (-lunches[m], members[m], m))
     index = {m: i for i, m in enumerate(order)}
-    src = np.fromiter((index[a] for a, _ in edges), dtype=np.int64, count=len(edges))
-    dst = np.fromiter((index[b] for _, b in edges), dtype=np.int64, count=len(edges))
+    src = np.fromiter((index[a] for a, _ in linked), dtype=np.int64, count=len(linked))
+    dst = np.fromiter((index[b] for _, b in linked), dtype=np.int64, count=len(linked))
     between, sampled = betweenness(len(order), src, dst, seed=seed)
     xy = layout(len(order), src, dst, seed=seed)
     ranked = sorted((i for i in range(len(order)) if between[i] > 0), key=lambda i: (-between[i], i))
@@ -126,8 +162,12 @@ def build(members: Mapping[str, str], met: Meetings, *, seed: int = SEED,
     nodes = tuple(Node(m, members[m], lunches[m], partners[m], float(between[i]),
                        float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(order))
     never = tuple(sorted(((m, n) for m, n in members.items() if m not in partners), key=lambda p: (p[1], p[0])))
+    intro_edges = tuple(IntroEdge(a, b, c, members.get(c) or
+                                  ("the organizers" if c == ORGANIZER else "a former member"))
+                        for (a, b), c in intros.items())
     return Network(nodes=nodes, edges=tuple((a, b, w) for (a, b), w in sorted(edges.items())),
-                   connectors=tuple(order[i] for i in ranked[:connectors]), never_met=never, sampled=sampled)
+                   connectors=tuple(order[i] for i in ranked[:connectors]), never_met=never, sampled=sampled,
+                   intro_edges=intro_edges)
 
 
 # ---------------------------------------------------------------- betweenness
@@ -262,8 +302,10 @@ def radius(lunches: int) -> float:
 def svg(network: Network, *, title: str = "The group's relationship network") -> str:
     """Inline SVG: no script and no style block (the pages' CSP allows neither), presentation
     attributes only. One <circle> per member who met someone, with their name as its <title>;
-    edges as one <path> per weight class, to keep 20,000 lunches in a few hundred kilobytes."""
+    lunch edges as one solid grey <path> per weight class, to keep 20,000 lunches in a few hundred
+    kilobytes; intro edges dashed purple, one <path> each, titled with who introduced the two."""
     pos = {n.member_id: (round(n.x), round(n.y)) for n in network.nodes}
+    names = {n.member_id: n.name for n in network.nodes}
     classes: dict[int, list[str]] = {1: [], 2: [], 3: []}
     for a, b, w in network.edges:
         (x1, y1), (x2, y2) = pos[a], pos[b]
@@ -271,18 +313,35 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
     lines = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_SIZE} {SVG_SIZE}" width="100%" '
              f'role="img" aria-labelledby="network-title network-desc" class="network">',
              f'<title id="network-title">{escape(title)}</title>',
-             f'<desc id="network-desc">{len(network.nodes)} members who have met someone at lunch, '
-             f'{len(network.edges)} pairs who met; larger circles met at more lunches; connectors are '
-             f'drawn in orange and listed beside the chart.</desc>']
+             f'<desc id="network-desc">{len(network.nodes)} members who have met someone at lunch or '
+             f'were introduced; {len(network.edges)} pairs who met at lunch, drawn as solid grey lines '
+             f'(thicker: more lunches); {_introductions(len(network.intro_edges))} by a member or the '
+             f'organizers that both said yes to, drawn as dashed purple lines; larger circles met at '
+             f'more lunches; connectors are drawn in orange and listed beside the chart.</desc>']
     for w, paths in classes.items():
         if paths:
-            lines.append(f'<path fill="none" stroke="#8a94a6" stroke-opacity="{0.25 + 0.2 * w:.2f}" '
+            lines.append(f'<path fill="none" stroke="{LUNCH_COLOUR}" stroke-opacity="{0.25 + 0.2 * w:.2f}" '
                          f'stroke-width="{0.4 + 0.5 * w:.1f}" d="{"".join(paths)}"/>')
+    if network.intro_edges:
+        lines.append(f'<g fill="none" stroke="{INTRO_COLOUR}" stroke-width="1.6" stroke-dasharray="{INTRO_DASH}">')
+        for e in network.intro_edges:
+            (x1, y1), (x2, y2) = pos[e.a], pos[e.b]
+            lines.append(f'<path d="M{x1} {y1}L{x2} {y2}"><title>{escape(names[e.a])} and {escape(names[e.b])}, '
+                         f"introduced by {escape(e.connector_name)}</title></path>")
+        lines.append("</g>")
     lines.append('<g fill="#2f6f9f" stroke="#ffffff" stroke-width="0.8">')
     for n in sorted(network.nodes, key=lambda n: n.connector):  # connectors drawn last, on top
         x, y = pos[n.member_id]
         fill = ' fill="#e07b00" stroke="#000000" stroke-width="1.5"' if n.connector else ""
         lines.append(f'<circle cx="{x}" cy="{y}" r="{radius(n.lunches):.1f}"{fill}>'
-                     f"<title>{escape(n.name)}: {n.lunches} lunch{'es' if n.lunches != 1 else ''}</title></circle>")
+                     f"<title>{escape(n.name)}: {_lunches(n.lunches)}</title></circle>")
     lines.append("</g></svg>")
     return "\n".join(lines)
+
+
+def _lunches(count: int) -> str:
+    return "introduced, no lunch yet" if count == 0 else f"{count} lunch{'es' if count != 1 else ''}"
+
+
+def _introductions(count: int) -> str:
+    return f"{count} introduction{'s' if count != 1 else ''}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
@@ -95,9 +95,14 @@ class NetworkNode(BaseModel):
 
 
 class NetworkEdge(BaseModel):
+    """Two members linked: "lunch" (they met at `lunches` lunches) or "intro" (an introduction
+    both said yes to, made by `connector_id`: a member id or "organizer"; `lunches` is 0)."""
+
     a: str
     b: str
+    kind: Literal["lunch", "intro"]
     lunches: int
+    connector_id: str | None
 
 
 class NamedMember(BaseModel):
@@ -106,8 +111,9 @@ class NamedMember(BaseModel):
 
 
 class NetworkOut(BaseModel):
-    """Members who met someone as nodes, lunches that happened as edges, the connectors
-    (highest betweenness) and the members who never met anyone."""
+    """Members who met someone or were introduced as nodes; lunches that happened and
+    introductions both accepted as edges (by `kind`); the connectors (highest betweenness) and
+    the members who never met anyone."""
 
     nodes: list[NetworkNode]
     edges: list[NetworkEdge]

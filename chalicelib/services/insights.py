@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from chalicelib import charts, deps, network, timeutil
 from chalicelib.feedback import pair_met
 from chalicelib.models import Group, LunchPair, LunchRound, Member
+from chalicelib.store.intros import Intro
 
 SHOW_RATE_MEETUPS = 12  # the most recent past meetups on the show-rate chart
 ROUNDS_SHOWN = 24  # the most recent rounds on the rounds chart
@@ -37,9 +39,10 @@ def group_network(group_id: str, timings: Timings | None = None) -> network.Netw
     store.groups.require(group_id)
     members = {m.member_id: m.name for m in store.members.all(group_id)}
     met = network.meetings(store.lunch.all_pairs(group_id))
+    introduced = network.introductions(store.intros.of_group(group_id))
     timings.reads = time.perf_counter() - started
     started = time.perf_counter()
-    built = network.build(members, met)
+    built = network.build(members, met, introduced)
     timings.build = time.perf_counter() - started
     return built
 
@@ -114,15 +117,18 @@ def page(group: Group) -> dict[str, Any]:
     pairs = list(store.lunch.all_pairs(group_id))
     rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
     shows = show_rates(group_id, deps.now())
+    intros = list(store.intros.of_group(group_id))
     timings.reads = time.perf_counter() - started
-    return page_context(group, members, pairs, rounds, shows, timings)
+    return page_context(group, members, pairs, rounds, shows, timings, intros=intros)
 
 
 def page_context(group: Group, members: list[Member], pairs: list[LunchPair], rounds: list[LunchRound],
-                 shows: list[dict[str, Any]], timings: Timings) -> dict[str, Any]:
+                 shows: list[dict[str, Any]], timings: Timings,
+                 intros: Iterable[Intro] = ()) -> dict[str, Any]:
     """The insights page's charts and rows from what was read (pure; bench/network.py times it)."""
     started = time.perf_counter()
-    graph = network.build({m.member_id: m.name for m in members}, network.meetings(pairs))
+    graph = network.build({m.member_id: m.name for m in members}, network.meetings(pairs),
+                          network.introductions(intros))
     timings.build = time.perf_counter() - started
     rows = round_rows(rounds, pairs)
     growth = members_over_time(members, group.timezone)
@@ -134,6 +140,7 @@ def page_context(group: Group, members: list[Member], pairs: list[LunchPair], ro
         "connectors": [by_id[m] for m in graph.connectors],
         "most_met": sorted(graph.nodes, key=lambda n: (-n.partners, n.name))[:10],
         "lunches": sum(w for _, _, w in graph.edges),
+        "introduced": len(graph.intro_edges),
         "show_rates": shows,
         "show_svg": charts.bar_chart(
             "shows", "Going and checked in, per meetup",

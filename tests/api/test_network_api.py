@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import deps
-from tests.api.test_lunch_api import PROGRAM, opt_in_nine, run_round
+from chalicelib import deps, links
+from tests.api.test_lunch_api import PROGRAM, add_members, opt_in_nine, path_of, post_form, run_round
 
 
 def _count_calls(op: str) -> list[str]:
@@ -45,8 +45,9 @@ def test_network_has_the_lunches_that_happened(client: Any, org: Any) -> None:
     assert all(name.startswith("Person") for name in names.values())
     assert {m["member_id"] for m in body["never_met"]} == set(ids) - met
     assert all(n["lunches"] == 1 for n in body["nodes"])
-    # A group, a page of members, a page of pairs: one Query per page, never a Scan (conftest).
-    assert len(queries) == 2
+    # A page of members, a page of pairs, the group's intros, the pairs who met at meetups: one
+    # Query per page, never a Scan (conftest).
+    assert len(queries) == 4
 
 
 def test_network_of_an_empty_group(org: Any) -> None:
@@ -60,3 +61,25 @@ def test_network_needs_the_groups_key(org: Any, other_org: Any) -> None:
     assert r.status_code == 401 and r.data["error"]["code"] == "unauthorized"
     r = org.get(f"/groups/{other_org.group_id}/network")
     assert r.status_code in (401, 404) and "error" in r.data
+
+
+def test_introductions_both_accepted_are_edges_of_their_own_kind(client: Any, org: Any) -> None:
+    """The organizer introduces two pairs; one says yes twice, the other is declined: only the
+    first is an edge, of kind "intro", made by the organizer; its two are no longer "never met"."""
+    people = [m["member_id"] for m in add_members(org, 4)]
+    why = "You both run climate start-ups in Lisbon and keep asking me the same questions."
+    made = []
+    for a, b in ((people[0], people[1]), (people[2], people[3])):
+        r = org.post("intros", {"member_ids": [a, b], "note": why})
+        assert r.status_code == 201, r.data
+        made.append(deps.store().intros.get(org.group_id, r.data["intro_id"]))
+    yes, no = made
+    assert yes is not None and no is not None
+    for member_id, intro, answer in ((people[0], yes, "yes"), (people[1], yes, "yes"), (people[2], no, "no")):
+        page = path_of(links.offer_url(org.group_id, intro.intro_id, member_id, intro.expires_at))
+        assert post_form(client, page, {"answer": answer}).status_code == 200
+    body = org.get("network").data
+    assert body["edges"] == [{"a": min(people[:2]), "b": max(people[:2]), "kind": "intro", "lunches": 0,
+                              "connector_id": "organizer"}]
+    assert {n["member_id"]: n["lunches"] for n in body["nodes"]} == {people[0]: 0, people[1]: 0}
+    assert {m["member_id"] for m in body["never_met"]} == set(people[2:])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,6 +12,7 @@ import rustworkx as rx
 
 from chalicelib import network
 from chalicelib.models import LunchPair, PairFeedback
+from chalicelib.store.intros import Intro
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -174,3 +175,70 @@ def test_an_empty_group_has_an_empty_network() -> None:
     assert built.nodes == () and built.edges == () and built.connectors == ()
     root = ET.fromstring(network.svg(built))
     assert list(root.iter(f"{SVG}circle")) == []
+
+
+# ---------------------------------------------------------------- introductions: edges of their own kind
+
+
+def intro(a: str, b: str, status: str = "connected", connector: str = "g", n: int = 0) -> Intro:
+    return Intro(intro_id=f"int_{a}{b}{n}", group_id="grp_x", connector_id=connector, member_ids=sorted((a, b)),
+                 note="You two should meet, really.", status=status,  # type: ignore[arg-type]
+                 created_at=AT + timedelta(days=n), expires_at=AT + timedelta(days=n + 14))
+
+
+def test_only_introductions_both_said_yes_to_are_edges_the_first_one_counting() -> None:
+    found = network.introductions([
+        intro("b", "a", connector="g", n=2), intro("a", "b", connector="h", n=1),  # the earlier: h
+        intro("c", "d", status="declined"), intro("e", "f", status="open"), intro("x", "y", status="expired"),
+        intro("p", "q", connector="organizer")])
+    assert found == {("a", "b"): "h", ("p", "q"): "organizer"}
+
+
+def test_intro_edges_have_their_own_kind_and_introduced_members_are_no_longer_never_met() -> None:
+    members = {"a": "Ana", "b": "Ben", "c": "Cy", "d": "Di", "g": "Grace", "z": "Zoe"}
+    built = network.build(members, network.meetings([met("a", "b"), met("a", "g")]),
+                          network.introductions([intro("b", "c", connector="g"), intro("a", "b", connector="organizer"),
+                                                 intro("c", "gone")]))
+    assert built.edges == (("a", "b", 1), ("a", "g", 1))  # lunches unchanged
+    assert [(e.a, e.b, e.connector_id, e.connector_name) for e in built.intro_edges] == [
+        ("a", "b", "organizer", "the organizers"), ("b", "c", "g", "Grace")]
+    assert {n.member_id: (n.lunches, n.partners) for n in built.nodes} == {
+        "a": (2, 2), "b": (1, 2), "c": (0, 1), "g": (1, 1)}  # a-b is one link, lunch and intro
+    assert built.never_met == (("d", "Di"), ("z", "Zoe"))
+    out = built.out()
+    assert out["edges"] == [
+        {"a": "a", "b": "b", "kind": "lunch", "lunches": 1, "connector_id": None},
+        {"a": "a", "b": "g", "kind": "lunch", "lunches": 1, "connector_id": None},
+        {"a": "a", "b": "b", "kind": "intro", "lunches": 0, "connector_id": "organizer"},
+        {"a": "b", "b": "c", "kind": "intro", "lunches": 0, "connector_id": "g"}]
+
+
+def test_an_introduction_that_bridges_two_groups_makes_a_connector() -> None:
+    left = [f"l{i}" for i in range(5)]
+    right = [f"r{i}" for i in range(5)]
+    lunches = [met(a, b) for side in (left, right) for i, a in enumerate(side) for b in side[i + 1:]]
+    members = names(*left, *right)
+    alone = network.build(members, network.meetings(lunches), connectors=2)
+    assert alone.connectors == ()  # two cliques: nobody lies between others
+    bridged = network.build(members, network.meetings(lunches), network.introductions([intro("l0", "r0")]),
+                            connectors=2)
+    assert set(bridged.connectors) == {"l0", "r0"}
+
+
+def test_svg_draws_intros_dashed_with_who_made_them_and_says_so_in_words() -> None:
+    members, lunches = _barbell()
+    members["g"] = 'Grace <"G">'
+    built = network.build(members, network.meetings(lunches),
+                          network.introductions([intro("l1", "r1", connector="g")]))
+    markup = network.svg(built)
+    root = ET.fromstring(markup)
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("stroke-dasharray")]
+    assert len(groups) == 1 and groups[0].get("stroke") == network.INTRO_COLOUR
+    (dashed,) = groups[0].iter(f"{SVG}path")
+    assert dashed.findtext(f"{SVG}title") == 'Name l1 and Name r1, introduced by Grace <"G">'
+    solid = root.findall(f"{SVG}path")  # the lunches: straight under <svg>
+    assert solid and all(p.get("stroke-dasharray") is None and p.get("stroke") == network.LUNCH_COLOUR
+                         for p in solid)
+    desc = root.findtext(f"{SVG}desc") or ""
+    assert "solid grey lines" in desc and "1 introduction by a member or the organizers" in desc
+    assert "dashed purple lines" in desc and "style" not in markup
