@@ -262,7 +262,8 @@ def meetup_view(meetup: Meetup) -> dict[str, Any]:
     place = f"{meetup.venue['name']}, {meetup.venue['address']}" if meetup.venue else None
     return {"title": meetup.title, "description": meetup.description,
             "starts_at": meetup.starts_at, "ends_at": meetup.ends_at,
-            "timezone": meetup.timezone, "place": place, "online_url": meetup.online_url}
+            "timezone": meetup.timezone, "place": place, "online_url": meetup.online_url,
+            "cancel_reason": meetup.cancel_reason}
 
 
 def calendar_event(group: Group, meetup: Meetup) -> CalendarEvent:

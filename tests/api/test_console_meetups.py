@@ -165,7 +165,7 @@ def test_duplicate_a_week_and_a_month_later_at_the_same_local_time(con: Console)
 
 def test_cancel_with_a_reason_that_the_cancellation_email_carries(con: Console, outbox_dir: Path) -> None:
     meetup = create(con)
-    answer(meetup, "Ana")
+    ana = answer(meetup, "Ana")
     answer(meetup, "Bo")
     answer(meetup, "Cy")  # capacity 2: waitlisted
     response = con.post(f"/meetups/{meetup.meetup_id}/cancel", {"reason": "The venue flooded; we'll pick a new date."})
@@ -177,6 +177,10 @@ def test_cancel_with_a_reason_that_the_cancellation_email_carries(con: Console, 
     page = con.text(con.get(f"/meetups/{meetup.meetup_id}?done=cancelled"))
     assert "Cancelled: Founders breakfast" in page and "/cancel" not in page
     assert "was told why:</p><blockquote>The venue flooded; we&#39;ll pick a new date.</blockquote>" in page
+    link = rsvp.rsvp_url(deps.store().meetups.require(con.group_id, meetup.meetup_id), ana)
+    her_page = con.text(con.client.http.get(link.removeprefix("https://lunch.example.test")))
+    assert "nothing to answer" in her_page
+    assert "The organizer says:</p><blockquote>The venue flooded; we&#39;ll pick a new date.</blockquote>" in her_page
     # again: nothing new
     con.post(f"/meetups/{meetup.meetup_id}/cancel", {"reason": "Again"})
     assert len(mails(outbox_dir, "meetup_cancelled")) == 3
