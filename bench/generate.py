@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 
-from chalicelib.matching import GOALS, SLOTS, History, Profile
+from chalicelib.matching import History, Profile
+from chalicelib.vocabulary import GOALS, SLOTS
 
 CITIES = (
     "london", "berlin", "paris", "lisbon", "amsterdam", "madrid", "barcelona", "dublin",

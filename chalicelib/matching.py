@@ -85,6 +85,9 @@ REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after th
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
+SKIM = 8  # a wide ranking is cut at a threshold read from every SKIM-th column (see _best)
+SKIM_MARGIN = 8
+SKIM_FROM = 16000  # narrower rankings are partitioned whole: as fast while they fit in cache
 
 # fmt: off
 STOP_WORDS = frozenset({
@@ -601,16 +604,37 @@ def _class_points(block: _Block, mine: IntArray | slice, theirs: IntArray | slic
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
     """Exact points of the pairs (u, v), from each class row's non-zero features only."""
-    shared = _sparse_dot(block.likes, block.liked, block.cls[u], block.cls[v])
+    return _classes_points(block, _Sparse.of(block), block.cls[u], block.cls[v])
+
+
+@dataclass(frozen=True)
+class _Sparse:
+    """The non-zeros of a block's class rows, per class: interests and the rest apart."""
+
+    likes: tuple[IntArray, IntArray, FloatArray]  # indptr, features, weights
+    rest: tuple[IntArray, IntArray, FloatArray]
+
+    @staticmethod
+    def of(block: _Block) -> _Sparse:
+        def nonzeros(rows: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+            nonzero_rows, features = np.nonzero(rows)
+            return np.searchsorted(nonzero_rows, np.arange(len(rows) + 1)), features, rows[nonzero_rows, features]
+
+        return _Sparse(nonzeros(block.likes), nonzeros(block.rows))
+
+
+def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) -> IntArray:
+    """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
+    shared = _sparse_dot(sparse.likes, block.liked, a, b)
     cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
-    return np.minimum(shared, cap) + _sparse_dot(block.rows, block.cols, block.cls[u], block.cls[v])
+    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b)
 
 
-def _sparse_dot(rows: FloatArray, cols: FloatArray, us_all: IntArray, vs_all: IntArray) -> IntArray:
+def _sparse_dot(
+    sparse: tuple[IntArray, IntArray, FloatArray], cols: FloatArray, us_all: IntArray, vs_all: IntArray
+) -> IntArray:
     """rows[us_all[i]] . cols[vs_all[i]] for each i, as integers, from the rows' non-zeros only."""
-    nonzero_rows, features = np.nonzero(rows)
-    weights = rows[nonzero_rows, features]
-    indptr = np.searchsorted(nonzero_rows, np.arange(len(rows) + 1))
+    indptr, features, weights = sparse
     points = np.zeros(len(us_all), dtype=np.int64)
     for start in range(0, len(us_all), SCORE_CHUNK):
         us, vs = us_all[start : start + SCORE_CHUNK], vs_all[start : start + SCORE_CHUNK]
@@ -693,40 +717,92 @@ def _class_candidates(
     price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
     for start in range(0, classes, CHUNK_ROWS):
-        stop = min(classes, start + CHUNK_ROWS)
-        points = _class_points(block, slice(start, stop), slice(None))
-        np.putmask(points, _disjoint(block.slots[start:stop], block.slots), np.float32(-1.0))
-        own = np.arange(stop - start)
-        others = sizes[None, :].repeat(stop - start, axis=0)
-        others[own, own + start] -= 1  # nobody meets themselves
-        np.putmask(points, others == 0, np.float32(-1.0))
-        rank = points - price[None, :] + rng.random(points.shape, dtype=np.float32) * np.float32(0.5)
-        rank += np.where(points > 0, np.float32(SCORING_FIRST), np.float32(0.0))
-        reach = min(classes, int(need[start:stop].max()) + 1)  # a class holds >= 1 member: enough classes
-        top = np.argpartition(-rank, reach - 1, axis=1)[:, :reach]
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rank, top, axis=1), axis=1), axis=1)
-        counts = np.take_along_axis(others, top, axis=1)
-        scores = np.take_along_axis(points, top, axis=1)
-        counts[scores < 0] = 0
-        cum = np.cumsum(counts, axis=1)
-        prefix = np.minimum(need[start:stop], cum[:, -1])
-        listed = np.minimum(wanted[start:stop], prefix)
-        per_row = sizes[start:stop] * listed
-        ends = np.cumsum(per_row)
-        step = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - per_row, per_row)
-        row = np.repeat(own, per_row)
-        q, t = step // listed[row], step % listed[row]
-        crowded = listed[row] < prefix[row]  # more partners than the member lists: draw among them
-        position = np.where(crowded, (rng.random(len(t)) * prefix[row]).astype(np.int64), t)
-        flat = (cum + (own * (size + 1))[:, None]).ravel()
-        column = np.searchsorted(flat, position + row * (size + 1), side="right") - row * reach
-        theirs = top[row, column]
-        within = position - (cum[row, column] - counts[row, column])
-        mine = row + start
-        within += (theirs == mine) & (within >= q)  # listing one's own class: skip oneself
-        found.append((offsets[mine] + q, offsets[theirs] + within, scores[row, column].astype(np.int64)))
+        mine_c = np.arange(start, min(classes, start + CHUNK_ROWS))
+        reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
+        top, scores = _dense_top(block, mine_c, sizes, price, reach)
+        found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))
     member, partner, points_of = (np.concatenate(part) for part in zip(*found, strict=True))
     return order[member], order[partner], points_of
+
+
+def _dense_top(
+    block: _Block, mine_c: IntArray, sizes: IntArray, price: FloatArray, reach: int
+) -> tuple[IntArray, IntArray]:
+    """The best `reach` partner classes of classes `mine_c` by reduced points, against every class."""
+    points = _class_points(block, mine_c, slice(None))
+    np.putmask(points, _disjoint(block.slots[mine_c], block.slots), np.float32(-1.0))
+    own = np.arange(len(mine_c))
+    lonely = sizes[mine_c] == 1  # nobody meets themselves: a class of one does not list itself
+    points[own[lonely], mine_c[lonely]] = -1.0
+    rank = points - price[None, :] + block.rng.random(points.shape, dtype=np.float32) * np.float32(0.5)
+    rank += np.where(points > 0, np.float32(SCORING_FIRST), np.float32(0.0))
+    top = _best(rank, reach)
+    return top, np.take_along_axis(points, top, axis=1).astype(np.int64)
+
+
+def _best(rank: FloatArray, reach: int) -> IntArray:
+    """Columns of each row's `reach` largest values, largest first. A wide row is cut first at
+    a threshold read from every SKIM-th column (the classes are in seeded random order), so
+    only the few values above it are sorted; a row the cut leaves short is partitioned whole."""
+    count, width = rank.shape
+    if width < max(SKIM_FROM, 2 * SKIM * (reach + SKIM_MARGIN)):
+        return _partition_rows(rank, reach)
+    sample = rank[:, ::SKIM]
+    above = reach // SKIM + SKIM_MARGIN  # about SKIM times this many values lie above the cut
+    cut = np.partition(sample, sample.shape[1] - above, axis=1)[:, sample.shape[1] - above]
+    rows, cols = np.nonzero(rank >= cut[:, None])
+    order = np.lexsort((-rank[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    place = np.arange(len(rows)) - np.searchsorted(rows, np.arange(count))[rows]
+    keep = place < reach
+    found = np.full((count, reach), -1, dtype=np.int64)
+    found[rows[keep], place[keep]] = cols[keep]
+    short = np.flatnonzero(found[:, -1] < 0)
+    if len(short):
+        found[short] = _partition_rows(rank[short], reach)
+    return found
+
+
+def _partition_rows(rank: FloatArray, reach: int) -> IntArray:
+    top = np.argpartition(-rank, reach - 1, axis=1)[:, :reach]
+    found: IntArray = np.take_along_axis(top, np.argsort(-np.take_along_axis(rank, top, axis=1), axis=1), axis=1)
+    return found
+
+
+def _share_out(
+    mine_c: IntArray,
+    top: IntArray,
+    scores: IntArray,
+    sizes: IntArray,
+    need: IntArray,
+    wanted: IntArray,
+    offsets: IntArray,
+    size: int,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Members of classes `mine_c` list partners from their classes' rankings `top` (see
+    `_class_candidates`): (member, partner, points) as positions in the class-grouped order."""
+    reach = top.shape[1]
+    own = np.arange(len(mine_c))
+    counts = sizes[top] - (top == mine_c[:, None])  # nobody meets themselves
+    counts[scores < 0] = 0
+    cum = np.cumsum(counts, axis=1)
+    prefix = np.minimum(need[mine_c], cum[:, -1])
+    listed = np.minimum(wanted[mine_c], prefix)
+    per_row = sizes[mine_c] * listed
+    ends = np.cumsum(per_row)
+    step = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - per_row, per_row)
+    row = np.repeat(own, per_row)
+    q, t = step // listed[row], step % listed[row]
+    crowded = listed[row] < prefix[row]  # more partners than the member lists: draw among them
+    position = np.where(crowded, (rng.random(len(t)) * prefix[row]).astype(np.int64), t)
+    flat = (cum + (own * (size + 1))[:, None]).ravel()
+    column = np.searchsorted(flat, position + row * (size + 1), side="right") - row * reach
+    theirs = top[row, column]
+    within = position - (cum[row, column] - counts[row, column])
+    mine = mine_c[row]
+    within += (theirs == mine) & (within >= q)  # listing one's own class: skip oneself
+    return offsets[mine] + q, offsets[theirs] + within, scores[row, column]
 
 
 # ---------------------------------------------------------------- matching
