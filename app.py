@@ -17,6 +17,7 @@ from chalicelib.routes import (
     http,
     intro_pages,
     lunch_pages,
+    meetup_pages,
     organizer,
     organizer_insights,
     organizer_intros,
@@ -46,6 +47,7 @@ app.register_blueprint(console_meetups.bp)
 app.register_blueprint(console_members.bp)
 app.register_blueprint(intro_pages.bp)
 app.register_blueprint(organizer_intros.bp)
+app.register_blueprint(meetup_pages.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="hourly")

@@ -92,6 +92,18 @@ def offer_url(group_id: str, intro_id: str, member_id: str, expires_at: datetime
                 expires_at=expires_at + OFFER_GRACE)
 
 
+
+MET_LIFETIME = timedelta(days=30)  # the "did you meet them?" page, from the day it is asked
+
+
+def met_url(group_id: str, meetup_id: str, member_id: str, who: str | None = None) -> str:
+    """After a meetup: the member says whom of the people suggested to them they met
+    (services/meetup_people.py); `who` leads with that person (the POST acts)."""
+    url = _url("met", "met", group_id=group_id, member_id=member_id, resource_id=meetup_id,
+               expires_at=deps.now() + MET_LIFETIME)
+    return f"{url}?who={who}" if who else url
+
+
 def renew_url(purpose: Purpose, token: str) -> str:
     """Where the 410 page posts "email me a fresh link" for this expired link."""
     return f"{deps.settings().base_url}/renew/{purpose}/{token}"

@@ -108,9 +108,14 @@ class Network:
         }
 
 
-def meetings(pairs: Iterable[LunchPair]) -> Meetings:
-    """The lunches that happened, as edges between the members who were there."""
+def meetings(pairs: Iterable[LunchPair], at_meetups: Iterable[tuple[str, str, int]] = ()) -> Meetings:
+    """The lunches that happened, as edges between the members who were there; and two who
+    said they met at meetups ((a, b, meetups): services/meetup_people.met_pairs) as edges too,
+    weighing one a meetup (their node counts no lunch for it)."""
     edges: Counter[Edge] = Counter()
+    for a, b, times in at_meetups:
+        if a != b:
+            edges[(min(a, b), max(a, b))] += times
     lunches: Counter[str] = Counter()
     for pair in pairs:
         if not pair_met(pair):

@@ -17,7 +17,8 @@ from typing import Any, Final, Literal, get_args
 
 from itsdangerous import BadData, URLSafeSerializer
 
-Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe", "reconnect", "settings", "welcome", "introduce", "offer"]
+Purpose = Literal["rsvp", "lunch", "pairing", "unsubscribe", "reconnect", "settings", "welcome", "introduce", "offer",
+                  "met"]
 PURPOSES: Final[tuple[Purpose, ...]] = get_args(Purpose)
 
 MIN_SECRET_LENGTH: Final = 32

@@ -7,7 +7,7 @@ imports lunch, which (through invitations) needed members.
 from __future__ import annotations
 
 from chalicelib import deps, errors
-from chalicelib.services import followups, intros, members, outbox, pairing
+from chalicelib.services import followups, intros, meetup_people, members, outbox, pairing
 
 
 def erase_member(group_id: str, member_id: str) -> None:
@@ -18,6 +18,7 @@ def erase_member(group_id: str, member_id: str) -> None:
     followups.forget_member(group_id, member_id)  # reads the lunch record pairing then deletes
     pairing.forget_member(group_id, member_id)
     intros.forget_member(group_id, member_id)  # their introductions, made or received
+    meetup_people.forget_member(group_id, member_id)  # who was suggested to them at meetups, whom they met
     outbox.erase_member(group_id, member_id)
     outbox.erase_address(group_id, member.email)  # mail to their address before they joined
     deps.store().public.erase_signups(group_id, member.email)

@@ -6,18 +6,36 @@ Suggestions are mutual and spread out: chalicelib/bmatching.py picks them, nobod
 more than 3 people. No addresses; members who blocked each other, or where one declined a
 lunch pairing with the other, are never suggested to each other. Once per
 meetup per member: the email's dedupe key.
+
+Who was suggested to whom is stored (store/meetup_people.py). ASK_AFTER the meetup ends, each
+member who got suggestions gets one `meetup_met` email: "did you meet them?", a yes button per
+person to /met/{token}?who=<member> (GET shows the question and changes nothing; POST records).
+A yes counts as met, like a lunch that happened or a meetup both checked in to: the introduce
+page lists the person (intros.add_met), the lunch repeat rule counts it as a meeting at the
+meetup's start (lunch records' `introduced`, read by intros.as_met), and the network draws the
+edge (met_pairs, read by services/insights.py). All set ADDs: a double click changes nothing.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import bmatching, deps, matching, reasons, timeutil
-from chalicelib.models import LunchRecord, Member
+from chalicelib import bmatching, deps, errors, links, matching, reasons, timeutil
+from chalicelib.models import Group, LunchRecord, Meetup, Member
+from chalicelib.store.meetup_people import MeetupPeopleRepo, MeetupSuggestions
+
+log = logging.getLogger(__name__)
 
 MIN_GOING = 6
 WINDOW = (timedelta(hours=47), timedelta(hours=48))  # an hourly run finds each meetup once
+ASK_AFTER = timedelta(days=1)  # "did you meet them?": the day after the meetup ends
+
+
+def repo() -> MeetupPeopleRepo:
+    return MeetupPeopleRepo(deps.store().db)
 
 
 def suggestions_due(now: datetime) -> list[dict[str, str]]:
@@ -49,15 +67,19 @@ def suggest_work(body: dict[str, Any]) -> int:
     chosen = bmatching.suggest(profiles, history.blocked | declined(group_id, records))
     by_id = {p.member_id: p for p in profiles}
     stamp = timeutil.to_store(meetup.starts_at)
-    batch = []
+    batch, suggested, mail_keys = [], {}, {}
     for member in wanting:
         others = chosen.of(member.member_id)
         if not others:
             continue
         people = [_person(member, members[other], by_id) for other in others]
+        suggested[member.member_id] = others
+        mail_keys[member.member_id] = f"meetup_people:{meetup_id}:{member.member_id}:{stamp}"
         batch.append((member, outbox.email(
-            "meetup_people", f"meetup_people:{meetup_id}:{member.member_id}:{stamp}", group, member,
+            "meetup_people", mail_keys[member.member_id], group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
+    if suggested:  # stored first: the "did you meet them?" asks about exactly these
+        repo().record(group_id, meetup_id, suggested, mail_keys, meetup.ends_at + ASK_AFTER)
     return outbox.queue_many(group, batch)
 
 
@@ -80,3 +102,128 @@ def _person(reader: Member, other: Member, profiles: dict[str, matching.Profile]
     said = [reasons.say(r, names, reader=reader.member_id)
             for r in reasons.stored(planned.reasons, lambda ago: None)]
     return {"name": other.name, "headline": other.headline, "why": said}
+
+
+# ---------------------------------------------------------------- after the meetup: did you meet them?
+
+
+def asks_due(now: datetime) -> list[dict[str, str]]:
+    """Hourly: meetups whose "did you meet them?" email is due, as ids for the RSVP worker."""
+    return [{"group_id": g, "meetup_id": t} for g, t in repo().asks_due(now)]
+
+
+def ask_work(body: dict[str, Any]) -> int:
+    """The RSVP worker: one `meetup_met` email to each member who got suggestions at this
+    meetup, listing them with a yes button each. Once (dedupe keys, then off the time index);
+    a meetup moved later waits for its new end, a cancelled one asks nothing."""
+    from chalicelib.services import outbox, rsvp
+
+    group_id, meetup_id = body.get("group_id"), body.get("meetup_id")
+    if not isinstance(group_id, str) or not isinstance(meetup_id, str):
+        log.error("meetup ask message without ids")
+        return 0
+    store, now = deps.store(), deps.now()
+    group, meetup = store.groups.get(group_id), store.meetups.get(group_id, meetup_id)
+    if group is None or meetup is None or meetup.status != "scheduled":
+        repo().asked(group_id, meetup_id)
+        return 0
+    if now < meetup.ends_at + ASK_AFTER:
+        repo().arm_ask(group_id, meetup_id, meetup.ends_at + ASK_AFTER)
+        return 0
+    records = repo().of_meetup(group_id, meetup_id)
+    members = {m.member_id: m for m in store.members.get_many(
+        group_id, sorted({m for r in records for m in (r.member_id, *r.suggested)}))}
+    batch = []
+    for record in records:
+        member = members.get(record.member_id)
+        people = [_met_person(group_id, meetup_id, record, members[other])
+                  for other in record.suggested if other in members]
+        if member is None or not people:
+            continue
+        batch.append((member, outbox.email(
+            "meetup_met", f"meetup_met:{meetup_id}:{member.member_id}", group, member,
+            meetup=rsvp.meetup_view(meetup), people=people,
+            met_url=links.met_url(group_id, meetup_id, member.member_id))))
+    sent = outbox.queue_many(group, batch)
+    repo().asked(group_id, meetup_id)
+    return sent
+
+
+def _met_person(group_id: str, meetup_id: str, record: MeetupSuggestions, other: Member) -> dict[str, Any]:
+    return {"member_id": other.member_id, "name": other.name, "headline": other.headline,
+            "met": other.member_id in record.met,
+            "yes_url": links.met_url(group_id, meetup_id, record.member_id, who=other.member_id)}
+
+
+@dataclass(frozen=True)
+class MetView:
+    group: Group
+    meetup: Meetup
+    member: Member
+    record: MeetupSuggestions
+    people: list[Member]  # suggested to the member, still members, best first
+    ask: str | None = None  # the person the email's button named, asked first
+
+    def context(self) -> dict[str, Any]:
+        from chalicelib.services import rsvp
+
+        people = [{"member_id": p.member_id, "name": p.name, "headline": p.headline,
+                   "met": p.member_id in self.record.met} for p in self.people]
+        people.sort(key=lambda p: p["member_id"] != self.ask)  # the one asked about first
+        return {"group_name": self.group.sender_name, "member_name": self.member.name,
+                "meetup": rsvp.meetup_view(self.meetup), "people": people,
+                "ask": next((p for p in people if p["member_id"] == self.ask and not p["met"]), None)}
+
+
+def _met_view(token: str, ask: str | None = None) -> MetView:
+    claims = links.read("met", token)
+    store = deps.store()
+    group, meetup = store.groups.get(claims.group_id), store.meetups.get(claims.group_id, claims.resource_id)
+    record = repo().get(claims.group_id, claims.resource_id, claims.member_id)
+    if group is None or meetup is None or record is None:
+        raise errors.NotFound("no suggestions for this meetup")
+    found = {m.member_id: m for m in store.members.get_many(claims.group_id, [claims.member_id, *record.suggested])}
+    if claims.member_id not in found:
+        raise errors.NotFound("no such member")
+    people = [found[m] for m in record.suggested if m in found]
+    return MetView(group, meetup, found[claims.member_id], record, people, ask)
+
+
+def show_met(token: str, who: str | None = None) -> MetView:
+    """GET: whom the member was told to look for, each with a yes button; changes nothing."""
+    return _met_view(token, who)
+
+
+def answer_met(token: str, who: str) -> MetView:
+    """POST who=<member>: the member met this person, who was suggested to them. It counts as
+    met for the introduce page, the lunch repeat rule and the network; saying it twice changes
+    nothing."""
+    view = _met_view(token)
+    if who not in {p.member_id for p in view.people}:
+        raise errors.InvalidInput("pick someone we suggested to you at this meetup", field="who")
+    record_met(view.group.group_id, view.meetup, view.member.member_id, who)
+    return _met_view(token)
+
+
+def record_met(group_id: str, meetup: Meetup, member_id: str, other_id: str) -> bool:
+    """Two met at a meetup: every write is a set ADD of the same values, so a retry or a double
+    click adds nothing; answers whether this member said so for the first time."""
+    store = deps.store()
+    store.intros.add_met(group_id, [(member_id, other_id)])  # the introduce page
+    store.intros.note_introduced(group_id, member_id, other_id, meetup.starts_at)  # the repeat rule
+    return repo().note_met(group_id, meetup.meetup_id, member_id, other_id)  # the network, then the record
+
+
+def met_pairs(group_id: str) -> list[tuple[str, str, int]]:
+    """Every two who said they met at a meetup, with how many meetups (for the network)."""
+    return repo().met_pairs(group_id)
+
+
+def forget_member(group_id: str, member_id: str) -> None:
+    """Erasure: their suggestion records and met pairs go; others' records stop naming them,
+    and the unsent mail to others that names them is scrubbed."""
+    from chalicelib.services import outbox
+
+    for record in repo().forget(group_id, member_id):
+        outbox.scrub(group_id, record.member_id,
+                     [k for k in (record.mail_key, f"meetup_met:{record.meetup_id}:{record.member_id}") if k])

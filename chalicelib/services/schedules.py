@@ -42,6 +42,7 @@ def run_hourly(now: datetime) -> dict[str, int]:
         "intros_thanks": lambda: workers.send_many("intros.thanks", intros.thanks_due(now)),
         "meetup_reminders": lambda: workers.send_many("rsvp.reminders", rsvp.reminders_due(now)),
         "meetup_people": lambda: workers.send_many("rsvp.meetup_people", meetup_people.suggestions_due(now)),
+        "meetup_people_asks": lambda: workers.send_many("rsvp.meetup_met", meetup_people.asks_due(now)),
         "waitlist_lunches": lambda: workers.send_many("lunch.waitlist", waitlist_lunch.waitlists_due(now)),
         "mail_requeued": lambda: outbox.requeue_overdue(now),
         "jobs_overdue": lambda: jobs.overdue_jobs(now),

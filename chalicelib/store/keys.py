@@ -487,3 +487,36 @@ def intro_thanks(group_id: str, month: str, member_id: str) -> Key:
 def intro_thanks_index(group_id: str, month: str, member_id: str, due_at: datetime) -> Key:
     """Sparse: set when the month's first intro is accepted, removed once the thanks is recorded."""
     return {GSI1PK: INTRO_THANKS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{month}#{member_id}"}
+
+
+# ---- people to meet at a meetup (services/meetup_people.py, store/meetup_people.py)
+# | meetup suggestions | GROUP#g | MEETPEOPLE#TO#t#m | — | whom member m was told to look for at meetup t, and whom they said they met: the "did you meet them?" page (GetItem, guarded ADD); the meetup's ask (Query PK, begins_with MEETPEOPLE#TO#t#); erasure (Query PK, begins_with MEETPEOPLE#) |
+# | meetup ask due | GROUP#g | MEETPEOPLE#DUE#t | MEETPEOPLE_ASKS / due#g#t (until asked) | hourly: meetups whose "did you meet them?" email is due (Query GSI1 by time) |
+# | met at a meetup | GROUP#g | MEETPEOPLE#MET#a#b (sorted member ids) | — | two who said yes, they met there (set ADD of meetup ids): the network (Query PK, begins_with MEETPEOPLE#MET#) |
+
+MEETPEOPLE_PREFIX = "MEETPEOPLE#"
+MEETPEOPLE_MET_PREFIX = "MEETPEOPLE#MET#"
+MEETPEOPLE_ASKS = "MEETPEOPLE_ASKS"
+
+
+def meetup_suggestions_of(meetup_id: str) -> str:
+    """The SK prefix of one meetup's suggestion records."""
+    return f"{MEETPEOPLE_PREFIX}TO#{meetup_id}#"
+
+
+def meetup_suggestions(group_id: str, meetup_id: str, member_id: str) -> Key:
+    return _k(group_pk(group_id), f"{meetup_suggestions_of(meetup_id)}{member_id}")
+
+
+def meetup_ask(group_id: str, meetup_id: str) -> Key:
+    return _k(group_pk(group_id), f"{MEETPEOPLE_PREFIX}DUE#{meetup_id}")
+
+
+def meetup_ask_index(group_id: str, meetup_id: str, due_at: datetime) -> Key:
+    """Sparse: set when the suggestions are recorded, removed once the asks went out."""
+    return {GSI1PK: MEETPEOPLE_ASKS, GSI1SK: f"{timeutil.to_store(due_at)}#{group_id}#{meetup_id}"}
+
+
+def met_at_meetup(group_id: str, member_a: str, member_b: str) -> Key:
+    first, second = sorted((member_a, member_b))
+    return _k(group_pk(group_id), f"{MEETPEOPLE_MET_PREFIX}{first}#{second}")

@@ -281,6 +281,14 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     offer = urlsplit(links.offer_url(gid, "int_" + "0" * 26, x, clock() + timedelta(days=14))).path
     pages.call("GET", offer, status=404)
     pages.call("POST", offer, {"answer": "yes"}, status=404)
+    # "Did you meet them?" after a meetup (issue 14, part 3): Y was suggested to X there
+    from chalicelib.store.meetup_people import MeetupPeopleRepo
+
+    MeetupPeopleRepo(deps.store().db).record(gid, meetup["meetup_id"], {x: [y]}, {}, clock())
+    met_x = urlsplit(links.met_url(gid, meetup["meetup_id"], x)).path
+    assert {"name-y", "headline-y", "title"} <= shown(pages.call("GET", f"{met_x}?who={y}"))
+    pages.call("POST", met_x, {"who": x}, status=400)
+    assert "name-y" in shown(pages.call("POST", met_x, {"who": y}))
 
     # Unsubscribe, and the error pages: tampered (403), expired (410), gone member (404)
     unsub_y = urlsplit(links.unsubscribe_url(gid, y)).path

@@ -146,6 +146,11 @@ PAGES: dict[str, dict[str, Any]] = {
               "other": {"name": "Ben Ode", "headline": "CTO at Kiln", "email": None},
               "answer": None, "status": "open", "connected": False, "ask": None, "met": False,
               "someone_met": False},
+    # After a meetup: whom of the people suggested there the member met (issue 14, part 3).
+    "met": {"group_name": "Berlin Product Lunch", "member_name": "Zoë", "meetup": MEETUP,
+            "people": [{"member_id": "mem_b", "name": "Ben Ode", "headline": "CTO at Kiln", "met": False},
+                       {"member_id": "mem_c", "name": "Cy Lo", "headline": "", "met": True}],
+            "ask": {"member_id": "mem_b", "name": "Ben Ode", "headline": "CTO at Kiln", "met": False}},
 }
 
 EMAILS: dict[str, dict[str, Any]] = {
@@ -183,6 +188,15 @@ EMAILS: dict[str, dict[str, Any]] = {
         "people": [{"name": "Ben Ode", "headline": "Data engineer",
                     "why": ['You asked for "python code review", and Ben can help with "Python code reviews".']},
                    {"name": "Cy Lo", "headline": "", "why": ["You're both into climate."]}],
+    },
+    "meetup_met": {
+        **COMMON,
+        "meetup": MEETUP,
+        "met_url": "https://l.ex/met/t",
+        "people": [{"member_id": "mem_b", "name": "Ben Ode", "headline": "Data engineer", "met": False,
+                    "yes_url": "https://l.ex/met/t?who=mem_b"},
+                   {"member_id": "mem_c", "name": "Cy Lo", "headline": "", "met": True,
+                    "yes_url": "https://l.ex/met/t?who=mem_c"}],
     },
     "meetup_reminder": {
         **COMMON,
