@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib import charts, deps, network, timeutil
 from chalicelib.feedback import pair_met
 from chalicelib.models import Group, LunchPair, LunchRound, Member
+from chalicelib.services import meetup_people
 from chalicelib.store.intros import Intro
 
 SHOW_RATE_MEETUPS = 12  # the most recent past meetups on the show-rate chart
@@ -38,7 +39,7 @@ def group_network(group_id: str, timings: Timings | None = None) -> network.Netw
     started = time.perf_counter()
     store.groups.require(group_id)
     members = {m.member_id: m.name for m in store.members.all(group_id)}
-    met = network.meetings(store.lunch.all_pairs(group_id))
+    met = network.meetings(store.lunch.all_pairs(group_id), meetup_people.met_pairs(group_id))
     introduced = network.introductions(store.intros.of_group(group_id))
     timings.reads = time.perf_counter() - started
     started = time.perf_counter()
@@ -118,16 +119,18 @@ def page(group: Group) -> dict[str, Any]:
     rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
     shows = show_rates(group_id, deps.now())
     intros = list(store.intros.of_group(group_id))
+    at_meetups = meetup_people.met_pairs(group_id)
     timings.reads = time.perf_counter() - started
-    return page_context(group, members, pairs, rounds, shows, timings, intros=intros)
+    return page_context(group, members, pairs, rounds, shows, timings, at_meetups, intros=intros)
 
 
 def page_context(group: Group, members: list[Member], pairs: list[LunchPair], rounds: list[LunchRound],
                  shows: list[dict[str, Any]], timings: Timings,
+                 at_meetups: list[tuple[str, str, int]] | None = None,
                  intros: Iterable[Intro] = ()) -> dict[str, Any]:
     """The insights page's charts and rows from what was read (pure; bench/network.py times it)."""
     started = time.perf_counter()
-    graph = network.build({m.member_id: m.name for m in members}, network.meetings(pairs),
+    graph = network.build({m.member_id: m.name for m in members}, network.meetings(pairs, at_meetups or ()),
                           network.introductions(intros))
     timings.build = time.perf_counter() - started
     rows = round_rows(rounds, pairs)
