@@ -44,7 +44,7 @@ SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its conta
 MARGIN = 24
 LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
 INTRO_COLOUR = "#7b3fb0"  # purple, dashed: an introduction both accepted
-INTRO_DASH = "7 5"
+INTRO_DASH = "9 6"
 
 Edge = tuple[str, str]
 Ints = npt.NDArray[np.int64]
@@ -328,7 +328,7 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
             lines.append(f'<path fill="none" stroke="{LUNCH_COLOUR}" stroke-opacity="{0.25 + 0.2 * w:.2f}" '
                          f'stroke-width="{0.4 + 0.5 * w:.1f}" d="{"".join(paths)}"/>')
     if network.intro_edges:
-        lines.append(f'<g fill="none" stroke="{INTRO_COLOUR}" stroke-width="1.6" stroke-dasharray="{INTRO_DASH}">')
+        lines.append(f'<g fill="none" stroke="{INTRO_COLOUR}" stroke-width="2.4" stroke-dasharray="{INTRO_DASH}">')
         for e in network.intro_edges:
             (x1, y1), (x2, y2) = pos[e.a], pos[e.b]
             lines.append(f'<path d="M{x1} {y1}L{x2} {y2}"><title>{escape(names[e.a])} and {escape(names[e.b])}, '
