@@ -286,7 +286,7 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
 
     MeetupPeopleRepo(deps.store().db).record(gid, meetup["meetup_id"], {x: [y]}, {}, clock())
     met_x = urlsplit(links.met_url(gid, meetup["meetup_id"], x)).path
-    assert {"name-y", "headline-y", "title"} <= shown(pages.call("GET", f"{met_x}?who={y}"))
+    assert {"name-y", "headline-y", "title"} <= shown(pages.call("GET", met_x))
     pages.call("POST", met_x, {"who": x}, status=400)
     assert "name-y" in shown(pages.call("POST", met_x, {"who": y}))
 
