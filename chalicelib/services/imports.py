@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from chalicelib import deps, errors, ids, observe, workers
 from chalicelib.models import Job, MemberIn
-from chalicelib.services import members
+from chalicelib.services import jobs, members
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +145,11 @@ def start_import(group_id: str, text: str) -> Job:
 
 def import_page_work(body: dict[str, Any]) -> None:
     """Create one page of an import's members, then hand on the next page (or finish)."""
-    group_id, job_id, page = body.get("group_id"), body.get("job_id"), body.get("page")
-    if not isinstance(group_id, str) or not isinstance(job_id, str) or not isinstance(page, int):
-        log.error("import message without ids dropped")
+    job = jobs.page_to_do(body, ("import.members",))
+    if job is None:
         return
     store = deps.store()
-    job = store.jobs.get(group_id, job_id)
-    if job is None or job.kind != "import.members" or job.page != page or job.pages_done:
-        return  # a redelivery of a page already imported
+    group_id, job_id, page = job.group_id, job.job_id, job.page
     rows = store.jobs.import_rows(group_id, job_id, page) if page < (job.pages or 0) else []
     if rows is None:  # kept a week: the job was stuck that long
         store.jobs.finish(job, "failed", deps.now(), error="the file's rows expired before they were imported")

@@ -57,16 +57,27 @@ def get_job(group_id: str, job_id: str) -> Job:
 # ---------------------------------------------------------------- the jobs worker
 
 
-def invite_page_work(body: dict[str, Any]) -> None:
-    """Record one page of a job's mail, then hand on the next page (or finish)."""
+def page_to_do(body: dict[str, Any], kinds: tuple[JobKind, ...]) -> Job | None:
+    """The job a jobs-worker message names, when the page it names is still to do: None for a
+    malformed message, a job of another kind, or a redelivery of a page already done (SQS
+    delivers at least once)."""
     group_id, job_id, page = body.get("group_id"), body.get("job_id"), body.get("page")
     if not isinstance(group_id, str) or not isinstance(job_id, str) or not isinstance(page, int):
         log.error("job message without ids dropped")
+        return None
+    job = deps.store().jobs.get(group_id, job_id)
+    if job is None or job.kind not in kinds or job.page != page or job.pages_done or job.status in ("done", "failed"):
+        return None
+    return job
+
+
+def invite_page_work(body: dict[str, Any]) -> None:
+    """Record one page of a job's mail, then hand on the next page (or finish)."""
+    job = page_to_do(body, ("invite.meetup", "invite.lunch"))
+    if job is None:
         return
     store = deps.store()
-    job = store.jobs.get(group_id, job_id)
-    if job is None or job.page != page or job.pages_done or job.status in ("done", "failed"):
-        return  # a redelivery of a page already recorded
+    group_id, job_id, page = job.group_id, job.job_id, job.page
     group = store.groups.get(group_id)
     if group is None:
         return
