@@ -91,6 +91,7 @@ def test_a_big_import_runs_in_the_jobs_worker_page_by_page(con: Console, monkeyp
     response = con.post("/members/import", {"csv_text": "\n".join(rows), "form_id": "import-form-1"})
     html = imported(con, response)
     assert "<strong>30</strong> new members added." in html and "Rows not imported" in html
+    assert f'<form method="post" action="{con.base}/members/import"' in html  # another file, from here
     job = deps.store().jobs.require(con.group_id, response.headers["Location"].rsplit("/", 1)[1])
     assert (job.kind, job.status, job.pages, job.created, job.problems) == ("import.members", "done", 5, 30, 1)
     assert all(deps.store().jobs.import_rows(con.group_id, job.job_id, page) is None for page in range(5))
