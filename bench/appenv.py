@@ -7,8 +7,22 @@ import contextlib
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def on_dynamodb_local(endpoint: str | None, run: Callable[[str], T]) -> T:
+    """`run(endpoint)` on the DynamoDB Local given (`--endpoint`), or on one started for this
+    run and stopped after it."""
+    if endpoint:
+        return run(endpoint)
+    from scripts.dynamodb_local import DynamoDBLocal
+
+    with DynamoDBLocal() as server:
+        return run(server.endpoint_url)
 
 
 @contextlib.contextmanager

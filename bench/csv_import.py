@@ -15,14 +15,14 @@ import argparse
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.appenv import on_dynamodb_local  # noqa: E402
 
 
 def csv_text(rows: int, bad: int) -> str:
@@ -36,21 +36,9 @@ def csv_text(rows: int, bad: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _measured(work: Callable[[], Any]) -> dict[str, Any]:
-    from bench.roundtrips import RoundTrips
-    from chalicelib import deps
-
-    with RoundTrips(deps.dynamodb_client()) as trips:
-        cpu, wall = time.process_time(), time.perf_counter()
-        work()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "calls": trips.total,
-            "by_op": dict(sorted(trips.calls.items()))}
-
-
 def run(endpoint: str, rows: int, bad: int) -> dict[str, Any]:
     from bench.appenv import app_table
-    from bench.roundtrips import Queues
+    from bench.roundtrips import Queues, measured
     from chalicelib import deps, workers
     from chalicelib.models import GroupIn
     from chalicelib.services import groups, imports
@@ -66,9 +54,8 @@ def run(endpoint: str, rows: int, bad: int) -> dict[str, Any]:
             schema.create_table(deps.dynamodb_client(), table)
             group, _ = groups.create_group(GroupIn(name="Bench", timezone="Europe/Lisbon", sender_name="Bench",
                                                    reply_to="organizer@example.com"))
-            started: list[Any] = []
-            request = _measured(lambda: started.append(imports.start_import(group.group_id, text)))
-            job = started[0]
+            request = measured(lambda: imports.start_import(group.group_id, text))
+            job = request.pop("result")
             sizes = [len(json.dumps(item)) for item in deps.dynamodb_client().query(
                 TableName=table, KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
                 ExpressionAttributeValues={":pk": {"S": f"GROUP#{group.group_id}"},
@@ -76,7 +63,7 @@ def run(endpoint: str, rows: int, bad: int) -> dict[str, Any]:
             pages: list[dict[str, Any]] = []
             while queues.messages["jobs"]:
                 [body] = queues.drain("jobs")
-                pages.append(_measured(lambda b=body: workers.run([b])))  # type: ignore[misc]
+                pages.append(measured(lambda b=body: workers.run([b])))  # type: ignore[misc]
             done = deps.store().jobs.require(group.group_id, job.job_id)
         finally:
             workers.send_many = real_send_many  # type: ignore[assignment]
@@ -110,13 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="a running DynamoDB Local (default: start one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.endpoint:
-        result = run(args.endpoint, args.rows, args.bad)
-    else:
-        from scripts.dynamodb_local import DynamoDBLocal
-
-        with DynamoDBLocal() as server:
-            result = run(server.endpoint_url, args.rows, args.bad)
+    result = on_dynamodb_local(args.endpoint, lambda endpoint: run(endpoint, args.rows, args.bad))
     print(json.dumps(result, indent=2) if args.json else "\n".join(markdown(result)))
     return 0
 

@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,15 +57,11 @@ def _seed(lunches: int, meetup: int) -> tuple[str, str, list[str]]:
 
 
 def _measured(work: Any) -> dict[str, Any]:
-    from bench.roundtrips import RoundTrips
-    from chalicelib import deps
+    from bench.roundtrips import measured
 
-    with RoundTrips(deps.dynamodb_client()) as trips:
-        wall = time.perf_counter()
-        status = work()
-        wall = time.perf_counter() - wall
-    return {"status": status, "ms": round(wall * 1000, 1), "calls": trips.total,
-            "by_op": dict(sorted(trips.calls.items()))}
+    figures = measured(work)
+    return {"status": figures["result"], "ms": round(figures["wall_s"] * 1000, 1), "calls": figures["calls"],
+            "by_op": figures["by_op"]}
 
 
 def _requests(gid: str, me: str, two: list[str]) -> tuple[dict[str, Any], ...]:
@@ -133,13 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="a running DynamoDB Local (default: start one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.endpoint:
-        rows = run(args.endpoint)
-    else:
-        from scripts.dynamodb_local import DynamoDBLocal
+    from bench.appenv import on_dynamodb_local
 
-        with DynamoDBLocal() as server:
-            rows = run(server.endpoint_url)
+    rows = on_dynamodb_local(args.endpoint, run)
     print(json.dumps(rows, indent=2) if args.json else "\n".join(markdown(rows)))
     return 0
 

@@ -24,19 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.appenv import on_dynamodb_local  # noqa: E402
+
 NOW = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Lisbon
 
 
 def _measured(name: str, work: Callable[[], Any]) -> dict[str, Any]:
-    from bench.roundtrips import RoundTrips
-    from chalicelib import deps
+    from bench.roundtrips import measured
 
-    with RoundTrips(deps.dynamodb_client()) as trips:
-        cpu, wall = time.process_time(), time.perf_counter()
-        work()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"name": name, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "calls": trips.total,
-            "by_op": dict(sorted(trips.calls.items())), "items_written": dict(sorted(trips.items.items()))}
+    figures = measured(work)
+    del figures["result"]
+    return {"name": name, **figures}
 
 
 def _seed(members: int) -> str:
@@ -119,13 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="a running DynamoDB Local (default: start one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.endpoint:
-        result = run(args.endpoint, args.members, args.declines)
-    else:
-        from scripts.dynamodb_local import DynamoDBLocal
-
-        with DynamoDBLocal() as server:
-            result = run(server.endpoint_url, args.members, args.declines)
+    result = on_dynamodb_local(args.endpoint, lambda endpoint: run(endpoint, args.members, args.declines))
     print(json.dumps(result, indent=2) if args.json else "\n".join(markdown(result)))
     return 0
 

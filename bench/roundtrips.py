@@ -24,9 +24,10 @@ import math
 import os
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,6 +94,19 @@ class RoundTrips:
 
     def writes(self, *ops: str) -> int:
         return sum(self.calls[op] for op in (ops or WRITES))
+
+
+def measured(work: Callable[[], Any]) -> dict[str, Any]:
+    """Run `work` once on the app's DynamoDB client: its answer (`result`), wall and CPU seconds,
+    the calls it made (by operation) and the items it wrote."""
+    from chalicelib import deps
+
+    with RoundTrips(deps.dynamodb_client()) as trips:
+        cpu, wall = time.process_time(), time.perf_counter()
+        result = work()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"result": result, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "calls": trips.total,
+            "by_op": dict(sorted(trips.calls.items())), "items_written": dict(sorted(trips.items.items()))}
 
 
 @dataclass
