@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -145,25 +145,26 @@ def page_context(group: Group, members: list[Member], pairs: list[LunchPair], ro
         "lunches": sum(w for _, _, w in graph.edges),
         "introduced": len(graph.intro_edges),
         "show_rates": shows,
-        "show_svg": charts.bar_chart(
+        "show_svg": _chart(
             "shows", "Going and checked in, per meetup",
             f"The last {len(shows)} past meetups: members going (with guests) and members checked in.",
-            [r["title"] for r in shows],
-            [charts.Series("Going", [r["going"] for r in shows]),
-             charts.Series("Checked in", [r["checked_in"] for r in shows])]),
+            shows, "title", {"Going": "going", "Checked in": "checked_in"}),
         "rounds": rows,
-        "rounds_svg": charts.bar_chart(
+        "rounds_svg": _chart(
             "rounds", "Lunch rounds: paired, confirmed, met",
             f"The last {len(rows)} rounds: members paired, confirmations, and pairings that met.",
-            [r["date"] for r in rows],
-            [charts.Series("Paired", [r["paired"] for r in rows]),
-             charts.Series("Confirmed", [r["confirmed"] for r in rows]),
-             charts.Series("Pairs met", [r["met"] for r in rows])]),
+            rows, "date", {"Paired": "paired", "Confirmed": "confirmed", "Pairs met": "met"}),
         "growth": growth,
-        "growth_svg": charts.bar_chart(
+        "growth_svg": _chart(
             "growth", "Members joining and unsubscribing, per month",
             f"{len(growth)} months: members who joined and members who unsubscribed each month.",
-            [r["month"] for r in growth],
-            [charts.Series("Joined", [r["joined"] for r in growth]),
-             charts.Series("Unsubscribed", [r["unsubscribed"] for r in growth])]),
+            growth, "month", {"Joined": "joined", "Unsubscribed": "unsubscribed"}),
     }
+
+
+def _chart(key: str, title: str, alt: str, rows: Sequence[Mapping[str, Any]], label: str,
+           series: Mapping[str, str]) -> str:
+    """A bar chart of table rows: one bar group per row (named by its `label` column), one
+    series per {legend: column}."""
+    return charts.bar_chart(key, title, alt, [str(r[label]) for r in rows],
+                            [charts.Series(name, [r[column] for r in rows]) for name, column in series.items()])
