@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PowerlunchError(Exception):
     """Base: every error a caller may see. `status` and `code` shape the HTTP answer."""
@@ -100,3 +102,30 @@ class StaleWrite(Conflict):
     """Raised by the store when a guarded update lost a race; callers re-read and retry."""
 
     code = "stale_write"
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One of pydantic's errors (an item of ValidationError.errors()) in the words a form or a
+    CSV report says beside the field: "is required", "is too long (at most 200 characters)"."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_short":
+        return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind.startswith("datetime") or kind.startswith("date_"):
+        return "is not a date and time"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
+        return "is not an email address"
+    if kind == "string_pattern_mismatch":
+        return "is not valid"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")

@@ -112,32 +112,6 @@ _WORDS: Final = {
 }
 
 
-def _plain(error: dict[str, Any]) -> str:
-    """A pydantic error in the words of the form."""
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "string_too_short":
-        return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx.get('min_length')} characters"
-    if kind == "string_too_long":
-        return f"is too long (at most {ctx.get('max_length')} characters)"
-    if kind.startswith("datetime") or kind.startswith("date_"):
-        return "is not a date and time"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "must be a whole number"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')}"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}"
-    if kind == "missing":
-        return "is required"
-    if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
-        return "is not an email address"
-    if kind == "string_pattern_mismatch":
-        return "is not valid"
-    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-
-
 @contextmanager
 def beside_fields(values: dict[str, str]) -> Iterator[None]:
     """Inside: a model's complaints, and a service's InvalidInput or Conflict, become FormErrors
@@ -154,7 +128,7 @@ def form_errors(exc: Exception, values: dict[str, str]) -> FormErrors:
     if isinstance(exc, ValidationError):
         for error in exc.errors():
             path = ".".join(str(p) for p in error["loc"]) or "form"
-            found.setdefault(_PLACE.get(path, path.split(".")[0]), _plain(dict(error)))
+            found.setdefault(_PLACE.get(path, path.split(".")[0]), errors.field_message(dict(error)))
     elif isinstance(exc, errors.PowerlunchError):
         message = exc.message
         for name, words in _WORDS.items():

@@ -56,11 +56,6 @@ class ImportReport:
         return self.created + self.existed + len(self.problems)
 
 
-def _message(error: dict[str, object]) -> str:
-    text = str(error.get("msg", "is not valid"))
-    return text.removeprefix("Value error, ")
-
-
 def plan_import(text: str) -> Plan:
     """Read and check the whole file (pure: no I/O). A header row names the columns (email and
     name required; headline and timezone optional, in any order). Raises InvalidInput naming
@@ -114,8 +109,9 @@ def plan_import(text: str) -> Plan:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = str(first["loc"][0]) if first["loc"] else "row"
-                message = "is required" if not row.get(where) and where in REQUIRED else _message(dict(first))
-                plan.problems.append(RowError(start, where, message))
+                missing = not row.get(where) and where in REQUIRED
+                plan.problems.append(RowError(start, where, "is required" if missing else
+                                              errors.field_message(dict(first))))
                 continue
             if member.email in seen:
                 plan.problems.append(RowError(start, "email", f"is the same as on line {seen[member.email]}"))

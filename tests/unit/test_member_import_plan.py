@@ -23,6 +23,7 @@ def test_rows_report_line_and_field_including_quoted_newlines() -> None:
     assert [(line, m.email) for line, m in plan.rows] == [(2, "ana@example.com"), (3, "bo@example.com")]
     assert [(p.line, p.field) for p in plan.problems] == [(5, "name"), (6, "email"), (8, "email"), (9, "row")]
     assert plan.problems[0].message == "is required"
+    assert plan.problems[1].message == "is not an email address"  # the form's words, not pydantic's
     assert "line 2" in plan.problems[2].message
 
 
