@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +44,16 @@ class Suggestions:
 
     def of(self, member_id: str) -> list[str]:
         """Whom this member is told to look for, best first."""
-        found = [(-w, b if a == member_id else a) for a, b, w in self.pairs if member_id in (a, b)]
-        return [other for _, other in sorted(found)]
+        return [other for _, other in sorted(self._by_member.get(member_id, ()))]
+
+    @cached_property
+    def _by_member(self) -> dict[str, list[tuple[int, str]]]:
+        """(-points, other) per member: one pass over the pairs, not one per member asked."""
+        found: dict[str, list[tuple[int, str]]] = {}
+        for a, b, w in self.pairs:
+            found.setdefault(a, []).append((-w, b))
+            found.setdefault(b, []).append((-w, a))
+        return found
 
 
 def points_matrix(people: Sequence[Profile], forbidden: Iterable[frozenset[str]]) -> Ints:
