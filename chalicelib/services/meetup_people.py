@@ -138,8 +138,8 @@ def ask_work(body: dict[str, Any]) -> int:
         member = members.get(record.member_id)
         people = [_met_person(group_id, meetup_id, record, members[other])
                   for other in record.suggested if other in members]
-        if member is None or not people:
-            continue
+        if member is None or not people or not member.lunch.wants_meetup_people:
+            continue  # erased, nobody left to ask about, or turned the suggestions off since
         batch.append((member, outbox.email(
             "meetup_met", f"meetup_met:{meetup_id}:{member.member_id}", group, member,
             meetup=rsvp.meetup_view(meetup), people=people,
@@ -172,6 +172,7 @@ class MetView:
         people.sort(key=lambda p: p["member_id"] != self.ask)  # the one asked about first
         return {"group_name": self.group.sender_name, "member_name": self.member.name,
                 "meetup": rsvp.meetup_view(self.meetup), "people": people,
+                "introduce_url": links.introduce_url(self.group.group_id, self.member.member_id),
                 "ask": next((p for p in people if p["member_id"] == self.ask and not p["met"]), None)}
 
 

@@ -150,7 +150,8 @@ PAGES: dict[str, dict[str, Any]] = {
     "met": {"group_name": "Berlin Product Lunch", "member_name": "Zoë", "meetup": MEETUP,
             "people": [{"member_id": "mem_b", "name": "Ben Ode", "headline": "CTO at Kiln", "met": False},
                        {"member_id": "mem_c", "name": "Cy Lo", "headline": "", "met": True}],
-            "ask": {"member_id": "mem_b", "name": "Ben Ode", "headline": "CTO at Kiln", "met": False}},
+            "ask": {"member_id": "mem_b", "name": "Ben Ode", "headline": "CTO at Kiln", "met": False},
+            "introduce_url": "https://l.ex/introduce/t"},
 }
 
 EMAILS: dict[str, dict[str, Any]] = {
