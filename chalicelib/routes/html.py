@@ -98,21 +98,24 @@ def refuse_cross_site(request: Request) -> None:
 
 
 def parse_form(request: Request) -> dict[str, list[str]]:
-    """A urlencoded (or simple multipart) form body as name -> values."""
+    """A urlencoded (or simple multipart) form body as name -> values. Line breaks come as "\n":
+    browsers send a textarea's lines with "\r\n", which the models refuse as a control character."""
     body = raw_body(request)
     header = request.headers.get("content-type") or ""
     if header.lower().startswith("multipart/form-data"):
         # The boundary is case-sensitive (browsers send "----WebKitFormBoundaryAbC..."): pass
         # the header as sent, or no part would be found.
-        return _multipart(body, header)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise errors.InvalidInput("is not UTF-8 form data", field="body") from None
-    try:
-        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
-    except ValueError:  # more than max_num_fields: a 400, not a crash
-        raise errors.InvalidInput("has too many fields", field="body") from None
+        fields = _multipart(body, header)
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidInput("is not UTF-8 form data", field="body") from None
+        try:
+            fields = parse_qs(text, keep_blank_values=True, max_num_fields=200)
+        except ValueError:  # more than max_num_fields: a 400, not a crash
+            raise errors.InvalidInput("has too many fields", field="body") from None
+    return {name: [v.replace("\r\n", "\n").replace("\r", "\n") for v in values] for name, values in fields.items()}
 
 
 def _multipart(body: bytes, content_type: str) -> dict[str, list[str]]:

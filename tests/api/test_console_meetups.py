@@ -186,6 +186,18 @@ def test_cancel_with_a_reason_that_the_cancellation_email_carries(con: Console, 
     assert len(mails(outbox_dir, "meetup_cancelled")) == 3
 
 
+def test_a_reason_on_several_lines_as_a_browser_sends_it(con: Console, outbox_dir: Path) -> None:
+    """A textarea's lines come as CRLF from a browser: they are line breaks, not control characters."""
+    meetup = create(con)
+    answer(meetup, "Ana")
+    response = con.post(f"/meetups/{meetup.meetup_id}/cancel", {"reason": "The venue flooded.\r\n\r\nSee you next week."})
+    assert response.status_code == 303, con.text(response)
+    assert deps.store().meetups.require(con.group_id, meetup.meetup_id).cancel_reason == \
+        "The venue flooded.\n\nSee you next week."
+    [sent] = mails(outbox_dir, "meetup_cancelled")
+    assert "The venue flooded.\n\nSee you next week." in text_of(sent).replace("\r\n", "\n")
+
+
 def test_a_bad_reason_cancels_nothing(con: Console, outbox_dir: Path) -> None:
     meetup = create(con)
     answer(meetup, "Ana")
