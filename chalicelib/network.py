@@ -24,7 +24,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
@@ -44,6 +44,7 @@ SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its conta
 MARGIN = 24
 LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
 INTRO_COLOUR = "#7b3fb0"  # purple, dashed: an introduction both accepted
+MEETUP_COLOUR = "#2e8b57"  # green, dotted: two who said they met at a meetup
 INTRO_DASH = "9 6"
 
 Edge = tuple[str, str]
@@ -53,10 +54,12 @@ Floats = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Meetings:
-    """Who met whom: lunches per pair of members (ids sorted), lunches per member."""
+    """Who met whom: lunches per pair of members (ids sorted), lunches per member; and meetups
+    per pair of members who said they met at one (services/meetup_people.met_pairs)."""
 
     edges: dict[Edge, int]
     lunches: dict[str, int]
+    meetups: dict[Edge, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Network:
     never_met: tuple[tuple[str, str], ...]  # (member id, name) by name
     sampled: bool  # betweenness estimated from BETWEENNESS_PIVOTS sources
     intro_edges: tuple[IntroEdge, ...] = ()  # accepted introductions, by (a, b)
+    meetup_edges: tuple[tuple[str, str, int], ...] = ()  # (a, b, meetups): said they met at a meetup
 
     def out(self) -> dict[str, object]:
         """The JSON answer of GET /groups/{group_id}/network."""
@@ -101,7 +105,9 @@ class Network:
             "edges": [{"a": a, "b": b, "kind": "lunch", "lunches": w, "connector_id": None}
                       for a, b, w in self.edges]
             + [{"a": e.a, "b": e.b, "kind": "intro", "lunches": 0, "connector_id": e.connector_id}
-               for e in self.intro_edges],
+               for e in self.intro_edges]
+            + [{"a": a, "b": b, "kind": "meetup", "lunches": 0, "connector_id": None}
+               for a, b, _ in self.meetup_edges],
             "connectors": [{"member_id": m, "name": names[m]} for m in self.connectors],
             "never_met": [{"member_id": m, "name": name} for m, name in self.never_met],
             "betweenness_sampled": self.sampled,
@@ -110,12 +116,12 @@ class Network:
 
 def meetings(pairs: Iterable[LunchPair], at_meetups: Iterable[tuple[str, str, int]] = ()) -> Meetings:
     """The lunches that happened, as edges between the members who were there; and two who
-    said they met at meetups ((a, b, meetups): services/meetup_people.met_pairs) as edges too,
-    weighing one a meetup (their node counts no lunch for it)."""
+    said they met at meetups ((a, b, meetups): services/meetup_people.met_pairs), apart."""
     edges: Counter[Edge] = Counter()
+    at: Counter[Edge] = Counter()
     for a, b, times in at_meetups:
         if a != b:
-            edges[(min(a, b), max(a, b))] += times
+            at[(min(a, b), max(a, b))] += times
     lunches: Counter[str] = Counter()
     for pair in pairs:
         if not pair_met(pair):
@@ -126,7 +132,7 @@ def meetings(pairs: Iterable[LunchPair], at_meetups: Iterable[tuple[str, str, in
             continue
         lunches.update(there)
         edges.update(itertools.combinations(there, 2))
-    return Meetings(dict(edges), dict(lunches))
+    return Meetings(dict(edges), dict(lunches), dict(at))
 
 
 def introductions(intros: Iterable[Intro]) -> dict[Edge, str]:
@@ -148,7 +154,8 @@ def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, s
     edges = {e: w for e, w in sorted(met.edges.items()) if e[0] in members and e[1] in members and e[0] != e[1]}
     intros = {e: c for e, c in sorted((introduced or {}).items())
               if e[0] in members and e[1] in members and e[0] != e[1]}
-    linked = sorted(edges.keys() | intros.keys())  # one link per two people, whatever its kinds
+    there = {e: w for e, w in sorted(met.meetups.items()) if e[0] in members and e[1] in members and e[0] != e[1]}
+    linked = sorted(edges.keys() | intros.keys() | there.keys())  # one link per two people, whatever its kinds
     lunches: Counter[str] = Counter()
     partners: Counter[str] = Counter()
     for a, b in linked:
@@ -172,7 +179,7 @@ def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, s
                         for (a, b), c in intros.items())
     return Network(nodes=nodes, edges=tuple((a, b, w) for (a, b), w in sorted(edges.items())),
                    connectors=tuple(order[i] for i in ranked[:connectors]), never_met=never, sampled=sampled,
-                   intro_edges=intro_edges)
+                   intro_edges=intro_edges, meetup_edges=tuple((a, b, w) for (a, b), w in there.items()))
 
 
 # ---------------------------------------------------------------- betweenness
@@ -321,8 +328,8 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
              f'<desc id="network-desc">{len(network.nodes)} members who have met someone at lunch or '
              f'were introduced; {len(network.edges)} pairs who met at lunch, drawn as solid grey lines '
              f'(thicker: more lunches); {_introductions(len(network.intro_edges))} by a member or the '
-             f'organizers that both said yes to, drawn as dashed purple lines; larger circles met at '
-             f'more lunches; connectors are drawn in orange and listed beside the chart.</desc>']
+             f'organizers that both said yes to, drawn as dashed purple lines; {_at_meetups(network)}'
+             f'larger circles met at more lunches; connectors are drawn in orange and listed beside the chart.</desc>']
     for w, paths in classes.items():
         if paths:
             lines.append(f'<path fill="none" stroke="{LUNCH_COLOUR}" stroke-opacity="{0.25 + 0.2 * w:.2f}" '
@@ -334,6 +341,10 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
             lines.append(f'<path d="M{x1} {y1}L{x2} {y2}"><title>{escape(names[e.a])} and {escape(names[e.b])}, '
                          f"introduced by {escape(e.connector_name)}</title></path>")
         lines.append("</g>")
+    if network.meetup_edges:  # two who said they met at a meetup: dotted green
+        drawn = "".join(f"M{pos[a][0]} {pos[a][1]}L{pos[b][0]} {pos[b][1]}" for a, b, _ in network.meetup_edges)
+        lines.append(f'<path fill="none" stroke="{MEETUP_COLOUR}" stroke-width="2" stroke-dasharray="2 4" '
+                     f'd="{drawn}"><title>Met at a meetup</title></path>')
     lines.append('<g fill="#2f6f9f" stroke="#ffffff" stroke-width="0.8">')
     for n in sorted(network.nodes, key=lambda n: n.connector):  # connectors drawn last, on top
         x, y = pos[n.member_id]
@@ -345,7 +356,13 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
 
 
 def _lunches(count: int) -> str:
-    return "introduced, no lunch yet" if count == 0 else f"{count} lunch{'es' if count != 1 else ''}"
+    return "no lunch yet" if count == 0 else f"{count} lunch{'es' if count != 1 else ''}"
+
+
+def _at_meetups(network: Network) -> str:
+    count = len(network.meetup_edges)
+    return (f"{count} pair{'s' if count != 1 else ''} who said they met at a meetup, drawn as dotted green "
+            "lines; ") if count else ""
 
 
 def _introductions(count: int) -> str:

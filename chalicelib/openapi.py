@@ -100,7 +100,7 @@ class NetworkEdge(BaseModel):
 
     a: str
     b: str
-    kind: Literal["lunch", "intro"]
+    kind: Literal["lunch", "intro", "meetup"]  # meetup: they said they met at one (`lunches` is 0)
     lunches: int
     connector_id: str | None
 

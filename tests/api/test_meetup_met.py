@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib import deps, links, workers
-from chalicelib.services import pairing, schedules
+from chalicelib import deps, links, network, workers
+from chalicelib.services import insights, pairing, schedules
 from chalicelib.store import keys
 from tests.api.test_lunch_api import add_members, of_kind, post_form
 from tests.api.test_meetup_people import TOPICS, _going
@@ -105,8 +105,11 @@ def test_after_the_meetup_a_yes_counts_as_met_everywhere_once(
     assert frozenset((mids[a], mids[b])) in history.recent_pairs
     net = org.get("network")
     assert net.status_code == 200, net.data
-    assert {(e["a"], e["b"]) for e in net.data["edges"]} == {tuple(sorted((mids[a], mids[b])))}
-    assert {e["lunches"] for e in net.data["edges"]} == {1}  # one meetup, however often said
+    a_b = sorted((mids[a], mids[b]))
+    assert net.data["edges"] == [{"a": a_b[0], "b": a_b[1], "kind": "meetup", "lunches": 0, "connector_id": None}]
+    assert {n["member_id"] for n in net.data["nodes"]} == set(a_b)  # linked, though no lunch yet
+    drawn = network.svg(insights.group_network(org.group_id))
+    assert "<title>Met at a meetup</title>" in drawn and "1 pair who said they met at a meetup" in drawn
 
     # Someone never suggested to them: refused, nothing recorded
     stranger = next(i for i in range(8) if i != a and f"Person{i} Test" not in _yes_links(mail))
