@@ -109,8 +109,8 @@ def plan_import(text: str) -> Plan:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = str(first["loc"][0]) if first["loc"] else "row"
-                missing = not row.get(where) and where in REQUIRED
-                plan.problems.append(RowError(start, where, "is required" if missing else
+                blank = not row.get(where) and where in REQUIRED
+                plan.problems.append(RowError(start, where, "is required" if blank else
                                               errors.field_message(dict(first))))
                 continue
             if member.email in seen:
