@@ -735,8 +735,10 @@ class LunchRecord(Stored):
     # Reconnected with a good match: "<when, keys.to_store>/<partner_id>".
     reconnected: list[str] = Field(default_factory=list)
     reconnect_mailed_at: datetime | None = None  # the last reconnect suggestion (one a month)
-    # Connected through an introduction both accepted: "<when, keys.to_store>/<partner_id>"
-    # (services/intros.py); the repeat rule counts it as a meeting.
+    # Met outside the lunch rounds: "<when, keys.to_store>/<partner_id>", for an introduction
+    # both accepted (services/intros.py) or a meetup where they said they met the one suggested
+    # (services/meetup_people.py). The repeat rule counts each as a meeting (intros.as_met).
+    # The attribute keeps the name it was stored under first.
     introduced: list[str] = Field(default_factory=list)
 
 

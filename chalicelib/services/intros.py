@@ -474,8 +474,8 @@ def _happened(lunch_round: LunchRound) -> bool:
 
 def as_met(records: Mapping[str, LunchRecord], rounds: Sequence[LunchRound],
            current_round: str) -> dict[frozenset[str], int]:
-    """For the lunch repeat rule: two connected through an intro count as met, in the round
-    after it (1 = the last round; an intro since the last round counts as that round)."""
+    """For the lunch repeat rule: two who met outside the rounds (an intro, a meetup) count as
+    met, in the round after it (1 = the last round; since the last round counts as that round)."""
     happened = [r for r in rounds if r.round_id != current_round and _happened(r)]
     found: dict[frozenset[str], int] = {}
     for member_id, record in records.items():

@@ -265,8 +265,9 @@ class IntroRepo:
         return True
 
     def note_introduced(self, group_id: str, a: str, b: str, at: datetime) -> None:
-        """Both lunch records note the intro ("<when>/<partner>"), so the repeat rule counts
-        it as a meeting (services/intros.as_met); set ADDs, a rerun adds nothing."""
+        """Both lunch records note that the two met outside a round, through an intro or at a
+        meetup ("<when>/<partner>"), so the repeat rule counts it as a meeting
+        (services/intros.as_met); set ADDs, a rerun adds nothing."""
         when = timeutil.to_store(at)
         for me, other in ((a, b), (b, a)):
             self.db.update(keys.lunch_member(group_id, me), "SET member_id = :me ADD introduced :entry",
