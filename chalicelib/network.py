@@ -16,10 +16,18 @@ No I/O and no clock: services/insights.py reads the members and pairs and hands 
 - The layout is rustworkx's force layout (`spring_layout`, fixed seed) of the LAYOUT_CORE
   busiest members; everyone else is placed, breadth first, among the partners placed before
   them. The full force layout is O(n²) per step: over 15 s for 5,000 members.
+- Big groups: the picture (and the JSON's `nodes` and `edges`) holds at most DRAWN_NODES
+  members, the most connected (the connectors always among them), and at most DRAWN_EDGES of
+  the links between them, the strongest first; only they are laid out. Connectors and the
+  never-met list are worked out on the whole group; the counts of the whole group are kept
+  (`Network.totals`), so the page and the JSON can say what was left out. Each drawn member
+  costs ~270 bytes of HTML and ~160 of JSON, each drawn link ~16 of HTML and ~120 of JSON: without
+  the cap 20,000 members who met made 3.0 MB of HTML and 12.9 MB of JSON (Lambda answers at most 6 MB).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections import Counter
@@ -40,6 +48,9 @@ CONNECTORS = 5  # connectors named on the page and in the JSON
 BETWEENNESS_PIVOTS = 200  # exact betweenness up to this many members; sampled above
 LAYOUT_CORE = 400  # members placed by the force layout; the rest among their partners
 LAYOUT_ITERATIONS = 60
+DRAWN_NODES = 1500  # members drawn (and in the JSON's nodes): the most connected
+DRAWN_EDGES = 6000  # links drawn between them (and in the JSON's edges): the strongest
+NEVER_MET_LISTED = 1000  # never-met members in GET /network; all of them: GET /network/never-met
 SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its container's width
 MARGIN = 24
 LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
@@ -85,18 +96,44 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Network:
-    nodes: tuple[Node, ...]  # members who met someone, by lunches then name
-    edges: tuple[tuple[str, str, int], ...]  # (member a, member b, lunches), a < b
-    connectors: tuple[str, ...]  # member ids, highest betweenness first
-    never_met: tuple[tuple[str, str], ...]  # (member id, name) by name
-    sampled: bool  # betweenness estimated from BETWEENNESS_PIVOTS sources
-    intro_edges: tuple[IntroEdge, ...] = ()  # accepted introductions, by (a, b)
-    meetup_edges: tuple[tuple[str, str, int], ...] = ()  # (a, b, meetups): said they met at a meetup
+class Totals:
+    """The whole group's network, whatever was drawn."""
 
-    def out(self) -> dict[str, object]:
-        """The JSON answer of GET /groups/{group_id}/network."""
+    members: int = 0  # current members
+    nodes: int = 0  # members who met someone or were introduced
+    edges: int = 0  # links of every kind (a lunch pair, an introduction, a meetup pair: one each)
+    lunch_pairs: int = 0  # pairs who met at lunch
+    lunches: int = 0  # meetings at lunch, pair by pair (a pair who met twice: 2)
+    intros: int = 0  # introductions both said yes to
+    meetup_pairs: int = 0  # pairs who said they met at a meetup
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[Node, ...]  # the drawn members (at most DRAWN_NODES), by lunches then name
+    edges: tuple[tuple[str, str, int], ...]  # drawn lunch links (a, b, lunches), a < b, by (a, b)
+    connectors: tuple[str, ...]  # member ids, highest betweenness first (always drawn)
+    never_met: tuple[tuple[str, str], ...]  # (member id, name) by name: all of them
+    sampled: bool  # betweenness estimated from BETWEENNESS_PIVOTS sources
+    intro_edges: tuple[IntroEdge, ...] = ()  # drawn accepted introductions, by (a, b)
+    meetup_edges: tuple[tuple[str, str, int], ...] = ()  # drawn (a, b, meetups): said they met at a meetup
+    totals: Totals = field(default_factory=Totals)
+
+    @property
+    def drawn_edges(self) -> int:
+        return len(self.edges) + len(self.intro_edges) + len(self.meetup_edges)
+
+    @property
+    def cut(self) -> bool:
+        """Some members or links who met were left out of the picture."""
+        return len(self.nodes) < self.totals.nodes or self.drawn_edges < self.totals.edges
+
+    def out(self, never_met: int | None = None) -> dict[str, object]:
+        """The JSON answer of GET /groups/{group_id}/network: the drawn graph, the first
+        `never_met` (NEVER_MET_LISTED) never-met members, and the whole group's counts."""
+        never_met = NEVER_MET_LISTED if never_met is None else never_met
         names = {n.member_id: n.name for n in self.nodes}
+        t = self.totals
         return {
             "nodes": [{"member_id": n.member_id, "name": n.name, "lunches": n.lunches,
                        "partners": n.partners, "betweenness": round(n.betweenness, 6),
@@ -109,8 +146,11 @@ class Network:
             + [{"a": a, "b": b, "kind": "meetup", "lunches": 0, "connector_id": None}
                for a, b, _ in self.meetup_edges],
             "connectors": [{"member_id": m, "name": names[m]} for m in self.connectors],
-            "never_met": [{"member_id": m, "name": name} for m, name in self.never_met],
+            "never_met": [{"member_id": m, "name": name} for m, name in self.never_met[:never_met]],
             "betweenness_sampled": self.sampled,
+            "truncated": self.cut or len(self.never_met) > never_met,
+            "totals": {"members": t.members, "nodes": t.nodes, "edges": t.edges,
+                       "never_met": len(self.never_met)},
         }
 
 
@@ -147,9 +187,14 @@ def introductions(intros: Iterable[Intro]) -> dict[Edge, str]:
 
 
 def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, str] | None = None, *,
-          seed: int = SEED, connectors: int = CONNECTORS) -> Network:
+          seed: int = SEED, connectors: int = CONNECTORS, drawn: int | None = None,
+          drawn_edges: int | None = None) -> Network:
     """The network of the current `members` (id -> name): edges to a member who has left are
-    dropped. `introduced` (from `introductions`) adds the intro edges."""
+    dropped. `introduced` (from `introductions`) adds the intro edges. Connectors and never-met
+    are of the whole group; at most `drawn` members and `drawn_edges` links are kept to draw
+    (DRAWN_NODES and DRAWN_EDGES unless told)."""
+    drawn = DRAWN_NODES if drawn is None else drawn
+    drawn_edges = DRAWN_EDGES if drawn_edges is None else drawn_edges
     # Sorted, so the same lunches in any order give the same layout.
     edges = {e: w for e, w in sorted(met.edges.items()) if e[0] in members and e[1] in members and e[0] != e[1]}
     intros = {e: c for e, c in sorted((introduced or {}).items())
@@ -168,18 +213,75 @@ def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, s
     src = np.fromiter((index[a] for a, _ in linked), dtype=np.int64, count=len(linked))
     dst = np.fromiter((index[b] for _, b in linked), dtype=np.int64, count=len(linked))
     between, sampled = betweenness(len(order), src, dst, seed=seed)
-    xy = layout(len(order), src, dst, seed=seed)
     ranked = sorted((i for i in range(len(order)) if between[i] > 0), key=lambda i: (-between[i], i))
-    top = {order[i] for i in ranked[:connectors]}
-    nodes = tuple(Node(m, members[m], lunches[m], partners[m], float(between[i]),
-                       float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(order))
-    never = tuple(sorted(((m, n) for m, n in members.items() if m not in partners), key=lambda p: (p[1], p[0])))
+    top = [order[i] for i in ranked[:connectors]]
+    kept = _most_connected(order, top, linked, partners, lunches, members, drawn)
+    # The strongest links between drawn members: more lunches first, then an introduction or a meetup.
+    items = sorted(
+        [(-w, 0, a, b) for (a, b), w in edges.items() if a in kept and b in kept]
+        + [(-1, 1, a, b) for a, b in intros if a in kept and b in kept]
+        + [(-w, 2, a, b) for (a, b), w in there.items() if a in kept and b in kept])[:max(drawn_edges, 0)]
+    shown = {kind: {(a, b) for _, k, a, b in items if k == kind} for kind in (0, 1, 2)}
+    sub = [m for m in order if m in kept]  # busiest first, as the layout wants
+    sub_index = {m: i for i, m in enumerate(sub)}
+    pairs = sorted(shown[0] | shown[1] | shown[2])
+    xy = layout(len(sub), np.fromiter((sub_index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs)),
+                np.fromiter((sub_index[b] for _, b in pairs), dtype=np.int64, count=len(pairs)), seed=seed)
+    nodes = tuple(Node(m, members[m], lunches[m], partners[m], float(between[index[m]]),
+                       float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(sub))
+    never = never_met(members, met, introduced)
     intro_edges = tuple(IntroEdge(a, b, c, members.get(c) or
                                   ("the organizers" if c == ORGANIZER else "a former member"))
-                        for (a, b), c in intros.items())
-    return Network(nodes=nodes, edges=tuple((a, b, w) for (a, b), w in sorted(edges.items())),
-                   connectors=tuple(order[i] for i in ranked[:connectors]), never_met=never, sampled=sampled,
-                   intro_edges=intro_edges, meetup_edges=tuple((a, b, w) for (a, b), w in there.items()))
+                        for (a, b), c in intros.items() if (a, b) in shown[1])
+    totals = Totals(members=len(members), nodes=len(order), edges=len(edges) + len(intros) + len(there),
+                    lunch_pairs=len(edges), lunches=sum(edges.values()), intros=len(intros),
+                    meetup_pairs=len(there))
+    return Network(nodes=nodes, edges=tuple((a, b, w) for (a, b), w in edges.items() if (a, b) in shown[0]),
+                   connectors=tuple(top), never_met=never, sampled=sampled, intro_edges=intro_edges,
+                   meetup_edges=tuple((a, b, w) for (a, b), w in there.items() if (a, b) in shown[2]),
+                   totals=totals)
+
+
+def never_met(members: Mapping[str, str], met: Meetings,
+              introduced: Mapping[Edge, str] | None = None) -> tuple[tuple[str, str], ...]:
+    """(member id, name) of the current members linked to no other current member, by name then id
+    (what `build` lists, without the graph)."""
+    linked = {m for e in (*met.edges, *(introduced or {}), *met.meetups)
+              if e[0] != e[1] and e[0] in members and e[1] in members for m in e}
+    return tuple(sorted(((m, n) for m, n in members.items() if m not in linked), key=lambda p: (p[1], p[0])))
+
+
+def _most_connected(order: list[str], top: list[str], linked: list[Edge], partners: Mapping[str, int],
+                    lunches: Mapping[str, int], members: Mapping[str, str], drawn: int) -> set[str]:
+    """Up to `drawn` members to draw: the connectors, then, one at a time, whoever is linked to the
+    most members drawn so far (then who met the most people, the most lunches; by name). Taking
+    simply the members who met the most people would scatter them: at 20,000 members, 1,500 of
+    them shared fewer links than there were members, a cloud of dots."""
+    if len(order) <= drawn:
+        return set(order)
+    around: dict[str, list[str]] = {m: [] for m in order}
+    for a, b in linked:
+        around[a].append(b)
+        around[b].append(a)
+    into: Counter[str] = Counter()
+    heap = [(0, -partners[m], -lunches[m], members[m], m) for m in order]
+    heapq.heapify(heap)
+    kept: set[str] = set()
+
+    def keep(m: str) -> None:
+        kept.add(m)
+        for other in around[m]:
+            if other not in kept:
+                into[other] += 1
+                heapq.heappush(heap, (-into[other], -partners[other], -lunches[other], members[other], other))
+
+    for m in top[:max(drawn, 0)]:
+        keep(m)
+    while heap and len(kept) < drawn:
+        links, _, _, _, m = heapq.heappop(heap)
+        if m not in kept and -links == into[m]:  # else an older entry of someone since linked more
+            keep(m)
+    return kept
 
 
 # ---------------------------------------------------------------- betweenness
@@ -325,8 +427,8 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
     lines = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_SIZE} {SVG_SIZE}" width="100%" '
              f'role="img" aria-labelledby="network-title network-desc" class="network">',
              f'<title id="network-title">{escape(title)}</title>',
-             f'<desc id="network-desc">{len(network.nodes)} members who have met someone at lunch or '
-             f'were introduced; {len(network.edges)} pairs who met at lunch, drawn as solid grey lines '
+             f'<desc id="network-desc">{_drawn(network)}{len(network.nodes)} members who have met someone at lunch '
+             f'or were introduced; {len(network.edges)} pairs who met at lunch, drawn as solid grey lines '
              f'(thicker: more lunches); {_introductions(len(network.intro_edges))} by a member or the '
              f'organizers that both said yes to, drawn as dashed purple lines; {_at_meetups(network)}'
              f'larger circles met at more lunches; connectors are drawn in orange and listed beside the chart.</desc>']
@@ -353,6 +455,15 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
                      f"<title>{escape(n.name)}: {_lunches(n.lunches)}</title></circle>")
     lines.append("</g></svg>")
     return "\n".join(lines)
+
+
+def _drawn(network: Network) -> str:
+    """When the picture leaves some out: which part of the network it shows."""
+    if not network.cut:
+        return ""
+    t = network.totals
+    return (f"Showing the {len(network.nodes):,} most connected of the {t.nodes:,} members who have met someone, "
+            f"and {network.drawn_edges:,} of the {t.edges:,} links between members, the strongest. Drawn: ")
 
 
 def _lunches(count: int) -> str:

@@ -110,16 +110,33 @@ class NamedMember(BaseModel):
     name: str
 
 
+class NetworkTotals(BaseModel):
+    """The whole group's network, whatever the answer holds."""
+
+    members: int = Field(description="current members")
+    nodes: int = Field(description="members who met someone or were introduced")
+    edges: int = Field(description="edges of every kind")
+    never_met: int = Field(description="members who never met anyone")
+
+
 class NetworkOut(BaseModel):
     """Members who met someone or were introduced as nodes; lunches that happened and
     introductions both accepted as edges (by `kind`); the connectors (highest betweenness) and
-    the members who never met anyone."""
+    the members who never met anyone.
+
+    A big group's answer is cut, and says so with `truncated`: `nodes` holds at most 1,500
+    members, the most connected (the connectors always among them), `edges` at most 6,000 edges
+    between them (the most lunches first), `never_met` the first 1,000 by name (all of them:
+    GET .../network/never-met, a page at a time). `totals` counts the whole group; connectors and
+    betweenness are worked out on the whole group."""
 
     nodes: list[NetworkNode]
     edges: list[NetworkEdge]
     connectors: list[NamedMember]
     never_met: list[NamedMember]
     betweenness_sampled: bool
+    truncated: bool = Field(description="nodes, edges or never_met hold fewer than `totals`")
+    totals: NetworkTotals
 
 
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
@@ -196,6 +213,8 @@ def _ops() -> dict[tuple[str, str], Op]:
                                                                ok={200: ANY_OBJECT}),
         ("GET", f"{g}/stats"): Op("Lunch programme figures (README defines each)", ok={200: ANY_OBJECT}),
         ("GET", f"{g}/network"): Op("The relationship network: who met whom at lunch", ok={200: NetworkOut}),
+        ("GET", f"{g}/network/never-met"): Op("Members who never met anyone, by name, a page at a time",
+                                              ok={200: _page_of(NamedMember)}, query=PAGE_PARAMS),
         ("POST", f"{g}/intros"): Op("Introduce two members: each is asked, without the other's address",
                                     (IntroIn,), ok={201: IntroOut}),
     }

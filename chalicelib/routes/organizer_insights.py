@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import openapi
-from chalicelib.routes.http import api, json_response
+from chalicelib.routes.http import api, json_response, page, page_params
 from chalicelib.routes.organizer import organizer
 from chalicelib.services import insights
 
@@ -16,6 +16,13 @@ bp = Blueprint(__name__)
 @api
 def network(group_id: str) -> Response:
     return json_response(insights.network_out(organizer(group_id)))
+
+
+@bp.route("/groups/{group_id}/network/never-met", methods=["GET"])
+@api
+def never_met(group_id: str) -> Response:
+    limit, cursor = page_params(bp.current_request)
+    return json_response(page(*insights.never_met_page(organizer(group_id), limit, cursor)))
 
 
 @bp.route("/openapi.json", methods=["GET"])

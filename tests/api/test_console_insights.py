@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib import deps, links
+from chalicelib import network as network_module
 from chalicelib.mail.render import page_csp
 from chalicelib.models import PairFeedbackIn, RsvpAnswer
-from chalicelib.services import rsvp
+from chalicelib.services import insights, rsvp
 from tests.api.console_pages import Console
 from tests.api.test_lunch_api import PROGRAM, opt_in_nine, run_round
 
@@ -102,6 +103,48 @@ def test_insights_draw_what_happened(con: Console, client: Any, org: Any, clock:
     growth = re.search(r'<table class="list" id="growth">(.*?)</table>', page, re.DOTALL)
     assert growth is not None
     assert '<td>2026-11</td><td class="num">9</td><td class="num">1</td><td class="num">8</td>' in growth.group(1)
+
+
+def test_a_big_network_draws_the_most_connected_and_says_so(con: Console, client: Any, org: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nine lunched; the picture's cap set to 4: it draws 4 circles and says which part it shows."""
+    opt_in_nine(client, org)
+    assert org.call("PUT", "lunch-program", PROGRAM).status_code == 201
+    store = deps.store()
+    for p in run_round(org)["pairs"]:
+        for mid in p["member_ids"]:
+            store.lunch.respond(org.group_id, p["pair_id"], mid, "confirmed")
+    page = con.text(con.get("/insights"))
+    assert len(list(svgs(page)["network"].iter(f"{SVG}circle"))) == 9 and 'id="network-cut"' not in page
+    monkeypatch.setattr(network_module, "DRAWN_NODES", 4)
+    page = con.text(con.get("/insights"))
+    assert len(list(svgs(page)["network"].iter(f"{SVG}circle"))) == 4
+    cut = re.search(r'<p class="network-cut" id="network-cut">(.*?)</p>', page, re.DOTALL)
+    assert cut is not None and cut.group(1).startswith("The picture shows the 4 most connected of these 9 members")
+    assert "9 of your 9 members have met someone" in page
+
+
+def test_members_who_never_met_are_listed_a_page_at_a_time(con: Console, org: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    people = [{"email": f"new{i}@example.com", "name": f"Newcomer {i}"} for i in range(5)]
+    assert org.post("members", {"members": people}).status_code == 201
+    monkeypatch.setattr(insights, "NEVER_MET_PAGE", 2)
+
+    def listed(query: str) -> tuple[list[str], str]:
+        page = con.text(con.get(f"/insights{query}"))
+        never = re.search(r'<ul class="never-met"[^>]*>(.*?)</ul>', page, re.DOTALL)
+        assert never is not None and "Never met anyone (5)" in page
+        return re.findall(r'">(Newcomer \d)</a>', never.group(1)), page
+
+    first, page = listed("")
+    assert first == ["Newcomer 0", "Newcomer 1"] and "?never_met_from=2#h-never-met\">Next 2</a>" in page
+    assert "Previous" not in page and "Showing 1 to 2, by name." in page
+    last, page = listed("?never_met_from=4")
+    assert last == ["Newcomer 4"] and "?never_met_from=2#h-never-met\">Previous 2</a>" in page
+    assert "Next" not in page
+    assert listed("?never_met_from=3")[0] == ["Newcomer 2", "Newcomer 3"]  # pages start at a multiple of 2
+    assert listed("?never_met_from=99")[0] == ["Newcomer 4"]  # past the end: the last page
+    assert listed("?never_met_from=x%3Cb%3E")[0] == first  # not a number: the first page
 
 
 def test_another_groups_insights_are_not_found(con: Console, other_org: Any) -> None:

@@ -242,3 +242,75 @@ def test_svg_draws_intros_dashed_with_who_made_them_and_says_so_in_words() -> No
     desc = root.findtext(f"{SVG}desc") or ""
     assert "solid grey lines" in desc and "1 introduction by a member or the organizers" in desc
     assert "dashed purple lines" in desc and "style" not in markup
+
+
+def _random_lunches(members: int, lunches: int, seed: int = 5) -> list[LunchPair]:
+    rng = random.Random(seed)
+    found = []
+    for n in range(lunches):
+        a, b = rng.sample(range(members), 2)
+        found.append(met(f"m{a:03d}", f"m{b:03d}", n=n))
+    return found
+
+
+def test_a_network_bigger_than_the_cap_draws_that_many_and_keeps_the_lists_whole() -> None:
+    members = names(*(f"m{i:03d}" for i in range(60)), *(f"z{i}" for i in range(10)))  # z*: never met
+    lunches = (_random_lunches(60, 150) + [met("m001", "m002", n=900 + k) for k in range(4)]
+               + [met(f"m{i:03d}", f"m{(i + 1) % 60:03d}", n=500 + i) for i in range(60)])  # all 60 met someone
+    whole = network.build(members, network.meetings(lunches))
+    built = network.build(members, network.meetings(lunches), drawn=20, drawn_edges=15)
+    drawn = {n.member_id for n in built.nodes}
+    assert len(built.nodes) == 20 and built.cut
+    assert built.connectors == whole.connectors and set(built.connectors) <= drawn  # of the whole group, drawn
+    assert built.drawn_edges == 15
+    assert all(a in drawn and b in drawn for a, b, _ in built.edges)
+    # The strongest links between drawn members are kept: none left out had more lunches.
+    left_out = [w for (a, b), w in network.meetings(lunches).edges.items()
+                if a in drawn and b in drawn and (a, b, w) not in built.edges]
+    assert min(w for _, _, w in built.edges) >= max(left_out)
+    assert built.never_met == whole.never_met and len(built.never_met) == 10  # the list stays whole
+    assert built.totals == whole.totals
+    assert built.totals.nodes == 60 and built.totals.members == 70
+    assert built.totals.edges == len(whole.edges) and built.totals.lunches == 214
+    # The picture says what it shows.
+    root = ET.fromstring(network.svg(built))
+    assert len(list(root.iter(f"{SVG}circle"))) == 20
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None and (desc.text or "").startswith(
+        f"Showing the 20 most connected of the 60 members who have met someone, and 15 of the {built.totals.edges}")
+    out = built.out(never_met=4)
+    assert out["truncated"] is True and len(out["nodes"]) == 20 and len(out["edges"]) == 15  # type: ignore[arg-type]
+    assert out["never_met"] == [{"member_id": m, "name": n} for m, n in whole.never_met[:4]]
+    assert out["totals"] == {"members": 70, "nodes": 60, "edges": built.totals.edges, "never_met": 10}
+
+
+def test_under_the_cap_nothing_is_cut() -> None:
+    members = names(*(f"m{i:03d}" for i in range(30)), "zed")
+    built = network.build(members, network.meetings(_random_lunches(30, 60)), drawn=30, drawn_edges=1000)
+    assert len(built.nodes) == 30 and not built.cut
+    out = built.out()
+    assert out["truncated"] is False and out["totals"]["never_met"] == 1  # type: ignore[index]
+    assert "Showing" not in network.svg(built)
+    assert built.out(never_met=0)["truncated"] is True  # never-met members left out are a cut too
+
+
+def test_the_drawn_members_hang_together_rather_than_scatter() -> None:
+    """20 hosts each lunched with 5 guests, and with a guest of the next host. The 20 hosts met the most
+    people but never each other: drawing them alone would be 20 loose dots. The 12 drawn (the
+    connectors first, then whoever is linked to the most drawn) are each linked to another drawn member."""
+    lunches = []
+    for h in range(20):
+        lunches += [met(f"h{h:02d}", f"g{h:02d}{k}", n=h * 10 + k) for k in range(5)]
+        lunches.append(met(f"h{(h + 1) % 20:02d}", f"g{h:02d}0", n=h * 10 + 9))
+    members = names(*(f"h{h:02d}" for h in range(20)), *(f"g{h:02d}{k}" for h in range(20) for k in range(5)))
+    built = network.build(members, network.meetings(lunches), drawn=12, drawn_edges=1000)
+    assert len(built.nodes) == 12 and set(built.connectors) <= {n.member_id for n in built.nodes}
+    ends = {m for a, b, _ in built.edges for m in (a, b)}
+    assert ends == {n.member_id for n in built.nodes}
+
+
+def test_never_met_without_the_graph_is_what_build_lists() -> None:
+    members = names("a", "b", "c", "d", "e")
+    met_ = network.meetings([met("a", "b"), met("c", "gone")], [("d", "d", 1)])
+    assert network.never_met(members, met_) == network.build(members, met_).never_met
+    assert [m for m, _ in network.never_met(members, met_)] == ["c", "d", "e"]
