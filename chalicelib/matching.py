@@ -34,7 +34,7 @@ import itertools
 import random
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -81,6 +81,7 @@ PREFER_KEPT_TRIES = 400  # seats an unpaired member who kept their lunches may t
 AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auction's loss
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
+AUCTION_TAIL_BIDS = 2000  # bids one at a time in the tail: a price war past this is left to the exact repair
 REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
@@ -716,8 +717,9 @@ def _class_candidates(
     need = np.clip(-(-sizes * wanted // SHARE), wanted, max(1, size - 1))  # members in the class's prefix
     price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
+    by_need = np.argsort(need, kind="stable")  # a big class's long ranking is not forced on its whole chunk
     for start in range(0, classes, CHUNK_ROWS):
-        mine_c = np.arange(start, min(classes, start + CHUNK_ROWS))
+        mine_c = by_need[start : start + CHUNK_ROWS]
         reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
         top, scores = _dense_top(block, mine_c, sizes, price, reach)
         found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))
@@ -969,7 +971,7 @@ def _bid_one_by_one(
     epsilon: float,
 ) -> None:
     """Gauss-Seidel auction: each bidder in turn bids, an evicted owner joins the queue."""
-    for _ in range(AUCTION_ROUNDS * AUCTION_ONE_BY_ONE):
+    for _ in range(AUCTION_TAIL_BIDS):
         if not queue:
             return
         bidder = queue.pop()
@@ -1153,7 +1155,7 @@ def _pair_block(
         left = [i for i in left if i not in paired]
         crowded = int(np.bincount(block.cls).max()) * CROWDED >= len(members)  # a big class of look-alikes
         if attempt == 0 and len(members) > ALL_PAIRS_LIMIT and matched and crowded:
-            matched, left = _refine(people, members, banned, seed, matched, left, repeated)
+            matched, left = _refine(people, members, block, seed, matched, left)
         if not found or len(left) < 2 or len(members) <= ALL_PAIRS_LIMIT:
             break
     return matched, left
@@ -1162,11 +1164,10 @@ def _pair_block(
 def _refine(
     people: list[Profile],
     members: list[int],
-    banned: IntArray,
+    encoded: _Block,
     seed: tuple[int, int],
     matched: list[tuple[int, ...]],
     left: list[int],
-    repeated: IntArray | None = None,
 ) -> tuple[list[tuple[int, ...]], list[int]]:
     """Match a big block once more on a graph ranked by what the plan so far gives each member.
 
@@ -1177,7 +1178,7 @@ def _refine(
     matching's own order (sat-out members paired, members paired, points). Skipped when every
     pair scores the same: nothing to gain.
     """
-    block = _encode(people, members, banned, (*seed, MAX_PASSES), repeated)
+    block = replace(encoded, rng=np.random.default_rng((*seed, MAX_PASSES)))  # the first pass's encoding, fresh draws
     local = {position: at for at, position in enumerate(members)}
     now_u = np.array([min(local[x], local[y]) for x, y in matched], dtype=np.int64)
     now_v = np.array([max(local[x], local[y]) for x, y in matched], dtype=np.int64)
