@@ -57,6 +57,8 @@ LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
 INTRO_COLOUR = "#7b3fb0"  # purple, dashed: an introduction both accepted
 MEETUP_COLOUR = "#2e8b57"  # green, dotted: two who said they met at a meetup
 INTRO_DASH = "9 6"
+TITLE_CHARS = 60  # a name in a hover title is cut to this many characters
+INTRO_TITLES = 300  # introductions drawn with a title naming the three people; the rest drawn untitled
 
 Edge = tuple[str, str]
 Ints = npt.NDArray[np.int64]
@@ -415,9 +417,10 @@ def radius(lunches: int) -> float:
 
 def svg(network: Network, *, title: str = "The group's relationship network") -> str:
     """Inline SVG: no script and no style block (the pages' CSP allows neither), presentation
-    attributes only. One <circle> per member who met someone, with their name as its <title>;
+    attributes only. One <circle> per member drawn, with their name as its <title>;
     lunch edges as one solid grey <path> per weight class, to keep 20,000 lunches in a few hundred
-    kilobytes; intro edges dashed purple, one <path> each, titled with who introduced the two."""
+    kilobytes; intro edges dashed purple, one <path> each titled with who introduced the two (the
+    first INTRO_TITLES; any more share one untitled path)."""
     pos = {n.member_id: (round(n.x), round(n.y)) for n in network.nodes}
     names = {n.member_id: n.name for n in network.nodes}
     classes: dict[int, list[str]] = {1: [], 2: [], 3: []}
@@ -438,10 +441,14 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
                          f'stroke-width="{0.4 + 0.5 * w:.1f}" d="{"".join(paths)}"/>')
     if network.intro_edges:
         lines.append(f'<g fill="none" stroke="{INTRO_COLOUR}" stroke-width="2.4" stroke-dasharray="{INTRO_DASH}">')
-        for e in network.intro_edges:
+        for e in network.intro_edges[:INTRO_TITLES]:
             (x1, y1), (x2, y2) = pos[e.a], pos[e.b]
-            lines.append(f'<path d="M{x1} {y1}L{x2} {y2}"><title>{escape(names[e.a])} and {escape(names[e.b])}, '
-                         f"introduced by {escape(e.connector_name)}</title></path>")
+            lines.append(f'<path d="M{x1} {y1}L{x2} {y2}"><title>{_name(names[e.a])} and {_name(names[e.b])}, '
+                         f"introduced by {_name(e.connector_name)}</title></path>")
+        if len(network.intro_edges) > INTRO_TITLES:  # the rest in one path: three names each would weigh too much
+            rest = "".join(f"M{pos[e.a][0]} {pos[e.a][1]}L{pos[e.b][0]} {pos[e.b][1]}"
+                           for e in network.intro_edges[INTRO_TITLES:])
+            lines.append(f'<path d="{rest}"><title>Introduced by a member or the organizers</title></path>')
         lines.append("</g>")
     if network.meetup_edges:  # two who said they met at a meetup: dotted green
         drawn = "".join(f"M{pos[a][0]} {pos[a][1]}L{pos[b][0]} {pos[b][1]}" for a, b, _ in network.meetup_edges)
@@ -452,9 +459,15 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
         x, y = pos[n.member_id]
         fill = ' fill="#e07b00" stroke="#000000" stroke-width="1.5"' if n.connector else ""
         lines.append(f'<circle cx="{x}" cy="{y}" r="{radius(n.lunches):.1f}"{fill}>'
-                     f"<title>{escape(n.name)}: {_lunches(n.lunches)}</title></circle>")
+                     f"<title>{_name(n.name)}: {_lunches(n.lunches)}</title></circle>")
     lines.append("</g></svg>")
     return "\n".join(lines)
+
+
+def _name(name: str) -> str:
+    """A name for a hover title, escaped, its first TITLE_CHARS characters: the page's weight must
+    not hang on names, which may be 200 characters long."""
+    return escape(name if len(name) <= TITLE_CHARS else name[:TITLE_CHARS - 1] + "…")
 
 
 def _drawn(network: Network) -> str:

@@ -314,3 +314,20 @@ def test_never_met_without_the_graph_is_what_build_lists() -> None:
     met_ = network.meetings([met("a", "b"), met("c", "gone")], [("d", "d", 1)])
     assert network.never_met(members, met_) == network.build(members, met_).never_met
     assert [m for m, _ in network.never_met(members, met_)] == ["c", "d", "e"]
+
+
+def test_long_names_and_many_introductions_do_not_weigh_on_the_picture() -> None:
+    """Names may be 200 characters: a hover title keeps the first TITLE_CHARS. Past INTRO_TITLES
+    introductions, the rest share one untitled path."""
+    ids = [f"m{i:03d}" for i in range(40)]
+    members = {m: "Ann " + "x" * 196 for m in ids}
+    intros = [intro(ids[i], ids[j]) for i in range(40) for j in range(i + 1, 40)][:network.INTRO_TITLES + 5]
+    built = network.build(members, network.meetings([]), network.introductions(intros))
+    assert len(built.intro_edges) == network.INTRO_TITLES + 5
+    root = ET.fromstring(network.svg(built))
+    titled = [p for p in root.iter(f"{SVG}path") if p.find(f"{SVG}title") is not None]
+    assert len(titled) == network.INTRO_TITLES + 1
+    assert titled[-1].get("d", "").count("M") == 5
+    for circle in root.iter(f"{SVG}circle"):
+        title = circle.find(f"{SVG}title")
+        assert title is not None and (title.text or "").startswith("Ann " + "x" * 55 + "…:")
