@@ -266,7 +266,8 @@ def job(job_id: str, *, session: Session, group: Group) -> Response:
         page = console_members.import_page(session, group, job=found)
     else:
         meetup = meetups.get_meetup(group.group_id, found.meetup_id) if found.meetup_id else None
-        page = render_console("job", session=session, group=group, active="meetups", job=found, meetup=meetup)
+        page = render_console("job", session=session, group=group, job=found, meetup=meetup,
+                              active="meetups" if found.kind == "invite.meetup" else "lunch")
     if found.status in ("queued", "running"):
         page.headers["Refresh"] = "5"  # the browser reloads it: progress without JavaScript
     return page

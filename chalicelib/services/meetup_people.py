@@ -142,8 +142,7 @@ def ask_work(body: dict[str, Any]) -> int:
             continue  # erased, nobody left to ask about, or turned the suggestions off since
         batch.append((member, outbox.email(
             "meetup_met", f"meetup_met:{meetup_id}:{member.member_id}", group, member,
-            meetup=rsvp.meetup_view(meetup), people=people,
-            met_url=links.met_url(group_id, meetup_id, member.member_id))))
+            meetup=rsvp.meetup_view(meetup), people=people)))
     sent = outbox.queue_many(group, batch)
     repo().asked(group_id, meetup_id)
     return sent

@@ -193,7 +193,6 @@ EMAILS: dict[str, dict[str, Any]] = {
     "meetup_met": {
         **COMMON,
         "meetup": MEETUP,
-        "met_url": "https://l.ex/met/t",
         "people": [{"member_id": "mem_b", "name": "Ben Ode", "headline": "Data engineer", "met": False,
                     "yes_url": "https://l.ex/met/t?who=mem_b"},
                    {"member_id": "mem_c", "name": "Cy Lo", "headline": "", "met": True,
