@@ -50,6 +50,7 @@ LAYOUT_CORE = 400  # members placed by the force layout; the rest among their pa
 LAYOUT_ITERATIONS = 60
 DRAWN_NODES = 1500  # members drawn (and in the JSON's nodes): the most connected
 DRAWN_EDGES = 6000  # links drawn between them (and in the JSON's edges): the strongest
+AROUND_CONNECTOR = 20  # partners of each connector drawn with them
 NEVER_MET_LISTED = 1000  # never-met members in GET /network; all of them: GET /network/never-met
 SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its container's width
 MARGIN = 24
@@ -218,19 +219,21 @@ def build(members: Mapping[str, str], met: Meetings, introduced: Mapping[Edge, s
     ranked = sorted((i for i in range(len(order)) if between[i] > 0), key=lambda i: (-between[i], i))
     top = [order[i] for i in ranked[:connectors]]
     kept = _most_connected(order, top, linked, partners, lunches, members, drawn)
+    chosen = set(kept)
     # The strongest links between drawn members: more lunches first, then an introduction or a meetup.
     items = sorted(
-        [(-w, 0, a, b) for (a, b), w in edges.items() if a in kept and b in kept]
-        + [(-1, 1, a, b) for a, b in intros if a in kept and b in kept]
-        + [(-w, 2, a, b) for (a, b), w in there.items() if a in kept and b in kept])[:max(drawn_edges, 0)]
+        [(-w, 0, a, b) for (a, b), w in edges.items() if a in chosen and b in chosen]
+        + [(-1, 1, a, b) for a, b in intros if a in chosen and b in chosen]
+        + [(-w, 2, a, b) for (a, b), w in there.items() if a in chosen and b in chosen])[:max(drawn_edges, 0)]
     shown = {kind: {(a, b) for _, k, a, b in items if k == kind} for kind in (0, 1, 2)}
-    sub = [m for m in order if m in kept]  # busiest first, as the layout wants
+    sub = kept  # in the order chosen: each linked to one before, as the layout's force core wants
     sub_index = {m: i for i, m in enumerate(sub)}
     pairs = sorted(shown[0] | shown[1] | shown[2])
     xy = layout(len(sub), np.fromiter((sub_index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs)),
                 np.fromiter((sub_index[b] for _, b in pairs), dtype=np.int64, count=len(pairs)), seed=seed)
-    nodes = tuple(Node(m, members[m], lunches[m], partners[m], float(between[index[m]]),
-                       float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(sub))
+    nodes = tuple(sorted((Node(m, members[m], lunches[m], partners[m], float(between[index[m]]),
+                               float(xy[i, 0]), float(xy[i, 1]), m in top) for i, m in enumerate(sub)),
+                         key=lambda n: index[n.member_id]))
     never = never_met(members, met, introduced)
     intro_edges = tuple(IntroEdge(a, b, c, members.get(c) or
                                   ("the organizers" if c == ORGANIZER else "a former member"))
@@ -254,36 +257,50 @@ def never_met(members: Mapping[str, str], met: Meetings,
 
 
 def _most_connected(order: list[str], top: list[str], linked: list[Edge], partners: Mapping[str, int],
-                    lunches: Mapping[str, int], members: Mapping[str, str], drawn: int) -> set[str]:
-    """Up to `drawn` members to draw: the connectors, then, one at a time, whoever is linked to the
-    most members drawn so far (then who met the most people, the most lunches; by name). Taking
-    simply the members who met the most people would scatter them: at 20,000 members, 1,500 of
-    them shared fewer links than there were members, a cloud of dots."""
+                    lunches: Mapping[str, int], members: Mapping[str, str], drawn: int) -> list[str]:
+    """Up to `drawn` members to draw, in the order chosen: the connectors, then up to
+    AROUND_CONNECTOR partners of each, in turn (who met the most people first), so a connector is drawn
+    with the people they link; then, one at a time, whoever is linked to the most members drawn
+    so far (then who met the most people, the most lunches; by name). Taking simply the members
+    who met the most people would scatter them: at 20,000 members, 1,500 of them shared fewer
+    links than there were members, a cloud of dots. Each member drawn after the first is linked
+    to one drawn before them, when the graph allows: the first LAYOUT_CORE hang together for the
+    force layout."""
     if len(order) <= drawn:
-        return set(order)
+        return list(order)
     around: dict[str, list[str]] = {m: [] for m in order}
     for a, b in linked:
         around[a].append(b)
         around[b].append(a)
+    rank = {m: (-partners[m], -lunches[m], members[m], m) for m in order}
     into: Counter[str] = Counter()
-    heap = [(0, -partners[m], -lunches[m], members[m], m) for m in order]
+    heap = [(0, *rank[m]) for m in order]
     heapq.heapify(heap)
+    chosen: list[str] = []
     kept: set[str] = set()
 
     def keep(m: str) -> None:
+        if m in kept or len(chosen) >= drawn:
+            return
         kept.add(m)
+        chosen.append(m)
         for other in around[m]:
             if other not in kept:
                 into[other] += 1
-                heapq.heappush(heap, (-into[other], -partners[other], -lunches[other], members[other], other))
+                heapq.heappush(heap, (-into[other], *rank[other]))
 
-    for m in top[:max(drawn, 0)]:
+    for m in top:
         keep(m)
-    while heap and len(kept) < drawn:
-        links, _, _, _, m = heapq.heappop(heap)
+    nearest = [sorted(around[m], key=rank.__getitem__)[:AROUND_CONNECTOR] for m in top]
+    for j in range(AROUND_CONNECTOR):  # in turn: each connector's first partner, then each one's second...
+        for partners_of in nearest:
+            if j < len(partners_of):
+                keep(partners_of[j])
+    while heap and len(chosen) < drawn:
+        links, *_, m = heapq.heappop(heap)
         if m not in kept and -links == into[m]:  # else an older entry of someone since linked more
             keep(m)
-    return kept
+    return chosen
 
 
 # ---------------------------------------------------------------- betweenness
@@ -355,7 +372,8 @@ def betweenness(n: int, src: Ints, dst: Ints, *, seed: int = SEED,
 
 def layout(n: int, src: Ints, dst: Ints, *, seed: int = SEED,
            core: int = LAYOUT_CORE) -> Floats:
-    """(n, 2) positions inside the viewBox. Nodes are numbered busiest first, so the first
+    """(n, 2) positions inside the viewBox. Nodes are numbered busiest first (or, in a cut
+    picture, in the order they were chosen: each linked to one before), so the first
     `core` go to the force layout; the others, breadth first, next to the mean of their placed
     partners (a member with none placed yet starts a new cluster on a ring outside)."""
     xy = np.zeros((n, 2), dtype=np.float64)
