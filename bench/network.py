@@ -224,6 +224,14 @@ BEFORE = {(5000, 20000): (3_301_685, 823_826, 1.34), (20000, 80000): (12_919_583
           (20000, 20000): (5_391_492, 2_125_536, 2.64)}
 
 
+BYTES_BEFORE = (
+    "- Where the bytes went before the caps (ef12d3b, 5,000 members): GET /network's edges 2.53 MB of 3.30 MB "
+    "(~120 bytes each, 20,413 of them), nodes 0.77 MB (~155 bytes each); the page's SVG 0.79 MB of 0.82 MB: "
+    "circles with a name title 0.40 MB (~80 bytes each), lines 0.33 MB (~16 bytes each); the never-met list "
+    "~115 bytes of HTML and ~65 of JSON a member, all of them listed (2,568 at 20,000 members with 20,000 lunches: "
+    "0.29 MB of HTML). All grew with the group: nothing was capped.")
+
+
 def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str,
              sizes: list[dict[str, Any]] | None = None, worst: dict[str, Any] | None = None) -> list[str]:
     import os
@@ -249,7 +257,8 @@ def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str,
         f"(one core; Python {platform.python_version()}); the page is the console's own render of "
         "templates/console/insights.html.", "",
         f"Caps (chalicelib/network.py): the picture and GET /network's `nodes`/`edges` hold at most "
-        f"{network.DRAWN_NODES:,} members (the connectors, then whoever is linked to the most already drawn) and "
+        f"{network.DRAWN_NODES:,} members (the connectors and up to {network.AROUND_CONNECTOR} partners of each, then whoever is "
+        "linked to the most already drawn) and "
         f"{network.DRAWN_EDGES:,} links between them (most lunches first); GET /network lists the first "
         f"{network.NEVER_MET_LISTED:,} never-met members (all: GET /network/never-met, a page at a time), the page "
         f"{insights.NEVER_MET_PAGE} at a time; `truncated` and `totals` say what was left out. Connectors and "
@@ -277,6 +286,7 @@ def markdown(p: dict[str, Any], d: dict[str, Any] | None, command: str,
         f"- GET /network: **{p['json_bytes'] / MB:.2f} MB** (truncated: {str(p['truncated']).lower()}); "
         + ", ".join(f"{k} {v / 1000:,.0f} KB" for k, v in p["json_parts"].items() if v >= 1000),
     ]
+    lines.append(BYTES_BEFORE)
     if sizes:
         lines += ["", "Bytes by size (same generator; before = commit ef12d3b, where measured):", "",
                   "| members | lunches | met someone | never met | drawn | page CPU | HTML | GET /network |",
