@@ -56,6 +56,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("DELETE", "/groups/{group_id}/members/{member_id}"): None,
     ("GET", "/groups/{group_id}/stats"): None,
     ("GET", "/groups/{group_id}/network"): None,
+    ("GET", "/groups/{group_id}/network/never-met"): None,
     ("POST", "/groups/{group_id}/intros"): {"member_ids": ["mem_planted1", "mem_planted2"],
                                             "note": "Planted: these two should meet, says a stranger."},
     ("GET", "/groups/{group_id}/jobs/{job_id}"): None,
