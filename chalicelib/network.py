@@ -17,7 +17,8 @@ No I/O and no clock: services/insights.py reads the members and pairs and hands 
   busiest members; everyone else is placed, breadth first, among the partners placed before
   them. The full force layout is O(n²) per step: over 15 s for 5,000 members.
 - Big groups: the picture (and the JSON's `nodes` and `edges`) holds at most DRAWN_NODES
-  members, the most connected (the connectors always among them), and at most DRAWN_EDGES of
+  members, the most connected (the connectors, AROUND_CONNECTOR partners of each, then whoever
+  is linked to the most of those already chosen: see _most_connected), and at most DRAWN_EDGES of
   the links between them, the strongest first; only they are laid out. Connectors and the
   never-met list are worked out on the whole group; the counts of the whole group are kept
   (`Network.totals`), so the page and the JSON can say what was left out. Each drawn member

@@ -125,7 +125,8 @@ class NetworkOut(BaseModel):
     the members who never met anyone.
 
     A big group's answer is cut, and says so with `truncated`: `nodes` holds at most 1,500
-    members, the most connected (the connectors always among them), `edges` at most 6,000 edges
+    members, the most connected (the connectors, up to 20 partners of each, then whoever is
+    linked to the most of those already chosen), `edges` at most 6,000 edges
     between them (the most lunches first), `never_met` the first 1,000 by name (all of them:
     GET .../network/never-met, a page at a time). `totals` counts the whole group; connectors and
     betweenness are worked out on the whole group."""
