@@ -227,6 +227,33 @@ def _hold(group: Group, lunch_round: LunchRound, now: datetime) -> None:
     deps.store().lunch.hold_for_review(group.group_id, lunch_round.round_id, until)
 
 
+def _waitlist_met(group_id: str, records: Mapping[str, LunchRecord], rounds: Sequence[LunchRound],
+                  current_round: str) -> dict[frozenset[str], int]:
+    """For the lunch repeat rule: two paired from a meetup's waitlist (services/waitlist_lunch.py)
+    who did not decline met as at a round's lunch, counted from the lunch's time like an intro
+    (1 = the last round; a waitlist lunch since the last round counts as that round). Reads the
+    waitlist pairs the records name, in BatchGetItems of 100: none for a group without them."""
+    known = {r.round_id for r in rounds}
+    wanted: set[str] = set()
+    for record in records.values():
+        elsewhere = {entry.partition("/")[0] for entry in record.met} - known
+        wanted.update(p for p in record.pairs if ids.round_of_pair(p) in elsewhere)
+    if not wanted:
+        return {}
+    happened = [r for r in rounds if r.round_id != current_round and r.happened]
+    found: dict[frozenset[str], int] = {}
+    for pair in deps.store().lunch.get_pairs(group_id, sorted(wanted)):
+        if pair.origin != "waitlist":
+            continue
+        ago = max(1, sum(1 for r in happened if r.created_at >= pair.created_at))
+        for a, b in itertools.permutations(pair.member_ids, 2):
+            mine = records.get(a)
+            if mine is not None and f"{pair.round_id}/{b}" in mine.met:  # a decline takes it back
+                key = frozenset((a, b))
+                found[key] = min(ago, found.get(key, ago))
+    return found
+
+
 def _profiles_and_history(group_id: str, members: Sequence[Member], current_round: str,
                           records: dict[str, LunchRecord] | None = None, around: datetime | None = None,
                           ) -> tuple[list[matching.Profile], matching.History]:
@@ -256,18 +283,16 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
     meet = lunch.meetings(group_id, members, around or deps.now())  # virtual members meet in real time
     from chalicelib import feedback  # sit-outs, kept lunches, no-show pauses, reconnects
 
-    facts = feedback.round_facts(records, store.lunch.all_rounds(group_id), current_round)
+    rounds = store.lunch.all_rounds(group_id)
+    facts = feedback.round_facts(records, rounds, current_round)
     for key, ago in facts.met.items():
         recent[key] = min(ago, recent.get(key, ago))
     blocked |= facts.blocked
-    from chalicelib.services import intros  # two connected through an introduction have met
+    from chalicelib.services import intros  # two who met through an introduction or at a meetup
 
-    rounds = store.lunch.all_rounds(group_id)
     for key, ago in intros.as_met(records, rounds, current_round).items():
         recent[key] = min(ago, recent.get(key, ago))
-    from chalicelib.services import waitlist_lunch  # a waitlist lunch counts as a round's lunch
-
-    for key, ago in waitlist_lunch.as_met(group_id, records, rounds, current_round).items():
+    for key, ago in _waitlist_met(group_id, records, rounds, current_round).items():  # as a round's lunch
         recent[key] = min(ago, recent.get(key, ago))
     profiles = []
     for m in members:

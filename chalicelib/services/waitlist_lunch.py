@@ -6,19 +6,17 @@ sits out (no trio, no re-match). The pairs are LunchPairs of origin "waitlist", 
 pages' confirm, decline and connect flow works for them as for a round's.
 
 Like a round's, a waitlist lunch is noted in both members' lunch records ("<round id>/<partner>",
-taken back by a decline), so the repeat rule counts it (`as_met`) and the introduce page lists
-the partner once the lunch happened.
+taken back by a decline), so the repeat rule counts it (pairing._waitlist_met) and the introduce
+page lists the partner once the lunch happened.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import deps, ids, links, matching, reasons, timeutil
-from chalicelib.models import LunchPair, LunchRecord, LunchRound
+from chalicelib.models import LunchPair
 
 LATE = timedelta(hours=2)  # a meetup that started longer ago than this is left alone
 
@@ -72,30 +70,3 @@ def waitlist_work(body: dict[str, Any]) -> int:
         for pair in made for mid in pair.member_ids]
     outbox.queue_many(group, batch)
     return len(made)
-
-
-def as_met(group_id: str, records: Mapping[str, LunchRecord], rounds: Sequence[LunchRound],
-           current_round: str) -> dict[frozenset[str], int]:
-    """For the lunch repeat rule: two who were paired from a waitlist (and did not decline)
-    met as at a round's lunch, counted from the lunch's time like an intro (1 = the last round;
-    a waitlist lunch since the last round counts as that round). Reads the waitlist pairs the
-    records name, in BatchGetItems of 100: none for a group without waitlist lunches."""
-    known = {r.round_id for r in rounds}
-    wanted: set[str] = set()
-    for record in records.values():
-        elsewhere = {entry.partition("/")[0] for entry in record.met} - known
-        wanted.update(p for p in record.pairs if ids.round_of_pair(p) in elsewhere)
-    if not wanted:
-        return {}
-    happened = [r for r in rounds if r.round_id != current_round and r.happened]
-    found: dict[frozenset[str], int] = {}
-    for pair in deps.store().lunch.get_pairs(group_id, sorted(wanted)):
-        if pair.origin != "waitlist":
-            continue
-        ago = max(1, sum(1 for r in happened if r.created_at >= pair.created_at))
-        for a, b in itertools.permutations(pair.member_ids, 2):
-            mine = records.get(a)
-            if mine is not None and f"{pair.round_id}/{b}" in mine.met:  # a decline takes it back
-                key = frozenset((a, b))
-                found[key] = min(ago, found.get(key, ago))
-    return found
