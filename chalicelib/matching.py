@@ -34,7 +34,7 @@ import itertools
 import random
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -71,7 +71,6 @@ TOP_K = 40  # candidates kept per member in larger blocks
 SAT_OUT_TOP_K = 160  # whoever sat out last time keeps more, so they find a partner
 OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (see _opportunity)
 SCORING_FIRST = 100000  # partners who score rank before those who do not
-CROWDED = 50  # a block refines when one class holds 1/CROWDED of it (see _refine)
 SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
 AGO_CAP = 100  # rounds: repeats that met longer ago than this rank the same
 EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
@@ -1135,9 +1134,11 @@ def _pair_block(
     """Pairs (as positions) and the unpaired members of one block.
 
     A small block is matched once, exactly, on every feasible pair. A big one is matched on
-    its candidate graph, then once more on a graph ranked by what that plan gives each member
-    (see `_refine`); members still unpaired get fresh graphs among themselves, in a loop of
+    its candidate graph; members still unpaired get fresh graphs among themselves, in a loop of
     at most MAX_PASSES matchings in all: never recursion, so depth never grows with the block.
+    (A second matching of crowded blocks on a graph ranked by each member's realised price was
+    dropped: on every bench family it gained at most 0.03% and cost up to twice the time,
+    bench/RESULTS.md, Pairing families.)
     """
     matched: list[tuple[int, ...]] = []
     left = members
@@ -1153,58 +1154,9 @@ def _pair_block(
         matched.extend(found)
         paired = {x for pair in found for x in pair}
         left = [i for i in left if i not in paired]
-        crowded = int(np.bincount(block.cls).max()) * CROWDED >= len(members)  # a big class of look-alikes
-        if attempt == 0 and len(members) > ALL_PAIRS_LIMIT and matched and crowded:
-            matched, left = _refine(people, members, block, seed, matched, left)
         if not found or len(left) < 2 or len(members) <= ALL_PAIRS_LIMIT:
             break
     return matched, left
-
-
-def _refine(
-    people: list[Profile],
-    members: list[int],
-    encoded: _Block,
-    seed: tuple[int, int],
-    matched: list[tuple[int, ...]],
-    left: list[int],
-) -> tuple[list[tuple[int, ...]], list[int]]:
-    """Match a big block once more on a graph ranked by what the plan so far gives each member.
-
-    Half a pair's points is each member's realised price, a far better estimate of the
-    matching's dual prices than `_opportunity`'s: ranked by points minus it, members the
-    first passes paired badly find the partners an optimum would give them. The new graph
-    holds the current pairs too, and the new matching is kept only when it is better in the
-    matching's own order (sat-out members paired, members paired, points). Skipped when every
-    pair scores the same: nothing to gain.
-    """
-    block = replace(encoded, rng=np.random.default_rng((*seed, MAX_PASSES)))  # the first pass's encoding, fresh draws
-    local = {position: at for at, position in enumerate(members)}
-    now_u = np.array([min(local[x], local[y]) for x, y in matched], dtype=np.int64)
-    now_v = np.array([max(local[x], local[y]) for x, y in matched], dtype=np.int64)
-    now_points = _pair_points(block, now_u, now_v)
-    if now_points.min() == now_points.max():
-        return matched, left
-    size, classes = len(members), len(block.rows)
-    realised = np.zeros(size)
-    realised[now_u] = realised[now_v] = now_points / 2
-    price = np.bincount(block.cls, weights=realised, minlength=classes) / np.bincount(block.cls, minlength=classes)
-    priority = _priority(people, members)
-    u, v, points = _candidate_edges(block, priority, price=price.astype(np.float32))
-    keys, first = np.unique(np.concatenate([u * size + v, now_u * size + now_v]), return_index=True)
-    u, v, points = keys // size, keys % size, np.concatenate([points, now_points])[first]
-    points = _values(block, u, v, points)
-    weights = _weights(u, v, points, priority, size)
-    pairs = match_block(size, u, v, weights, _rough_weights(points, u, v, priority))
-    weight_of = dict(zip(zip(u.tolist(), v.tolist(), strict=True), weights.tolist(), strict=True))
-
-    def rank(found: list[tuple[int, int]]) -> int:  # the weights order plans as the matching does
-        return sum(weight_of[pair] for pair in found)
-
-    if rank(pairs) <= rank(list(zip(now_u.tolist(), now_v.tolist(), strict=True))):
-        return matched, left
-    paired = {x for pair in pairs for x in pair}
-    return [(members[x], members[y]) for x, y in pairs], [members[x] for x in range(size) if x not in paired]
 
 
 def _prefer_kept(
