@@ -19,23 +19,19 @@ edge (met_pairs, read by services/insights.py). All set ADDs: a double click cha
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import bmatching, deps, errors, links, matching, reasons, timeutil
 from chalicelib.models import Group, LunchRecord, Meetup, Member
-from chalicelib.store.meetup_people import MeetupPeopleRepo, MeetupSuggestions
+from chalicelib.store.meetup_people import MeetupSuggestions
 
 log = logging.getLogger(__name__)
 
 MIN_GOING = 6
 WINDOW = (timedelta(hours=47), timedelta(hours=48))  # an hourly run finds each meetup once
 ASK_AFTER = timedelta(days=1)  # "did you meet them?": the day after the meetup ends
-
-
-def repo() -> MeetupPeopleRepo:
-    return MeetupPeopleRepo(deps.store().db)
 
 
 def suggestions_due(now: datetime) -> list[dict[str, str]]:
@@ -79,7 +75,7 @@ def suggest_work(body: dict[str, Any]) -> int:
             "meetup_people", mail_keys[member.member_id], group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
     if suggested:  # stored first: the "did you meet them?" asks about exactly these
-        repo().record(group_id, meetup_id, suggested, mail_keys, meetup.ends_at + ASK_AFTER)
+        deps.store().meetup_people.record(group_id, meetup_id, suggested, mail_keys, meetup.ends_at + ASK_AFTER)
     return outbox.queue_many(group, batch)
 
 
@@ -109,7 +105,7 @@ def _person(reader: Member, other: Member, profiles: dict[str, matching.Profile]
 
 def asks_due(now: datetime) -> list[dict[str, str]]:
     """Hourly: meetups whose "did you meet them?" email is due, as ids for the RSVP worker."""
-    return [{"group_id": g, "meetup_id": t} for g, t in repo().asks_due(now)]
+    return [{"group_id": g, "meetup_id": t} for g, t in deps.store().meetup_people.asks_due(now)]
 
 
 def ask_work(body: dict[str, Any]) -> int:
@@ -125,12 +121,12 @@ def ask_work(body: dict[str, Any]) -> int:
     store, now = deps.store(), deps.now()
     group, meetup = store.groups.get(group_id), store.meetups.get(group_id, meetup_id)
     if group is None or meetup is None or meetup.status != "scheduled":
-        repo().asked(group_id, meetup_id)
+        deps.store().meetup_people.asked(group_id, meetup_id)
         return 0
     if now < meetup.ends_at + ASK_AFTER:
-        repo().arm_ask(group_id, meetup_id, meetup.ends_at + ASK_AFTER)
+        deps.store().meetup_people.arm_ask(group_id, meetup_id, meetup.ends_at + ASK_AFTER)
         return 0
-    records = repo().of_meetup(group_id, meetup_id)
+    records = deps.store().meetup_people.of_meetup(group_id, meetup_id)
     members = {m.member_id: m for m in store.members.get_many(
         group_id, sorted({m for r in records for m in (r.member_id, *r.suggested)}))}
     batch = []
@@ -144,7 +140,7 @@ def ask_work(body: dict[str, Any]) -> int:
             "meetup_met", f"meetup_met:{meetup_id}:{member.member_id}", group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
     sent = outbox.queue_many(group, batch)
-    repo().asked(group_id, meetup_id)
+    deps.store().meetup_people.asked(group_id, meetup_id)
     return sent
 
 
@@ -179,7 +175,7 @@ def _met_view(token: str, ask: str | None = None) -> MetView:
     claims = links.read("met", token)
     store = deps.store()
     group, meetup = store.groups.get(claims.group_id), store.meetups.get(claims.group_id, claims.resource_id)
-    record = repo().get(claims.group_id, claims.resource_id, claims.member_id)
+    record = deps.store().meetup_people.get(claims.group_id, claims.resource_id, claims.member_id)
     if group is None or meetup is None or record is None:
         raise errors.NotFound("no suggestions for this meetup")
     found = {m.member_id: m for m in store.members.get_many(claims.group_id, [claims.member_id, *record.suggested])}
@@ -202,7 +198,8 @@ def answer_met(token: str, who: str) -> MetView:
     if who not in {p.member_id for p in view.people}:
         raise errors.InvalidInput("pick someone we suggested to you at this meetup", field="who")
     record_met(view.group.group_id, view.meetup, view.member.member_id, who)
-    return _met_view(token)
+    record = deps.store().meetup_people.get(view.group.group_id, view.meetup.meetup_id, view.member.member_id)
+    return replace(view, record=record or view.record)  # the page shows the yes just recorded
 
 
 def record_met(group_id: str, meetup: Meetup, member_id: str, other_id: str) -> bool:
@@ -211,12 +208,12 @@ def record_met(group_id: str, meetup: Meetup, member_id: str, other_id: str) -> 
     store = deps.store()
     store.intros.add_met(group_id, [(member_id, other_id)])  # the introduce page
     store.intros.note_introduced(group_id, member_id, other_id, meetup.starts_at)  # the repeat rule
-    return repo().note_met(group_id, meetup.meetup_id, member_id, other_id)  # the network, then the record
+    return store.meetup_people.note_met(group_id, meetup.meetup_id, member_id, other_id)  # the network, then the record
 
 
 def met_pairs(group_id: str) -> list[tuple[str, str, int]]:
     """Every two who said they met at a meetup, with how many meetups (for the network)."""
-    return repo().met_pairs(group_id)
+    return deps.store().meetup_people.met_pairs(group_id)
 
 
 def forget_member(group_id: str, member_id: str) -> None:
@@ -224,6 +221,6 @@ def forget_member(group_id: str, member_id: str) -> None:
     and the unsent mail to others that names them is scrubbed."""
     from chalicelib.services import outbox
 
-    for record in repo().forget(group_id, member_id):
+    for record in deps.store().meetup_people.forget(group_id, member_id):
         outbox.scrub(group_id, record.member_id,
                      [k for k in (record.mail_key, f"meetup_met:{record.meetup_id}:{record.member_id}") if k])

@@ -16,6 +16,7 @@ from chalicelib.store.idempotency import IdempotencyRepo
 from chalicelib.store.intros import IntroRepo
 from chalicelib.store.jobs import JobRepo
 from chalicelib.store.lunch import LunchRepo
+from chalicelib.store.meetup_people import MeetupPeopleRepo
 from chalicelib.store.meetups import MeetupRepo
 from chalicelib.store.members import MemberRepo
 from chalicelib.store.outbox import OutboxRepo
@@ -58,6 +59,10 @@ class Store:
     @cached_property
     def intros(self) -> IntroRepo:
         return IntroRepo(self.db)
+
+    @cached_property
+    def meetup_people(self) -> MeetupPeopleRepo:
+        return MeetupPeopleRepo(self.db)
 
     @cached_property
     def jobs(self) -> JobRepo:

@@ -282,9 +282,7 @@ def test_payloads_come_out_escaped_in_every_page_and_mail(client: Any, org: Any,
     pages.call("GET", offer, status=404)
     pages.call("POST", offer, {"answer": "yes"}, status=404)
     # "Did you meet them?" after a meetup (issue 14, part 3): Y was suggested to X there
-    from chalicelib.store.meetup_people import MeetupPeopleRepo
-
-    MeetupPeopleRepo(deps.store().db).record(gid, meetup["meetup_id"], {x: [y]}, {}, clock())
+    deps.store().meetup_people.record(gid, meetup["meetup_id"], {x: [y]}, {}, clock())
     met_x = urlsplit(links.met_url(gid, meetup["meetup_id"], x)).path
     assert {"name-y", "headline-y", "title"} <= shown(pages.call("GET", met_x))
     pages.call("POST", met_x, {"who": x}, status=400)

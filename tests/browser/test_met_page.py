@@ -8,8 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chalicelib import links
-from chalicelib.services import meetup_people
+from chalicelib import deps, links
 
 
 def _fits(page: Any) -> None:
@@ -22,8 +21,8 @@ def test_the_met_page_asks_about_one_person_and_records_the_yes(
     scene = scene_factory(capacity=None, people=3)
     gid, meetup = scene.group.group_id, scene.meetup
     me, ana, ben = scene.members
-    meetup_people.repo().record(gid, meetup.meetup_id, {me.member_id: [ana.member_id, ben.member_id]},
-                                {me.member_id: "test"}, meetup.ends_at + timedelta(days=1))
+    deps.store().meetup_people.record(gid, meetup.meetup_id, {me.member_id: [ana.member_id, ben.member_id]},
+                                      {me.member_id: "test"}, meetup.ends_at + timedelta(days=1))
     url = links.met_url(gid, meetup.meetup_id, me.member_id, who=ana.member_id)
 
     desk = chromium.new_context(viewport={"width": 1280, "height": 800})
