@@ -45,14 +45,13 @@ def suggest_work(body: dict[str, Any]) -> int:
     at least MIN_GOING are going. Answers how many emails were queued (0 when run again)."""
     from chalicelib.services import outbox, pairing, rsvp
 
-    store = deps.store()
-    group_id, meetup_id = str(body.get("group_id")), str(body.get("meetup_id"))
-    now = deps.now()
-    meetup = store.meetups.get(group_id, meetup_id)
-    group = store.groups.get(group_id)
-    if (meetup is None or group is None or meetup.status != "scheduled"
-            or not now + WINDOW[0] - timedelta(hours=1) <= meetup.starts_at < now + WINDOW[1] + timedelta(hours=1)):
+    store, now = deps.store(), deps.now()
+    found = rsvp.scheduled_in(body)
+    slack = timedelta(hours=1)
+    if found is None or not now + WINDOW[0] - slack <= found[1].starts_at < now + WINDOW[1] + slack:
         return 0
+    group, meetup = found
+    group_id, meetup_id = group.group_id, meetup.meetup_id
     going = [r.member_id for r in store.rsvps.all(meetup_id) if r.status == "going"]
     if len(going) < MIN_GOING:
         return 0
@@ -75,7 +74,7 @@ def suggest_work(body: dict[str, Any]) -> int:
             "meetup_people", mail_keys[member.member_id], group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
     if suggested:  # stored first: the "did you meet them?" asks about exactly these
-        deps.store().meetup_people.record(group_id, meetup_id, suggested, mail_keys, meetup.ends_at + ASK_AFTER)
+        store.meetup_people.record(group_id, meetup_id, suggested, mail_keys, meetup.ends_at + ASK_AFTER)
     return outbox.queue_many(group, batch)
 
 
@@ -119,14 +118,15 @@ def ask_work(body: dict[str, Any]) -> int:
         log.error("meetup ask message without ids")
         return 0
     store, now = deps.store(), deps.now()
-    group, meetup = store.groups.get(group_id), store.meetups.get(group_id, meetup_id)
-    if group is None or meetup is None or meetup.status != "scheduled":
-        deps.store().meetup_people.asked(group_id, meetup_id)
+    found = rsvp.scheduled_in(body)
+    if found is None:  # gone or cancelled: nothing to ask, ever
+        store.meetup_people.asked(group_id, meetup_id)
         return 0
+    group, meetup = found
     if now < meetup.ends_at + ASK_AFTER:
-        deps.store().meetup_people.arm_ask(group_id, meetup_id, meetup.ends_at + ASK_AFTER)
+        store.meetup_people.arm_ask(group_id, meetup_id, meetup.ends_at + ASK_AFTER)
         return 0
-    records = deps.store().meetup_people.of_meetup(group_id, meetup_id)
+    records = store.meetup_people.of_meetup(group_id, meetup_id)
     members = {m.member_id: m for m in store.members.get_many(
         group_id, sorted({m for r in records for m in (r.member_id, *r.suggested)}))}
     batch = []
@@ -140,7 +140,7 @@ def ask_work(body: dict[str, Any]) -> int:
             "meetup_met", f"meetup_met:{meetup_id}:{member.member_id}", group, member,
             meetup=rsvp.meetup_view(meetup), people=people)))
     sent = outbox.queue_many(group, batch)
-    deps.store().meetup_people.asked(group_id, meetup_id)
+    store.meetup_people.asked(group_id, meetup_id)
     return sent
 
 

@@ -473,20 +473,31 @@ def reminders_due(now: datetime) -> list[dict[str, str]]:
             for group_id, meetup_id in deps.store().rsvps.starting_between(lower, upper)]
 
 
+def scheduled_in(body: dict[str, Any]) -> tuple[Group, Meetup] | None:
+    """The group and meetup a worker message names, while the meetup is still scheduled (None
+    when an id is missing, either is gone, or the meetup was cancelled)."""
+    group_id, meetup_id = body.get("group_id"), body.get("meetup_id")
+    if not isinstance(group_id, str) or not isinstance(meetup_id, str):
+        return None
+    store = deps.store()
+    group, meetup = store.groups.get(group_id), store.meetups.get(group_id, meetup_id)
+    if group is None or meetup is None or meetup.status != "scheduled":
+        return None
+    return group, meetup
+
+
 def remind_work(body: dict[str, Any]) -> int:
     """The RSVP worker: one reminder to everyone going to this meetup, if it is still about a
     day away. Answers how many were queued."""
     from chalicelib.services import outbox
 
-    store = deps.store()
-    group_id, meetup_id = str(body.get("group_id")), str(body.get("meetup_id"))
-    now = deps.now()
+    store, now = deps.store(), deps.now()
     lower, upper = now + REMINDER_WINDOW[0], now + REMINDER_WINDOW[1]
-    meetup = store.meetups.get(group_id, meetup_id)
-    group = store.groups.get(group_id)
-    if (meetup is None or group is None or meetup.status != "scheduled"
-            or not lower - timedelta(hours=1) <= meetup.starts_at < upper):
+    found = scheduled_in(body)
+    if found is None or not lower - timedelta(hours=1) <= found[1].starts_at < upper:
         return 0
+    group, meetup = found
+    group_id, meetup_id = group.group_id, meetup.meetup_id
     going = [r for r in store.rsvps.all(meetup_id) if r.status == "going"]
     members = _members_by_id(group_id, [r.member_id for r in going])
     stamp = timeutil.to_store(meetup.starts_at)

@@ -30,16 +30,14 @@ def waitlists_due(now: datetime) -> list[dict[str, str]]:
 def waitlist_work(body: dict[str, Any]) -> int:
     """The pairing worker: pair one started meetup's waitlist; answers how many pairs it made
     (0 when the meetup's waitlist was paired before: a rerun or a redelivery)."""
-    from chalicelib.services import outbox, pairing
+    from chalicelib.services import outbox, pairing, rsvp
 
-    store = deps.store()
-    group_id, meetup_id = str(body.get("group_id")), str(body.get("meetup_id"))
-    now = deps.now()
-    meetup = store.meetups.get(group_id, meetup_id)
-    group = store.groups.get(group_id)
-    if (meetup is None or group is None or meetup.status != "scheduled"
-            or not meetup.starts_at <= now < meetup.starts_at + LATE):
+    store, now = deps.store(), deps.now()
+    found = rsvp.scheduled_in(body)
+    if found is None or not found[1].starts_at <= now < found[1].starts_at + LATE:
         return 0
+    group, meetup = found
+    group_id, meetup_id = group.group_id, meetup.meetup_id
     round_id = ids.waitlist_round(meetup_id)
     if store.lunch.pairs_of_round(group_id, round_id):
         return 0  # once per meetup
