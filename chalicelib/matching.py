@@ -73,7 +73,7 @@ OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (se
 SCORING_FIRST = 100000  # partners who score rank before those who do not
 SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
 AGO_CAP = 100  # rounds: repeats that met longer ago than this rank the same
-EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
+EXACT_LIMIT = 200  # blocks up to this size are matched exactly in one piece
 MAX_PASSES = 3  # matchings of a big block and then of its leftovers among themselves
 TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
 PREFER_KEPT_TRIES = 400  # seats an unpaired member who kept their lunches may take (see _prefer_kept)
@@ -81,7 +81,7 @@ AUCTION_EPSILONS = (4.0, 0.5)  # epsilon scaling: the last one bounds the auctio
 AUCTION_ONE_BY_ONE = 24  # below this many bidders, bid one at a time
 AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what real blocks need
 AUCTION_TAIL_BIDS = 2000  # bids one at a time in the tail: a price war past this is left to the exact repair
-REPAIR_WINDOW = 1000  # members around the leftovers re-matched exactly after the auction
+REPAIR_WINDOW = 400  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
@@ -345,9 +345,10 @@ def _starter(a: Profile, b: Profile) -> Reason:
     return Reason("blank", (a.member_id, b.member_id))
 
 
-def _natural(text: str) -> list[object]:
+@functools.lru_cache(maxsize=4096)
+def _natural(text: str) -> tuple[object, ...]:
     """Sort key that reads numbers as numbers and ignores case: "web 2" before "web 10"."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text.casefold())]
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text.casefold()))
 
 
 def _quote_all(said: Sequence[str], keep: frozenset[str] = frozenset()) -> str:
@@ -397,6 +398,14 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
 # ---------------------------------------------------------------- candidate graph, vectorised
 
 
+_Csr = tuple[IntArray, IntArray, FloatArray]  # per row: indptr, columns, values of its non-zeros
+
+
+def _nonzeros(rows: FloatArray) -> _Csr:
+    nonzero_rows, features = np.nonzero(rows)
+    return np.searchsorted(nonzero_rows, np.arange(len(rows) + 1)), features, rows[nonzero_rows, features]
+
+
 @dataclass
 class _Block:
     """One city (or the virtual members) encoded by *profile class*: members whose scoring
@@ -409,8 +418,10 @@ class _Block:
 
     members: list[int]  # positions in the seeded order
     cls: IntArray  # each member's class
-    rows: FloatArray  # one row per class: what scores besides shared interests
+    rows: FloatArray  # one row per class: goals and the newcomer flags (dense: a few columns)
     cols: FloatArray
+    says: _Csr  # one row per class: its asks' and offers' phrases and words, weighted (sparse)
+    heard: FloatArray  # one row per ask or offer feature: 0/1 per class, whether it offers or asks it
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
     slots: IntArray  # availability bits per class: classes x words (see _slot_bits)
@@ -452,12 +463,19 @@ def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = Non
     if columns is None:
         columns = sorted(frozenset().union(*rows))
     index = {item: col for col, item in enumerate(columns)}
-    hits = [(row, index[item]) for row, items in enumerate(rows) for item in items if item in index]
+    known = [[index[item] for item in items if item in index] for items in rows]
+    lengths = np.fromiter(map(len, known), dtype=np.int64, count=len(rows))
     matrix = np.zeros((len(rows), max(1, len(index))), dtype=np.float32)
-    if hits:
-        at = np.array(hits, dtype=np.int64)
-        matrix[at[:, 0], at[:, 1]] = 1.0
+    at = np.fromiter(itertools.chain.from_iterable(known), dtype=np.int64, count=int(lengths.sum()))
+    matrix[np.repeat(np.arange(len(rows)), lengths), at] = 1.0
     return matrix
+
+
+@functools.lru_cache(maxsize=65536)
+def _features(said: tuple[frozenset[str], frozenset[str]]) -> frozenset[str]:
+    """An ask or offer (see `_said`) as the columns it can score on: its phrases and words."""
+    keys, content_words = said
+    return frozenset({f"p:{key}" for key in keys} | {f"w:{word}" for word in content_words})
 
 
 def _encode(
@@ -482,7 +500,7 @@ def _encode(
     # an ask meets an offer by phrase and by word: one column per normalised phrase, weighted
     # ASK_PHRASE_POINTS, and one per content word, weighted POINTS_PER_ASK_WORD
     asked, offered = [_said(p.asks) for p in found], [_said(p.offers) for p in found]
-    features = [frozenset({f"p:{k}" for k in keys} | {f"w:{w}" for w in ws}) for keys, ws in asked + offered]
+    features = [_features(said) for said in asked + offered]
     # only what someone asks and someone offers can score: the rest would only cost columns
     columns = sorted(frozenset().union(*features[: len(found)]) & frozenset().union(*features[len(found) :]))
     said = _one_hot(features, columns)
@@ -491,16 +509,8 @@ def _encode(
     asks, offers = said[: len(found)], said[len(found) :]
     newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32).reshape(-1, 1)
     connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32).reshape(-1, 1)
-    rows = np.hstack(
-        [
-            goals @ _GOAL_MATRIX,
-            asks * per_column,
-            offers * per_column,
-            newcomer * NEWCOMER_POINTS,
-            connected * NEWCOMER_POINTS,
-        ]
-    )
-    cols = np.hstack([goals, offers, asks, connected, newcomer])
+    rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS])
+    cols = np.hstack([goals, connected, newcomer])
     slots = _slot_bits(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
@@ -511,6 +521,8 @@ def _encode(
         cls=cls,
         rows=rows,
         cols=cols,
+        says=_nonzeros(np.hstack([asks * per_column, offers * per_column])),
+        heard=np.ascontiguousarray(np.hstack([offers, asks]).T),
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
         slots=slots,
@@ -595,11 +607,32 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
 
 def _class_points(block: _Block, mine: IntArray | slice, theirs: IntArray | slice) -> FloatArray:
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
-    counted up to SHARED_INTERESTS_COUNTED, plus everything else (one dot product each)."""
+    counted up to SHARED_INTERESTS_COUNTED, goals and flags (one dot product each), then asks
+    met by offers, from the few features each class says (see `_add_said`)."""
     points: FloatArray = block.likes[mine] @ block.liked[theirs].T
     np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
     points += block.rows[mine] @ block.cols[theirs].T
+    _add_said(block, points, np.arange(len(block.rows))[mine], theirs)
     return points
+
+
+def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
+    """Add to `points` (rows `mine`) what their asks and offers score against classes `theirs`:
+    a class says a handful of the block's hundreds of phrases and words, so each feature said
+    adds one row of `heard` to the rows that say it, instead of a dense product over them all."""
+    indptr, features, weights = block.says
+    lengths = indptr[mine + 1] - indptr[mine]
+    ends = np.cumsum(lengths)
+    if not len(ends) or not ends[-1]:
+        return
+    at = np.repeat(indptr[mine] - (ends - lengths), lengths) + np.arange(ends[-1])
+    row = np.repeat(np.arange(len(mine)), lengths)
+    order = np.argsort(features[at], kind="stable")
+    feature, row, weight = features[at][order], row[order], weights[at][order]
+    heard = block.heard if isinstance(theirs, slice) and theirs == slice(None) else block.heard[:, theirs]
+    bounds = np.flatnonzero(np.diff(feature)) + 1
+    for start, stop in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(feature)])).tolist()):
+        points[row[start:stop]] += weight[start] * heard[feature[start]]
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
@@ -611,28 +644,22 @@ def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
 class _Sparse:
     """The non-zeros of a block's class rows, per class: interests and the rest apart."""
 
-    likes: tuple[IntArray, IntArray, FloatArray]  # indptr, features, weights
-    rest: tuple[IntArray, IntArray, FloatArray]
+    likes: _Csr
+    rest: _Csr
 
     @staticmethod
     def of(block: _Block) -> _Sparse:
-        def nonzeros(rows: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
-            nonzero_rows, features = np.nonzero(rows)
-            return np.searchsorted(nonzero_rows, np.arange(len(rows) + 1)), features, rows[nonzero_rows, features]
-
-        return _Sparse(nonzeros(block.likes), nonzeros(block.rows))
+        return _Sparse(_nonzeros(block.likes), _nonzeros(block.rows))
 
 
 def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) -> IntArray:
     """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
     shared = _sparse_dot(sparse.likes, block.liked, a, b)
     cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
-    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b)
+    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + _sparse_dot(block.says, block.heard.T, a, b)
 
 
-def _sparse_dot(
-    sparse: tuple[IntArray, IntArray, FloatArray], cols: FloatArray, us_all: IntArray, vs_all: IntArray
-) -> IntArray:
+def _sparse_dot(sparse: _Csr, cols: FloatArray, us_all: IntArray, vs_all: IntArray) -> IntArray:
     """rows[us_all[i]] . cols[vs_all[i]] for each i, as integers, from the rows' non-zeros only."""
     indptr, features, weights = sparse
     points = np.zeros(len(us_all), dtype=np.int64)
@@ -717,28 +744,40 @@ def _class_candidates(
     price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
     by_need = np.argsort(need, kind="stable")  # a big class's long ranking is not forced on its whole chunk
+    # ties are broken by a jitter below half a point, drawn once for the block: a chunk's rows are
+    # other classes than the last chunk's, and drawing it anew for each would cost as much as the points
+    jitter = rng.random((min(classes, CHUNK_ROWS), classes), dtype=np.float32)
+    jitter *= np.float32(0.5)
+    jitter -= price[None, :]
     for start in range(0, classes, CHUNK_ROWS):
         mine_c = by_need[start : start + CHUNK_ROWS]
         reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
-        top, scores = _dense_top(block, mine_c, sizes, price, reach)
+        top, scores = _dense_top(block, mine_c, sizes, jitter[: len(mine_c)], reach)
         found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))
     member, partner, points_of = (np.concatenate(part) for part in zip(*found, strict=True))
     return order[member], order[partner], points_of
 
 
 def _dense_top(
-    block: _Block, mine_c: IntArray, sizes: IntArray, price: FloatArray, reach: int
+    block: _Block, mine_c: IntArray, sizes: IntArray, jitter: FloatArray, reach: int
 ) -> tuple[IntArray, IntArray]:
-    """The best `reach` partner classes of classes `mine_c` by reduced points, against every class."""
+    """The best `reach` partner classes of classes `mine_c` by reduced points (points plus
+    `jitter`, which holds minus each partner's price and a tie-breaker), against every class:
+    feasible partners who score, then feasible ones who do not, then the rest (points -1)."""
     points = _class_points(block, mine_c, slice(None))
-    np.putmask(points, _disjoint(block.slots[mine_c], block.slots), np.float32(-1.0))
+    apart = _disjoint(block.slots[mine_c], block.slots)
     own = np.arange(len(mine_c))
     lonely = sizes[mine_c] == 1  # nobody meets themselves: a class of one does not list itself
-    points[own[lonely], mine_c[lonely]] = -1.0
-    rank = points - price[None, :] + block.rng.random(points.shape, dtype=np.float32) * np.float32(0.5)
-    rank += np.where(points > 0, np.float32(SCORING_FIRST), np.float32(0.0))
+    apart[own[lonely], mine_c[lonely]] = True
+    rank = points + jitter
+    scoring = points > 0
+    scoring &= ~apart
+    rank += scoring * np.float32(SCORING_FIRST)  # a product and a sum: a masked add costs ten times more
+    rank -= apart * np.float32(2 * SCORING_FIRST)
     top = _best(rank, reach)
-    return top, np.take_along_axis(points, top, axis=1).astype(np.int64)
+    found = np.take_along_axis(points, top, axis=1).astype(np.int64)
+    found[np.take_along_axis(apart, top, axis=1)] = -1
+    return top, found
 
 
 def _best(rank: FloatArray, reach: int) -> IntArray:
@@ -1260,7 +1299,7 @@ def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozense
                 reasons.append(Reason("repeat", (a.member_id, b.member_id), (("rounds_ago", str(rounds_ago)),)))
             pair_points_, pair_reasons = _explain(a, b)
             points += pair_points_
-            reasons.extend(reason for reason in pair_reasons if reason not in reasons)
+            reasons.extend(reason for reason in pair_reasons if not reasons or reason not in reasons)
     return PlannedPair(
         member_ids=tuple(p.member_id for p in members),
         score=points / POINTS_PER_SCORE,
