@@ -463,11 +463,11 @@ def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = Non
     if columns is None:
         columns = sorted(frozenset().union(*rows))
     index = {item: col for col, item in enumerate(columns)}
-    known = [[index[item] for item in items if item in index] for items in rows]
-    lengths = np.fromiter(map(len, known), dtype=np.int64, count=len(rows))
+    at = np.array([index.get(item, -1) for items in rows for item in items], dtype=np.int64)
+    row = np.repeat(np.arange(len(rows)), np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
+    known = at >= 0
     matrix = np.zeros((len(rows), max(1, len(index))), dtype=np.float32)
-    at = np.fromiter(itertools.chain.from_iterable(known), dtype=np.int64, count=int(lengths.sum()))
-    matrix[np.repeat(np.arange(len(rows)), lengths), at] = 1.0
+    matrix[row[known], at[known]] = 1.0
     return matrix
 
 
