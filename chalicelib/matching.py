@@ -6,7 +6,8 @@ How a round is planned:
 1. Members are blocked by city (or "virtual"): pairs never cross blocks.
 2. Within a block, members whose scoring fields are equal share a profile class (blank and
    look-alike profiles cost one row). Small blocks keep every feasible pair. Bigger ones
-   score every pair of classes with numpy and each member keeps its best TOP_K candidates,
+   score every pair of classes with numpy (interests and goals as dense products, asks and
+   offers from the few phrases and words each class says) and each member keeps its best TOP_K candidates,
    ranked by full integer points minus the partner's estimated price (what it could score
    elsewhere), ties by a seeded jitter; a class's members share its ranking out, so equal
    scores spread over the block instead of naming the same few.
@@ -17,10 +18,9 @@ How a round is planned:
    kept their recent lunches are paired before those who missed them (`_prefer_kept`).
    Blocks up to `EXACT_LIMIT` members are solved exactly with rustworkx; larger ones by an
    auction on the bipartite relaxation whose result is rounded exactly, filled greedily and
-   repaired by exact re-matching around whoever is left over. A big block is then matched
-   once more on candidates ranked by what that plan gives each member (its realised price),
-   and members still unpaired get fresh graphs among themselves: a bounded loop, never
-   recursion. bench/RESULTS.md holds the figures against a certified upper bound.
+   repaired by exact re-matching around whoever is left over. Members still unpaired get
+   fresh graphs among themselves: a bounded loop, never recursion. bench/RESULTS.md holds
+   the figures against a certified upper bound.
 4. The odd-count rule applies per block: one trio where three members share a slot, or a
    sit-out.
 Ties are broken by a seeded shuffle of the members sorted by id, so the same inputs and seed
@@ -73,7 +73,7 @@ OPPORTUNITY_SAMPLE = 256  # classes each class is scored against to price it (se
 SCORING_FIRST = 100000  # partners who score rank before those who do not
 SHARE = 4  # members of one class list each partner about this many times (see _class_candidates)
 AGO_CAP = 100  # rounds: repeats that met longer ago than this rank the same
-EXACT_LIMIT = 200  # blocks up to this size are matched exactly in one piece
+EXACT_LIMIT = 700  # blocks up to this size are matched exactly in one piece
 MAX_PASSES = 3  # matchings of a big block and then of its leftovers among themselves
 TRIO_CANDIDATES = 8  # unpaired members of a block tried as the third of a trio
 PREFER_KEPT_TRIES = 400  # seats an unpaired member who kept their lunches may take (see _prefer_kept)
@@ -630,8 +630,8 @@ def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArra
     order = np.argsort(features[at], kind="stable")
     feature, row, weight = features[at][order], row[order], weights[at][order]
     heard = block.heard if isinstance(theirs, slice) and theirs == slice(None) else block.heard[:, theirs]
-    bounds = np.flatnonzero(np.diff(feature)) + 1
-    for start, stop in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(feature)])).tolist()):
+    bounds = np.concatenate(([0], np.flatnonzero(np.diff(feature)) + 1, [len(feature)])).tolist()
+    for start, stop in itertools.pairwise(bounds):
         points[row[start:stop]] += weight[start] * heard[feature[start]]
 
 
@@ -656,7 +656,8 @@ def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) ->
     """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
     shared = _sparse_dot(sparse.likes, block.liked, a, b)
     cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
-    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + _sparse_dot(block.says, block.heard.T, a, b)
+    said = _sparse_dot(block.says, block.heard.T, a, b)
+    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + said
 
 
 def _sparse_dot(sparse: _Csr, cols: FloatArray, us_all: IntArray, vs_all: IntArray) -> IntArray:
