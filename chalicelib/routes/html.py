@@ -14,9 +14,10 @@ from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib import errors, links
-from chalicelib.routes.http import raw_body
+from chalicelib.routes.http import query, raw_body
 
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
+JOINED_FLASH = "Welcome! You're a member now. We've emailed you your personal links, so you can come back any time."
 
 _ERROR_COPY = {
     403: ("This link doesn't work",
@@ -138,3 +139,9 @@ def _multipart(body: bytes, content_type: str) -> dict[str, list[str]]:
 def first(form: dict[str, list[str]], name: str, default: str = "") -> str:
     values = form.get(name)
     return values[0] if values else default
+
+
+def joined_flash(request: Request) -> dict[str, Any]:
+    """The welcome on the page a new member lands on after confirming (services/join.JOINED):
+    shown, nothing changed (the POST that confirmed did that)."""
+    return {"flash": JOINED_FLASH, "flash_kind": "ok"} if query(request).get("joined") == "1" else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors
-from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
+from chalicelib.routes.html import FORM_TYPES, first, joined_flash, page, parse_form, render
 from chalicelib.services import followups, lunch, pairs
 
 bp = Blueprint(__name__)
@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
 @bp.route("/lunch/{token}", methods=["GET"])
 @page
 def show_preferences(token: str) -> Response:
-    return render("lunch", **lunch.show_preferences(token).context())
+    return render("lunch", **lunch.show_preferences(token).context(), **joined_flash(bp.current_request))
 
 
 @bp.route("/lunch/{token}", methods=["POST"], content_types=FORM_TYPES)

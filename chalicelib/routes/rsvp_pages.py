@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors, links
 from chalicelib.models import RsvpAnswer
-from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
+from chalicelib.routes.html import FORM_TYPES, first, joined_flash, page, parse_form, render
 from chalicelib.routes.http import query
 from chalicelib.services import rsvp
 
@@ -46,7 +46,8 @@ def _page(token: str, answered: rsvp.Answered, code: int = 200, **extra: Any) ->
 def show(token: str) -> Response:
     answered = rsvp.view(links.read("rsvp", token))
     wanted = query(bp.current_request).get("answer")
-    return _page(token, answered, preselect=wanted if wanted in ("going", "not_going") else None)
+    return _page(token, answered, preselect=wanted if wanted in ("going", "not_going") else None,
+                 **joined_flash(bp.current_request))
 
 
 def _answer_from(form: dict[str, list[str]]) -> RsvpAnswer:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SIGNUP_LIFETIME = timedelta(days=7)
 PER_ADDRESS_A_DAY = 3  # confirmation emails per address, and links emails per address, each day
 UPCOMING_IN_LINKS = 10  # meetups listed in a member_links email
+JOINED = "?joined=1"  # on the page a new member lands on: it says they're in and where their links went
 
 
 # ---------------------------------------------------------------- what the forms take
@@ -232,9 +233,10 @@ def welcome(token: str) -> str:
         now = deps.now()
         member = deps.store().members.change(group.group_id, member.member_id, lambda m: m.model_copy(
             update={"subscribed": True, "updated_at": now}) if not m.subscribed else m)
+    _send_links(group, member, welcome=signup.signup_id)
     if seen.meetup is not None and seen.meetup.status == "scheduled":
-        return rsvp.rsvp_url(seen.meetup, member.member_id)
-    return links.lunch_url(group.group_id, member.member_id)
+        return rsvp.rsvp_url(seen.meetup, member.member_id) + JOINED
+    return links.lunch_url(group.group_id, member.member_id) + JOINED
 
 
 # ---------------------------------------------------------------- my links
@@ -249,20 +251,26 @@ def ask_for_links(group: Group, given: AddressIn) -> None:
         _send_links(group, member)
 
 
-def _send_links(group: Group, member: Member) -> None:
+def _send_links(group: Group, member: Member, *, welcome: str | None = None) -> None:
+    """The member's links by email: asked for (a few a day to one address), or once per signup
+    they confirm (`welcome`: its id; they just joined, or came back, and this is their way in)."""
     if not member.wants("member_links"):
         return  # a bounced address: we don't write to it
-    sent = _take(group, member.email, "links")
-    if sent is None:
-        return
+    if welcome is not None:
+        once = f"welcome:{welcome}"
+    else:
+        sent = _take(group, member.email, "links")
+        if sent is None:
+            return
+        once = f"{deps.now().date().isoformat()}:{sent}"
     store = deps.store()
     now = deps.now()
     upcoming, _ = store.meetups.page(group.group_id, upcoming=True, now=now, limit=UPCOMING_IN_LINKS, cursor=None)
     meetups = [{"meetup": rsvp.meetup_view(m), "rsvp_url": rsvp.rsvp_url(m, member.member_id)}
                for m in upcoming if m.status == "scheduled"]
-    day = now.date().isoformat()
+    key = f"member_links:{group.group_id}:{member.member_id}:{once}"
     outbox.queue(group, member, outbox.email(
-        "member_links", f"member_links:{group.group_id}:{member.member_id}:{day}:{sent}", group, member,
+        "member_links", key, group, member, welcome=welcome is not None,
         meetups=meetups, preferences_url=links.lunch_url(group.group_id, member.member_id),
         pairing_url=_current_pairing(group.group_id, member.member_id, now)))
 

@@ -103,17 +103,27 @@ def test_joining_takes_a_confirmed_email_and_makes_a_member_from_the_join_page(
 
     done = post(client, welcome, {})
     assert done.status_code == 303
-    assert urlsplit(done.headers["Location"]).path.startswith("/lunch/")
+    landing = urlsplit(done.headers["Location"])
+    assert landing.path.startswith("/lunch/") and landing.query == "joined=1"
     joined = member_emails(org)["nia@example.com"]
     assert joined["source"] == "join_page" and joined["name"] == "Nia New" and joined["headline"] == "Designer"
     assert joined["lunch"]["opted_in"] and joined["lunch"]["city"] == "Lisbon"
-    preferences = client.http.get(urlsplit(done.headers["Location"]).path)
+    preferences = client.http.get(f"{landing.path}?{landing.query}")
     assert preferences.status_code == 200 and "Nia New" in body(preferences)
+    assert "Welcome! You&#39;re a member now." in body(preferences)  # they know it worked, and where their links went
+    assert "Welcome!" not in body(client.http.get(landing.path))
+    # ... and the links arrive once: their way back to these pages
+    (links_mail,) = mails_to(outbox_dir, "nia@example.com", "member_links")
+    assert str(links_mail["Subject"]) == "Welcome to Lisbon Founders: your links"
+    assert "You're a member of Lisbon Founders now" in text_of(links_mail)
+    assert "Didn't ask for this" not in text_of(links_mail)
+    assert urlsplit(link_in(links_mail, "lunch")).path == landing.path
 
     again = post(client, welcome, {})  # a second click: the same member, nothing new
     assert again.status_code == 303
     assert list(member_emails(org)).count("nia@example.com") == 1
     assert member_emails(org)["nia@example.com"]["member_id"] == joined["member_id"]
+    assert len(mails_to(outbox_dir, "nia@example.com", "member_links")) == 1
 
 
 def test_members_added_by_the_organizer_show_source_api(org: Any, member: dict[str, Any]) -> None:
@@ -288,8 +298,12 @@ def test_a_public_meetup_page_shows_no_names_and_mails_members_and_strangers_the
     done = post(client, link_in(confirm, "welcome"), {})
     assert done.status_code == 303 and urlsplit(done.headers["Location"]).path.startswith("/rsvp/")
     assert member_emails(org)["sam@example.com"]["source"] == "join_page"
-    rsvp_page = client.http.get(urlsplit(done.headers["Location"]).path)
+    landing = urlsplit(done.headers["Location"])
+    rsvp_page = client.http.get(f"{landing.path}?{landing.query}")
     assert rsvp_page.status_code == 200 and "Hi Sam Stranger, will you join us?" in body(rsvp_page)
+    assert "Welcome! You&#39;re a member now." in body(rsvp_page)
+    (links_mail,) = mails_to(outbox_dir, "sam@example.com", "member_links")  # the welcome, with the meetup's link
+    assert urlsplit(link_in(links_mail, "rsvp")).path == landing.path
 
 
 def test_a_public_page_of_a_closed_group_sends_strangers_nothing(

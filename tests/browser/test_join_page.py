@@ -75,6 +75,9 @@ def test_join_confirm_welcome_preferences_then_the_organizer_sees_a_join_page_me
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Lunch pairing")  # their preferences
     assert "/lunch/" in page.url
+    expect(page.locator(".flash")).to_contain_text("Welcome! You're a member now.")  # it worked, and links are mailed
+    (welcome_mail,) = _mails(outbox_dir, "member_links", address)
+    assert str(welcome_mail["Subject"]) == "Welcome to Porto Makers: your links"
     expect(page.get_by_label("City", exact=True)).to_have_value("Porto")
     page.get_by_label("Interests").fill("design, ceramics")
     page.locator('input[name="availability"][value="tue-lunch"]').check()
@@ -89,9 +92,9 @@ def test_join_confirm_welcome_preferences_then_the_organizer_sees_a_join_page_me
     assert member["lunch"]["availability"] == ["tue-lunch"] and member["lunch"]["interests"] == ["ceramics", "design"]
 
     # The same address joins again, four times: the same page, the member as it was; they get
-    # their links instead of a confirmation, three at most today.
+    # their links instead of a confirmation, three at most today (besides the welcome).
     for attempt in range(4):
         _join(page, app_url, gid, f"Someone Else {attempt}")
     assert _members(app_url, gid, key.secret)[address] == member
     assert len(_mails(outbox_dir, "join_confirm", address)) == 1
-    assert len(_mails(outbox_dir, "member_links", address)) == 3
+    assert len(_mails(outbox_dir, "member_links", address)) == 1 + 3
