@@ -92,9 +92,15 @@ def test_sign_in_from_the_eml_link_see_home_and_sign_out(chromium: Any, phone_wi
 
 def test_the_console_fits_a_phone(phone: Any, app_url: str, outbox_dir: Path, artifacts: Path) -> None:
     gid = make_group()
+    members.add_members(gid, [MemberIn(email="maria.fernanda.albuquerque@example.com", name="Maria Albuquerque",
+                                       headline="Head of partnerships, climate fintech")])  # a row wider than a phone
     page = phone.new_page()
     sign_in(page, app_url, outbox_dir, set())
-    for path in ("", "/delivery", "/organizers"):
+    for path in ("", "/delivery", "/organizers", "/members", "/meetups"):
         page.goto(f"{app_url}/console/{gid}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    # a wide list scrolls inside its frame, and each member's name opens their page without scrolling
+    page.goto(f"{app_url}/console/{gid}/members")
+    page.get_by_role("link", name="Member 1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Member 1")
     page.screenshot(path=str(artifacts / "console-organizers-390.png"), full_page=True)
