@@ -232,6 +232,7 @@ def test_email_buttons_open_the_page_on_their_question_and_a_get_changes_nothing
         body = r.body.decode()
         assert body.index(question) < body.index("Why we think you should meet"), ask
         assert body.count('name="action"') == 1  # the one question and its button
+        assert "Are you in?" not in body  # asked once, above, not again with no button below
     plain = client.http.get(path).body.decode()
     assert "Are you in?" in plain and "Confirm you'll meet" not in plain
     after = org.get(f"lunch-rounds/{detail['round_id']}").data
