@@ -77,8 +77,8 @@ def _read(group_id: str) -> tuple[dict[str, str], network.Meetings, dict[network
     one Query per page of members and of lunch records, never a Scan."""
     store = deps.store()
     store.groups.require(group_id)
-    members = {m.member_id: m.name for m in store.members.all(group_id)}
-    met = network.meetings(store.lunch.all_pairs(group_id), meetup_people.met_pairs(group_id))
+    members = {m.member_id: m.name for m in store.members.all_without_lunch(group_id)}
+    met = network.meetings(store.lunch.all_outcomes(group_id), meetup_people.met_pairs(group_id))
     return members, met, network.introductions(store.intros.of_group(group_id))
 
 
@@ -159,8 +159,8 @@ def page(group: Group, never_met_from: int = 0) -> dict[str, Any]:
     group_id = group.group_id
     timings = Timings()
     started = time.perf_counter()
-    members = list(store.members.all(group_id))
-    pairs = list(store.lunch.all_pairs(group_id))
+    members = list(store.members.all_without_lunch(group_id))
+    pairs = list(store.lunch.all_outcomes(group_id))
     rounds = [r for r in store.lunch.all_rounds(group_id) if r.status != "started"]
     shows = show_rates(group_id, deps.now())
     intros = list(store.intros.of_group(group_id))

@@ -104,6 +104,8 @@ def set_remove(changes: dict[str, Any], *,
     return " ".join(parts), names, values
 
 
+WHOLE_GROUP_PAGE = 2000  # items a Query may return when only a few small fields are read (1 MB still caps it)
+
 class ConditionFailed(Exception):
     """Raised inside the store when a single conditional write's condition did not hold."""
 
@@ -382,9 +384,12 @@ class Db:
                    limit: int = 50, cursor: str | None = None, consistent: bool = False,
                    filter_expression: str | None = None,
                    filter_values: dict[str, Any] | None = None,
-                   filter_names: dict[str, str] | None = None) -> Page:
+                   filter_names: dict[str, str] | None = None,
+                   attributes: Sequence[str] | None = None) -> Page:
         """One Query on the table (PK) or GSI1 (GSI1PK), one page; the cursor is signed and bound
-        to `partition`, so it cannot be edited to read another group's items."""
+        to `partition`, so it cannot be edited to read another group's items. `attributes`: only
+        these top-level attributes of each item (a ProjectionExpression), for reads of many items
+        that need few of their fields."""
         pk_name, sk_name = (GSI1PK, GSI1SK) if index else (PK, SK)
         names = {"#pk": pk_name, **(filter_names or {})}
         values: dict[str, Any] = {":pk": partition, **(filter_values or {})}
@@ -417,6 +422,10 @@ class Db:
             kwargs["ConsistentRead"] = True
         if filter_expression:
             kwargs["FilterExpression"] = filter_expression
+        if attributes:
+            wanted = {f"#p{at}": name for at, name in enumerate(attributes)}
+            names.update(wanted)
+            kwargs["ProjectionExpression"] = ", ".join(wanted)
         if cursor:
             kwargs["ExclusiveStartKey"] = self._read_cursor(cursor, partition)
         raw = self._call("query", **kwargs)
@@ -425,13 +434,15 @@ class Db:
         return Page(items, self._make_cursor(last, partition) if last else None)
 
     def query_all(self, *, partition: str, index: bool = False, prefix: str | None = None,
-                  upper: str | None = None, consistent: bool = False, page_size: int = 500) -> Iterator[Item]:
+                  upper: str | None = None, consistent: bool = False, page_size: int = 500,
+                  attributes: Sequence[str] | None = None) -> Iterator[Item]:
         """Every item of a partition, up to the sort key `upper` if given (for workers, schedules
-        and erasure, not for request paths' lists)."""
+        and erasure, not for request paths' lists); `attributes` as in `query_page`."""
         cursor: str | None = None
         while True:
             page = self.query_page(partition=partition, index=index, prefix=prefix, upper=upper,
-                                   consistent=consistent, limit=page_size, cursor=cursor)
+                                   consistent=consistent, limit=page_size, cursor=cursor,
+                                   attributes=attributes)
             yield from page.items
             if page.next_cursor is None:
                 return

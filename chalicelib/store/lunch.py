@@ -25,7 +25,7 @@ from chalicelib.models import (
     RoundEdit,
 )
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled, set_remove
+from chalicelib.store.core import WHOLE_GROUP_PAGE, ConditionFailed, Db, Item, TransactionCancelled, set_remove
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK, TTL_ATTRIBUTE
 
 _KEY_FIELDS = (PK, SK, GSI1PK, GSI1SK)
@@ -36,6 +36,9 @@ def _pair_item(pair: LunchPair) -> Item:
     return {**keys.lunch_pair(pair.group_id, pair.pair_id), "type": "lunch_pair",
             **pair.model_dump(exclude={"responses", "feedback", "blocked_by"}),
             "responses": {}, "feedback": {}}
+
+
+_OUTCOME = tuple(name for name in LunchPair.model_fields if name not in ("reasons", "score", "slot", "slot_zone"))
 
 
 def _plain(item: Item) -> Item:
@@ -293,6 +296,14 @@ class LunchRepo:
 
     def all_pairs(self, group_id: str) -> Iterator[LunchPair]:
         for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_PAIR_PREFIX):
+            yield LunchPair.model_validate(_plain(item))
+
+    def all_outcomes(self, group_id: str) -> Iterator[LunchPair]:
+        """Every pair with who was in it, their answers and feedback, but not why they were paired,
+        their score or slot (left at their defaults): for reads of a whole group's history that
+        only count what happened (the insights page)."""
+        for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.LUNCH_PAIR_PREFIX,
+                                      attributes=_OUTCOME, page_size=WHOLE_GROUP_PAGE):
             yield LunchPair.model_validate(_plain(item))
 
     def _pair_update(self, group_id: str, pair_id: str, member_id: str, expression: str,

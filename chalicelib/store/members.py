@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.models import Member
 from chalicelib.store import keys
-from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
+from chalicelib.store.core import WHOLE_GROUP_PAGE, ConditionFailed, Db, Item, TransactionCancelled
 from chalicelib.store.schema import GSI1PK, GSI1SK, TTL_ATTRIBUTE
 
 _MAX_TRIES = 5
@@ -49,6 +49,9 @@ def _item(member: Member) -> Item:
     if member.mailable and lunch.opted_in and not lunch.paused:
         item.update(keys.lunch_index(member.group_id, member.member_id))
     return item
+
+
+_WITHOUT_LUNCH = tuple(name for name in Member.model_fields if name != "lunch")
 
 
 def _member(item: Item) -> Member:
@@ -128,6 +131,14 @@ class MemberRepo:
 
     def all(self, group_id: str) -> Iterator[Member]:
         for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.MEMBER_PREFIX):
+            yield _member(item)
+
+    def all_without_lunch(self, group_id: str) -> Iterator[Member]:
+        """Every member without their lunch preferences (left at their defaults), for reads of a
+        whole group that need only who they are and their email state (the insights page): the
+        preferences are most of a member's bytes, so four times as many fit a Query's page."""
+        for item in self.db.query_all(partition=keys.group_pk(group_id), prefix=keys.MEMBER_PREFIX,
+                                      attributes=_WITHOUT_LUNCH, page_size=WHOLE_GROUP_PAGE):
             yield _member(item)
 
     def lunch_participants(self, group_id: str) -> Iterator[Member]:

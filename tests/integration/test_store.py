@@ -187,3 +187,39 @@ def test_outbox_keeps_no_words_after_sending_and_scrub_stops_unsent_mail(any_tab
     still_sent = outbox.get(g.group_id, m.member_id, keys.mail_id("sent"))
     assert still_sent is not None and still_sent.status == "sent"
     assert outbox.get(g.group_id, m.member_id, keys.mail_id("absent")) is None
+
+
+def test_whole_group_reads_of_few_fields_page_through_and_leave_out_the_heavy_ones(
+        any_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The insights page's reads: members without their lunch preferences, pairs without their
+    reasons, score and slot, a projection per Query; across pages, nothing else missing."""
+    from chalicelib.models import LunchPair, LunchPrefs, PairFeedback, PairFeedbackIn, PairReason
+    from chalicelib.store import lunch, members
+
+    monkeypatch.setattr(members, "WHOLE_GROUP_PAGE", 2)  # pages of two: the cursor is exercised too
+    monkeypatch.setattr(lunch, "WHOLE_GROUP_PAGE", 2)
+    g = group()
+    people = [member(g.group_id, f"m{i}@x.com").model_copy(update={
+        "headline": f"Role {i}", "subscribed": i != 2, "unsubscribed_at": T0 if i == 2 else None,
+        "lunch": LunchPrefs(opted_in=True, city="Lisbon", interests=["design"], offers=["advice on pricing"])})
+        for i in range(5)]
+    deps.store().members.create_many(g.group_id, people)
+    light = sorted(deps.store().members.all_without_lunch(g.group_id), key=lambda m: m.email)
+    assert [m.model_copy(update={"lunch": p.lunch}) for m, p in zip(light, people, strict=True)] == people
+    assert all(m.lunch == LunchPrefs() for m in light)
+
+    pairs = [LunchPair(pair_id=f"p{i}", round_id="r1", group_id=g.group_id, score=4.5, slot="tue-lunch",
+                       member_ids=[people[i].member_id, people[i + 1].member_id], created_at=T0,
+                       reasons=[PairReason(kind="interests", who=[people[i].member_id], words={"topics": "design"})])
+             for i in range(4)]
+    deps.store().lunch.put_pairs(pairs)
+    deps.store().lunch.respond(g.group_id, "p1", people[1].member_id, "confirmed")
+    deps.store().lunch.give_feedback(g.group_id, "p1", people[1].member_id,
+                                     PairFeedbackIn(met=True, rating=5), T0)
+    outcomes = sorted(deps.store().lunch.all_outcomes(g.group_id), key=lambda p: p.pair_id)
+    whole = sorted(deps.store().lunch.all_pairs(g.group_id), key=lambda p: p.pair_id)
+    assert [p.model_copy(update={"reasons": w.reasons, "score": w.score, "slot": w.slot}) for p, w in
+            zip(outcomes, whole, strict=True)] == whole
+    assert all(p.reasons == [] and p.score == 0.0 and p.slot is None for p in outcomes)
+    assert outcomes[1].responses == {people[1].member_id: "confirmed"}
+    assert outcomes[1].feedback == {people[1].member_id: PairFeedback(met=True, rating=5, at=T0)}
