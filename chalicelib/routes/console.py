@@ -180,8 +180,15 @@ def once_per_form(group: Group, form: dict[str, list[str]], what: str, produce: 
 
 def render_console(name: str, *, session: Session, group: Group, http_status: int = 200,
                    active: str | None = None, **context: Any) -> Response:
-    """A console page from templates/console/<name>.html, with the nav and the CSRF field."""
+    """A console page from templates/console/<name>.html, with the nav and the CSRF field. A
+    form sent back with errors beside its fields (`form_errors`, `message_errors`, ...) is also
+    said at the top, where the page opens: on a phone the fields can be far below."""
     base = f"/console/{group.group_id}"
+    wrong = sum(len(found) for key, found in context.items() if key.endswith("_errors") and isinstance(found, dict))
+    if wrong and not context.get("flash"):
+        context |= {"flash": "Nothing was saved yet: " + ("one answer below needs" if wrong == 1 else
+                                                        f"{wrong} answers below need") + " a fix.",
+                    "flash_kind": "error"}
     if active is None:
         active = next((key for key, _, _ in NAV if name.startswith(key)), None)
     return _page(name, http_status=http_status, session=session, group=group, active=active,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from chalicelib import errors
-from chalicelib.models import Meetup
+from chalicelib.models import Meetup, MeetupIn, MeetupPatch
 
 MAX_FIELD: Final = 6000  # characters in any one field (the description allows 5000)
 
@@ -27,6 +27,9 @@ MEMBER_FIELDS: Final = ("email", "name", "headline", "timezone")
 
 # Where a model's field (or a nested path) is shown on the form.
 _PLACE: Final = {"venue": "venue_name", "venue.name": "venue_name", "venue.address": "venue_address"}
+
+
+MeetupBody = TypeVar("MeetupBody", MeetupIn, MeetupPatch)
 
 
 class FormErrors(Exception):
@@ -65,8 +68,24 @@ def _whole(values: dict[str, str], name: str, problems: dict[str, str]) -> int |
     return int(text)
 
 
-def meetup_data(values: dict[str, str]) -> dict[str, Any]:
-    """A MeetupIn/MeetupPatch body from the form (every field given: an empty one clears it)."""
+def meetup_from(values: dict[str, str], model: type[MeetupBody]) -> MeetupBody:
+    """A MeetupIn or MeetupPatch from the form (every field given: an empty one clears it).
+    Everything wrong is said at once: a missing time or a seat count that is not a number, and
+    beside them whatever the model finds in the other fields (an empty title, say)."""
+    try:
+        return model.model_validate(meetup_data(values))
+    except FormErrors as missing:
+        data = {**meetup_data(values, check=False), **{name: None for name in missing.errors}}
+        try:
+            model.model_validate(data)
+        except ValidationError as exc:
+            raise FormErrors(form_errors(exc, values).errors | missing.errors, values) from None
+        raise
+
+
+def meetup_data(values: dict[str, str], *, check: bool = True) -> dict[str, Any]:
+    """A MeetupIn/MeetupPatch body from the form (every field given: an empty one clears it);
+    FormErrors for what the model cannot say in the form's words, unless `check` is off."""
     problems: dict[str, str] = {}
     venue = None
     if values["venue_name"] or values["venue_address"]:
@@ -83,7 +102,7 @@ def meetup_data(values: dict[str, str]) -> dict[str, Any]:
     for name in ("starts_at", "ends_at"):
         if data[name] is None:
             problems[name] = "is required"
-    if problems:
+    if problems and check:
         raise FormErrors(problems, values)
     return data
 

@@ -30,7 +30,7 @@ from chalicelib.routes.console_forms import (
     MEETUP_FIELDS,
     FormErrors,
     beside_fields,
-    meetup_data,
+    meetup_from,
     meetup_values,
     posted,
 )
@@ -96,7 +96,7 @@ def create_meetup(*, session: Session, group: Group) -> Response:
         try:
             values = posted(form, MEETUP_FIELDS)
             with beside_fields(values):
-                meetup = meetups.create_meetup(group.group_id, MeetupIn.model_validate(meetup_data(values)))
+                meetup = meetups.create_meetup(group.group_id, meetup_from(values, MeetupIn))
         except FormErrors as failed:
             return _list_page(session, group, status=400, form=failed.posted | {"form_id": first(form, "form_id")},
                               form_errors=failed.errors)
@@ -143,7 +143,7 @@ def edit_meetup(meetup_id: str, *, session: Session, group: Group) -> Response:
     try:
         values = posted(form, MEETUP_FIELDS)
         with beside_fields(values):
-            meetups.update_meetup(group.group_id, mid, MeetupPatch.model_validate(meetup_data(values)))
+            meetups.update_meetup(group.group_id, mid, meetup_from(values, MeetupPatch))
     except FormErrors as failed:
         meetup = meetups.get_meetup(group.group_id, mid)
         return render_console("meetup_edit", session=session, group=group, active="meetups", http_status=400,

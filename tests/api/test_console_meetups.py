@@ -111,6 +111,18 @@ def test_a_bad_create_form_shows_the_error_beside_the_field_and_creates_nothing(
     assert stored(con) == []
 
 
+def test_an_empty_form_says_everything_missing_at_once(con: Console) -> None:
+    """Missing times and a title are said together, not one submit after another."""
+    response = con.post("/meetups", {**FORM, "title": "", "starts_at": "", "ends_at": "", "capacity": "ten"})
+    assert response.status_code == 400
+    html = con.text(response)
+    assert "is required" in error_beside(html, "title")
+    assert "is required" in error_beside(html, "starts_at") and "is required" in error_beside(html, "ends_at")
+    assert "whole number" in error_beside(html, "capacity")
+    assert html.index("Nothing was saved yet: 4 answers below need a fix.") < html.index("New meetup")  # said on top
+    assert stored(con) == []
+
+
 def test_a_field_sent_twice_is_an_error_not_a_guess(con: Console) -> None:
     response = con.post("/meetups", [*FORM.items(), ("title", "Second title")])
     assert response.status_code == 400 and "sent twice" in error_beside(con.text(response), "title")
