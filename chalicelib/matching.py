@@ -412,8 +412,9 @@ class _Block:
     fields (interests, goals, ask and offer words, newcomer and well-connected flags, slots,
     sat-out flag) are all equal share a class, so blank and look-alike profiles cost one row.
 
-    points(a, b) = rows[cls[a]] . cols[cls[b]]; a pair can meet when the classes' slot bits
-    overlap ("any time" sets every bit).
+    For classes x, y: points = min(likes[x] . liked[y], the interest cap) + rows[x] . cols[y]
+    + the sum over the features x says of says' weight times heard[feature, y] (`_class_points`);
+    a pair can meet when the classes' slot bits overlap ("any time" sets every bit).
     """
 
     members: list[int]  # positions in the seeded order

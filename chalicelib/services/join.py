@@ -218,8 +218,9 @@ def show_welcome(token: str) -> Welcome:
 def welcome(token: str) -> str:
     """POST /welcome: make the signup a member (source "join_page"), once: a second click, or a
     member who joined meanwhile, finds the member as it is and changes nothing (but one who had
-    unsubscribed is subscribed again: confirming was their consent). Answers where to
-    go next: the meetup's RSVP page when they came from one, else their lunch preferences."""
+    unsubscribed is subscribed again: confirming was their consent). Their links go to them
+    by email, once per signup: their way back. Answers where to go next: the meetup's RSVP
+    page when they came from one, else their lunch preferences (either says they're in)."""
     seen = _welcome(token)
     group, signup = seen.group, seen.signup
     if not group.join_open:
