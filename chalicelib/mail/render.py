@@ -76,9 +76,10 @@ def _zone_label(value: datetime) -> str:
     return f"{name} ({offset})"
 
 
-def format_datetime(value: datetime, tz: str) -> str:
-    """'Thursday 26 March 2026, 12:30 CET (UTC+01:00)' in the zone tz."""
-    local = _local(value, tz)
+def format_datetime(value: datetime | str, tz: str) -> str:
+    """'Thursday 26 March 2026, 12:30 CET (UTC+01:00)' in the zone tz; an ISO 8601 string (an API
+    answer's time, as the console's round pages hold them) reads the same."""
+    local = _local(datetime.fromisoformat(value) if isinstance(value, str) else value, tz)
     return f"{_day(local)}, {local:%H:%M} {_zone_label(local)}"
 
 

@@ -69,6 +69,7 @@ def test_the_review_page_shows_each_edits_score_change_and_the_error_beside_the_
     assert re.search(r'<p class="error-text" id="e-swap_a">Not swapped: .*no time in common', html)
     assert 'value="mem_c" selected' in html and "(sitting out)" in html
     assert 'name="version" value="1"' in html and "Approve and send the introductions" in html
+    assert "approved by Thursday 5 November 2026, 10:00 WET (UTC+00:00), it expires" in html
     done = render_console_page("review", **CASES["review"][1])
     assert "This round was sent" in done and "Approve and send" not in done and "<select" not in done
 
@@ -79,6 +80,7 @@ def test_the_rounds_page_says_what_each_status_means() -> None:
     assert "expired, nothing sent" in html and "Nobody got an email about this round" in html
     assert f"{ESCAPED}: will meet; met, rated 5/5: “{ESCAPED}”" in html and "Ben Ode: no answer" in html
     assert "Tuesday, lunch" in html and "Older rounds" in html
+    assert "before Thursday 5 November 2026, 10:00 WET (UTC+00:00)" in html  # the group's zone, as people read it
 
 
 def test_the_programme_form_shows_errors_beside_their_fields() -> None:
