@@ -116,6 +116,7 @@ def test_joining_takes_a_confirmed_email_and_makes_a_member_from_the_join_page(
     (links_mail,) = mails_to(outbox_dir, "nia@example.com", "member_links")
     assert str(links_mail["Subject"]) == "Welcome to Lisbon Founders: your links"
     assert "You're a member of Lisbon Founders now" in text_of(links_mail)
+    assert "they act as you.\r\n\r\n" in text_of(links_mail)  # a paragraph of its own, as in the links asked for
     assert "Didn't ask for this" not in text_of(links_mail)
     assert urlsplit(link_in(links_mail, "lunch")).path == landing.path
 
