@@ -17,7 +17,7 @@ from chalicelib.mail.render import page_csp
 from chalicelib.models import PairFeedbackIn, RsvpAnswer
 from chalicelib.services import insights, rsvp
 from tests.api.console_pages import Console
-from tests.api.test_lunch_api import PROGRAM, opt_in_nine, run_round
+from tests.api.test_lunch_api import PROGRAM, nine_lunched, opt_in_nine, run_round
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -108,12 +108,7 @@ def test_insights_draw_what_happened(con: Console, client: Any, org: Any, clock:
 def test_a_big_network_draws_the_most_connected_and_says_so(con: Console, client: Any, org: Any,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Nine lunched; the picture's cap set to 4: it draws 4 circles and says which part it shows."""
-    opt_in_nine(client, org)
-    assert org.call("PUT", "lunch-program", PROGRAM).status_code == 201
-    store = deps.store()
-    for p in run_round(org)["pairs"]:
-        for mid in p["member_ids"]:
-            store.lunch.respond(org.group_id, p["pair_id"], mid, "confirmed")
+    nine_lunched(client, org)
     page = con.text(con.get("/insights"))
     assert len(list(svgs(page)["network"].iter(f"{SVG}circle"))) == 9 and 'id="network-cut"' not in page
     monkeypatch.setattr(network_module, "DRAWN_NODES", 4)

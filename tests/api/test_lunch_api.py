@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from chalicelib import links
+from chalicelib import deps, links
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PAIRING_LINK = re.compile(r"https://lunch\.example\.test/pairing/[A-Za-z0-9_.\-]+")
@@ -83,6 +83,17 @@ def run_round(org: Any) -> dict[str, Any]:
     detail = org.get(f"lunch-rounds/{r.data['round_id']}")
     assert detail.status_code == 200
     return dict(detail.data)
+
+
+def nine_lunched(client: Any, org: Any) -> list[dict[str, Any]]:
+    """`opt_in_nine`, the programme, one round, and everyone in it confirmed: its pairs, all met."""
+    opt_in_nine(client, org)
+    assert org.call("PUT", "lunch-program", PROGRAM).status_code == 201
+    pairs: list[dict[str, Any]] = run_round(org)["pairs"]
+    for pair in pairs:
+        for mid in pair["member_ids"]:
+            deps.store().lunch.respond(org.group_id, pair["pair_id"], mid, "confirmed")
+    return pairs
 
 
 # ---------------------------------------------------------------- programme
@@ -354,7 +365,6 @@ def test_organizer_round_views_and_errors(client: Any, org: Any, other_org: Any)
 
 
 def test_forgetting_a_member_scrubs_their_words_from_pairs(client: Any, org: Any) -> None:
-    from chalicelib import deps
     from chalicelib.services import pairing
 
     ids = opt_in_nine(client, org)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib import deps, links, network
-from tests.api.test_lunch_api import PROGRAM, add_members, opt_in_nine, path_of, post_form, run_round
+from tests.api.test_lunch_api import PROGRAM, add_members, nine_lunched, opt_in_nine, path_of, post_form, run_round
 
 
 def _count_calls(op: str) -> list[str]:
@@ -98,12 +98,7 @@ def _newcomers(org: Any, n: int) -> list[dict[str, Any]]:
 def test_a_network_over_the_cap_is_cut_and_says_so(client: Any, org: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nine lunched (three pairs and a trio, all confirmed), five never met; the caps set to 4 members
     drawn and 3 never-met listed: the answer holds that much, says `truncated`, and counts everyone."""
-    opt_in_nine(client, org)
-    assert org.call("PUT", "lunch-program", PROGRAM).status_code == 201
-    store = deps.store()
-    for p in run_round(org)["pairs"]:
-        for mid in p["member_ids"]:
-            store.lunch.respond(org.group_id, p["pair_id"], mid, "confirmed")
+    nine_lunched(client, org)
     newcomers = _newcomers(org, 5)
     whole = org.get("network").data
     assert whole["truncated"] is False and len(whole["nodes"]) == 9 and len(whole["never_met"]) == 5
