@@ -78,8 +78,8 @@ def ivf_edges(block: Any, clusters: int, probes: int, rng: Any) -> tuple[Any, An
             mine = rows[start : start + matching.CHUNK_ROWS]
             points = matching._class_points(block, mine, columns)
             apart = matching._disjoint(block.slots[mine], block.slots[columns]) | (mine[:, None] == columns[None, :])
-            rank = points - price[columns] + rng.random(points.shape, dtype=np.float32) * np.float32(0.5)
-            rank += (points > 0) * np.float32(matching.SCORING_FIRST) - apart * np.float32(2 * matching.SCORING_FIRST)
+            jitter = rng.random(points.shape, dtype=np.float32) * np.float32(0.5) - price[columns]
+            rank = matching._rank(points, apart, jitter)
             keep = min(reach, len(columns))
             top = np.argpartition(-rank, keep - 1, axis=1)[:, :keep]
             ok = ~np.take_along_axis(apart, top, axis=1)

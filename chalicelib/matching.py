@@ -771,15 +771,21 @@ def _dense_top(
     own = np.arange(len(mine_c))
     lonely = sizes[mine_c] == 1  # nobody meets themselves: a class of one does not list itself
     apart[own[lonely], mine_c[lonely]] = True
+    top = _best(_rank(points, apart, jitter), reach)
+    found = np.take_along_axis(points, top, axis=1).astype(np.int64)
+    found[np.take_along_axis(apart, top, axis=1)] = -1
+    return top, found
+
+
+def _rank(points: FloatArray, apart: npt.NDArray[np.bool_], jitter: FloatArray) -> FloatArray:
+    """Reduced points (points plus `jitter`: minus the partner's price, plus a tie-breaker), feasible
+    partners who score first, feasible ones who do not next, those `apart` (no common slot) last."""
     rank = points + jitter
     scoring = points > 0
     scoring &= ~apart
     rank += scoring * np.float32(SCORING_FIRST)  # a product and a sum: a masked add costs ten times more
     rank -= apart * np.float32(2 * SCORING_FIRST)
-    top = _best(rank, reach)
-    found = np.take_along_axis(points, top, axis=1).astype(np.int64)
-    found[np.take_along_axis(apart, top, axis=1)] = -1
-    return top, found
+    return rank
 
 
 def _best(rank: FloatArray, reach: int) -> IntArray:
