@@ -35,7 +35,7 @@ import random
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -166,6 +166,8 @@ class Plan:
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+Bits = npt.NDArray[np.integer[Any]]  # slot bits, one word as narrow as the block's keys allow (see _slot_bits)
 
 
 # ---------------------------------------------------------------- scoring, one pair at a time
@@ -192,6 +194,7 @@ def content(text: str) -> tuple[str, ...]:
     return tuple(stem(word) for word in re.findall(r"[a-z0-9+#]+", text.lower()) if word not in STOP_WORDS)
 
 
+@functools.lru_cache(maxsize=65536)
 def words(text: str) -> frozenset[str]:
     """Content words of a short ask or offer (see `content`)."""
     return frozenset(content(text))
@@ -402,7 +405,7 @@ _Csr = tuple[IntArray, IntArray, FloatArray]  # per row: indptr, columns, values
 
 
 def _nonzeros(rows: FloatArray) -> _Csr:
-    nonzero_rows, features = np.nonzero(rows)
+    nonzero_rows, features = np.divmod(np.flatnonzero(rows), rows.shape[1])  # a 2-d nonzero costs 9x more
     return np.searchsorted(nonzero_rows, np.arange(len(rows) + 1)), features, rows[nonzero_rows, features]
 
 
@@ -413,7 +416,7 @@ class _Block:
     sat-out flag) are all equal share a class, so blank and look-alike profiles cost one row.
 
     For classes x, y: points = min(likes[x] . liked[y], the interest cap) + rows[x] . cols[y]
-    + the sum over the features x says of says' weight times heard[feature, y] (`_class_points`);
+    + the sum over the features x says of heard[feature, y] (`_class_points`);
     a pair can meet when the classes' slot bits overlap ("any time" sets every bit).
     """
 
@@ -421,15 +424,44 @@ class _Block:
     cls: IntArray  # each member's class
     rows: FloatArray  # one row per class: goals and the newcomer flags (dense: a few columns)
     cols: FloatArray
-    says: _Csr  # one row per class: its asks' and offers' phrases and words, weighted (sparse)
-    heard: FloatArray  # one row per ask or offer feature: 0/1 per class, whether it offers or asks it
+    says: _Csr  # one row per class: its asks' and offers' phrases and words, 1 each (sparse)
+    heard: FloatArray  # one row per ask or offer feature: its points per class that offers or asks it
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
-    slots: IntArray  # availability bits per class: classes x words (see _slot_bits)
+    slots: Bits  # availability bits per class: classes x words (see _slot_bits)
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
     rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
     repeat_keys: IntArray  # pairs that met before (no repeat window), sorted local keys
     repeat_ago: IntArray  # ... and how many rounds ago, aligned with repeat_keys
+
+
+@dataclass(frozen=True)
+class _Scratch:
+    """Arrays for scoring and ranking a chunk of rows against a block, made once per block and
+    overwritten chunk after chunk: a fresh array of 512 rows by 23,500 classes costs more in page
+    faults than the arithmetic done on it (bench/RESULTS.md, Pairing)."""
+
+    points: FloatArray
+    spare: FloatArray  # a product on its way into `points` or `rank`
+    rank: FloatArray
+    apart: BoolArray
+    flag: BoolArray
+    shared: Bits  # slot words in common (see `_disjoint`)
+
+    @staticmethod
+    def of(rows: int, width: int, slot_kind: npt.DTypeLike = np.int64) -> _Scratch:
+        def floats() -> FloatArray:
+            return np.empty((rows, width), dtype=np.float32)
+
+        def flags() -> BoolArray:
+            return np.empty((rows, width), dtype=np.bool_)
+
+        return _Scratch(floats(), floats(), floats(), flags(), flags(), np.empty((rows, width), dtype=slot_kind))
+
+    def view(self, rows: int) -> _Scratch:
+        """The first `rows` rows of each array: a shorter last chunk."""
+        return _Scratch(self.points[:rows], self.spare[:rows], self.rank[:rows], self.apart[:rows],
+                        self.flag[:rows], self.shared[:rows])
 
 
 _GOAL_MATRIX = np.zeros((len(GOALS), len(GOALS)), dtype=np.float32)
@@ -439,7 +471,7 @@ for (_x, _y), _points in GOAL_POINTS.items():
 _BITS_PER_WORD = 63  # int64 without its sign bit
 
 
-def _slot_bits(found: Sequence[Profile]) -> IntArray:
+def _slot_bits(found: Sequence[Profile]) -> Bits:
     """Each class's availability as bits over the keys the block uses (named slots, or the
     real-time keys of virtual members), 63 keys a word: one word unless a block of virtual
     members spans many zones. "Any time" (no availability) sets every bit."""
@@ -447,28 +479,37 @@ def _slot_bits(found: Sequence[Profile]) -> IntArray:
     width = max(1, -(-len(keys) // _BITS_PER_WORD))
     word = (1 << _BITS_PER_WORD) - 1
     masks = [sum(1 << keys[key] for key in p.availability) if p.availability else -1 for p in found]
+    if width == 1:  # as narrow a word as the keys allow: the slot test reads it for every pair of the block
+        kinds: tuple[type[np.integer[Any]], ...] = (np.int8, np.int16, np.int32, np.int64)
+        narrow = next(kind for kind in kinds if np.iinfo(kind).bits > len(keys))
+        return np.array(masks, dtype=narrow).reshape(len(found), 1)
     bits = [[(mask >> (_BITS_PER_WORD * at)) & word for at in range(width)] for mask in masks]
     return np.array(bits, dtype=np.int64).reshape(len(found), width)
 
 
-def _disjoint(mine: IntArray, theirs: IntArray) -> npt.NDArray[np.bool_]:
+def _disjoint(mine: Bits, theirs: Bits, scratch: _Scratch | None = None) -> BoolArray:
     """Rows `mine` against rows `theirs` of `_slot_bits`: True where no key is shared."""
-    shared = mine[:, None, 0] & theirs[None, :, 0]
+    scratch = scratch or _Scratch.of(len(mine), len(theirs), theirs.dtype)
+    shared = np.bitwise_and(mine[:, None, 0], theirs[None, :, 0], out=scratch.shared)
     for at in range(1, mine.shape[1]):
         shared |= mine[:, None, at] & theirs[None, :, at]
-    found: npt.NDArray[np.bool_] = shared == 0
-    return found
+    apart: BoolArray = np.equal(shared, 0, out=scratch.apart)
+    return apart
 
 
-def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
-    if columns is None:
-        columns = sorted(frozenset().union(*rows))
+def _where(rows: Sequence[frozenset[str]], columns: Sequence[str]) -> tuple[IntArray, IntArray]:
+    """(row, column) of each item of each row that is one of `columns`: a one-hot matrix's ones."""
     index = {item: col for col, item in enumerate(columns)}
     at = np.array([index.get(item, -1) for items in rows for item in items], dtype=np.int64)
     row = np.repeat(np.arange(len(rows)), np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
     known = at >= 0
-    matrix = np.zeros((len(rows), max(1, len(index))), dtype=np.float32)
-    matrix[row[known], at[known]] = 1.0
+    return row[known], at[known]
+
+
+def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
+    columns = sorted(frozenset().union(*rows)) if columns is None else columns
+    matrix = np.zeros((len(rows), max(1, len(columns))), dtype=np.float32)
+    matrix[_where(rows, columns)] = 1.0
     return matrix
 
 
@@ -498,21 +539,12 @@ def _encode(
         cls[at] = number
     interests = _one_hot([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
-    # an ask meets an offer by phrase and by word: one column per normalised phrase, weighted
-    # ASK_PHRASE_POINTS, and one per content word, weighted POINTS_PER_ASK_WORD
-    asked, offered = [_said(p.asks) for p in found], [_said(p.offers) for p in found]
-    features = [_features(said) for said in asked + offered]
-    # only what someone asks and someone offers can score: the rest would only cost columns
-    columns = sorted(frozenset().union(*features[: len(found)]) & frozenset().union(*features[len(found) :]))
-    said = _one_hot(features, columns)
-    per_column = np.array([ASK_PHRASE_POINTS if c.startswith("p:") else POINTS_PER_ASK_WORD for c in columns]
-                          or [0], dtype=np.float32)
-    asks, offers = said[: len(found)], said[len(found) :]
-    newcomer = np.array([[is_newcomer(p)] for p in found], dtype=np.float32).reshape(-1, 1)
-    connected = np.array([[is_well_connected(p)] for p in found], dtype=np.float32).reshape(-1, 1)
+    newcomer = np.fromiter(map(is_newcomer, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
+    connected = np.fromiter(map(is_well_connected, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
     rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS])
     cols = np.hstack([goals, connected, newcomer])
     slots = _slot_bits(found)
+    says, heard = _asks_and_offers(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     ban_rows, ban_cols = local[banned[0]], local[banned[1]]
@@ -522,8 +554,8 @@ def _encode(
         cls=cls,
         rows=rows,
         cols=cols,
-        says=_nonzeros(np.hstack([asks * per_column, offers * per_column])),
-        heard=np.ascontiguousarray(np.hstack([offers, asks]).T),
+        says=says,
+        heard=heard,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
         slots=slots,
@@ -531,6 +563,29 @@ def _encode(
         rng=np.random.default_rng(seed),
         **_repeats(local, len(members), repeated),
     )
+
+
+def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray]:
+    """`says` and `heard` of a block's classes (see `_Block`), built from where the ones are,
+    never as dense class x feature matrices (tens of megabytes at 20,000 classes).
+
+    An ask meets an offer by phrase and by word: one feature per normalised phrase, worth
+    ASK_PHRASE_POINTS, and one per content word, worth POINTS_PER_ASK_WORD. Only what someone
+    asks and someone offers can score: the rest would only cost rows. Feature f < F is asking
+    column f, heard from those who offer it; F + f is offering it, heard from those who ask it."""
+    classes = len(found)
+    features = [_features(_said(p.asks)) for p in found] + [_features(_said(p.offers)) for p in found]
+    columns = sorted(frozenset().union(*features[:classes]) & frozenset().union(*features[classes:]))
+    worth = np.array([ASK_PHRASE_POINTS if c.startswith("p:") else POINTS_PER_ASK_WORD for c in columns],
+                     dtype=np.float32)
+    row, column = _where(features, columns)
+    offering = row >= classes  # rows past the classes are their offers
+    number, feature = row % classes, column + len(columns) * offering
+    order = np.lexsort((feature, number))
+    says = np.searchsorted(number[order], np.arange(classes + 1)), feature[order], np.ones(len(order), np.float32)
+    heard = np.zeros((2 * len(columns), classes), dtype=np.float32)
+    heard[(column + len(columns) * ~offering, number)] = worth[column]
+    return says, heard
 
 
 def _repeats(local: IntArray, size: int, repeated: IntArray | None) -> dict[str, IntArray]:
@@ -606,34 +661,32 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
     return points
 
 
-def _class_points(block: _Block, mine: IntArray | slice, theirs: IntArray | slice) -> FloatArray:
+def _class_points(
+    block: _Block, mine: IntArray | slice, theirs: IntArray | slice, scratch: _Scratch | None = None
+) -> FloatArray:
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
     counted up to SHARED_INTERESTS_COUNTED, goals and flags (one dot product each), then asks
     met by offers, from the few features each class says (see `_add_said`)."""
-    points: FloatArray = block.likes[mine] @ block.liked[theirs].T
+    likes, liked = block.likes[mine], block.liked[theirs]
+    scratch = scratch or _Scratch.of(len(likes), len(liked))
+    points = np.matmul(likes, liked.T, out=scratch.points)
     np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
-    points += block.rows[mine] @ block.cols[theirs].T
+    points += np.matmul(block.rows[mine], block.cols[theirs].T, out=scratch.spare)
     _add_said(block, points, np.arange(len(block.rows))[mine], theirs)
     return points
 
 
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
     """Add to `points` (rows `mine`) what their asks and offers score against classes `theirs`:
-    a class says a handful of the block's hundreds of phrases and words, so each feature said
-    adds one row of `heard` to the rows that say it, instead of a dense product over them all."""
-    indptr, features, weights = block.says
-    lengths = indptr[mine + 1] - indptr[mine]
-    ends = np.cumsum(lengths)
-    if not len(ends) or not ends[-1]:
-        return
-    at = np.repeat(indptr[mine] - (ends - lengths), lengths) + np.arange(ends[-1])
-    row = np.repeat(np.arange(len(mine)), lengths)
-    order = np.argsort(features[at], kind="stable")
-    feature, row, weight = features[at][order], row[order], weights[at][order]
+    a class says a handful of the block's hundreds of phrases and words, so each feature a row
+    says adds that feature's row of `heard` to it in place, instead of a dense product over them all."""
+    indptr, features, _ = block.says
     heard = block.heard if isinstance(theirs, slice) and theirs == slice(None) else block.heard[:, theirs]
-    bounds = np.concatenate(([0], np.flatnonzero(np.diff(feature)) + 1, [len(feature)])).tolist()
-    for start, stop in itertools.pairwise(bounds):
-        points[row[start:stop]] += weight[start] * heard[feature[start]]
+    said, starts = features.tolist(), indptr.tolist()
+    for row, number in enumerate(np.arange(len(block.rows))[mine].tolist()):
+        mine_row = points[row]
+        for feature in said[starts[number] : starts[number + 1]]:
+            mine_row += heard[feature]
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
@@ -751,44 +804,49 @@ def _class_candidates(
     jitter = rng.random((min(classes, CHUNK_ROWS), classes), dtype=np.float32)
     jitter *= np.float32(0.5)
     jitter -= price[None, :]
+    scratch = _Scratch.of(len(jitter), classes, block.slots.dtype)
     for start in range(0, classes, CHUNK_ROWS):
         mine_c = by_need[start : start + CHUNK_ROWS]
         reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
-        top, scores = _dense_top(block, mine_c, sizes, jitter[: len(mine_c)], reach)
+        top, scores = _dense_top(block, mine_c, sizes, jitter[: len(mine_c)], reach, scratch)
         found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))
     member, partner, points_of = (np.concatenate(part) for part in zip(*found, strict=True))
     return order[member], order[partner], points_of
 
 
 def _dense_top(
-    block: _Block, mine_c: IntArray, sizes: IntArray, jitter: FloatArray, reach: int
+    block: _Block, mine_c: IntArray, sizes: IntArray, jitter: FloatArray, reach: int, scratch: _Scratch
 ) -> tuple[IntArray, IntArray]:
     """The best `reach` partner classes of classes `mine_c` by reduced points (points plus
     `jitter`, which holds minus each partner's price and a tie-breaker), against every class:
     feasible partners who score, then feasible ones who do not, then the rest (points -1)."""
-    points = _class_points(block, mine_c, slice(None))
-    apart = _disjoint(block.slots[mine_c], block.slots)
+    scratch = scratch.view(len(mine_c))
+    points = _class_points(block, mine_c, slice(None), scratch)
+    apart = _disjoint(block.slots[mine_c], block.slots, scratch)
     own = np.arange(len(mine_c))
     lonely = sizes[mine_c] == 1  # nobody meets themselves: a class of one does not list itself
     apart[own[lonely], mine_c[lonely]] = True
-    top = _best(_rank(points, apart, jitter), reach)
+    top = _best(_rank(points, apart, jitter, scratch), reach, scratch.flag)
     found = np.take_along_axis(points, top, axis=1).astype(np.int64)
     found[np.take_along_axis(apart, top, axis=1)] = -1
     return top, found
 
 
-def _rank(points: FloatArray, apart: npt.NDArray[np.bool_], jitter: FloatArray) -> FloatArray:
+def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Scratch | None = None) -> FloatArray:
     """Reduced points (points plus `jitter`: minus the partner's price, plus a tie-breaker), feasible
-    partners who score first, feasible ones who do not next, those `apart` (no common slot) last."""
-    rank = points + jitter
-    scoring = points > 0
-    scoring &= ~apart
-    rank += scoring * np.float32(SCORING_FIRST)  # a product and a sum: a masked add costs ten times more
-    rank -= apart * np.float32(2 * SCORING_FIRST)
+    partners who score first, feasible ones who do not next, those `apart` (no common slot) last.
+    Overwrites the scratch's `spare` (see `_class_points`)."""
+    scratch = scratch or _Scratch.of(len(points), points.shape[1])
+    rank = np.add(points, jitter, out=scratch.rank)
+    scoring = np.greater(points, 0, out=scratch.flag)
+    np.greater(scoring, apart, out=scoring)  # and not apart
+    flags = np.multiply(scoring, np.float32(SCORING_FIRST), out=scratch.spare)  # a product: a masked add costs
+    rank += flags  # ten times more
+    rank -= np.multiply(apart, np.float32(2 * SCORING_FIRST), out=flags)
     return rank
 
 
-def _best(rank: FloatArray, reach: int) -> IntArray:
+def _best(rank: FloatArray, reach: int, flag: BoolArray | None = None) -> IntArray:
     """Columns of each row's `reach` largest values, largest first. A wide row is cut first at
     a threshold read from every SKIM-th column (the classes are in seeded random order), so
     only the few values above it are sorted; a row the cut leaves short is partitioned whole."""
@@ -798,7 +856,8 @@ def _best(rank: FloatArray, reach: int) -> IntArray:
     sample = rank[:, ::SKIM]
     above = reach // SKIM + SKIM_MARGIN  # about SKIM times this many values lie above the cut
     cut = np.partition(sample, sample.shape[1] - above, axis=1)[:, sample.shape[1] - above]
-    rows, cols = np.nonzero(rank >= cut[:, None])
+    over = np.flatnonzero(np.greater_equal(rank, cut[:, None], out=flag))  # flat: a 2-d nonzero costs 9x more
+    rows, cols = np.divmod(over, width)
     order = np.lexsort((-rank[rows, cols], rows))
     rows, cols = rows[order], cols[order]
     place = np.arange(len(rows)) - np.searchsorted(rows, np.arange(count))[rows]
