@@ -711,13 +711,14 @@ BASELINE_CASES: dict[str, dict[str, Any]] = {
 # the figures recorded before this change (RESULTS.md, 2026-12-01 19:29, commit 10b7858 and, for 2,000, 8a5b7ac;
 # the plan vs its own bound: scores changed since 8a5b7ac, so points are not comparable, ratios are)
 BASELINE_SIZES: dict[int, dict[str, Any]] = {
-    2000: {"cpu": "0.21 s graph + matching at 8a5b7ac", "rss": "63 MiB", "versus": "99.97%"},
+    2000: {"cpu": "0.25 s graph + matching at e477433", "rss": "64 MiB", "versus": "99.98%"},
     20000: {
-        "cpu": "5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases (bench/asks.py)",
-        "rss": "279 MiB",
-        "versus": "99.92%",
+        "cpu": "4.11 s at e477433; 5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases (bench/asks.py)",
+        "rss": "283 MiB",
+        "versus": "99.91%",
     },
-    100000: {"cpu": "66.1 s (108 s wall) at 10b7858, 139 s at 3ec7c38", "rss": "776 MiB", "versus": None},
+    100000: {"cpu": "45.3 s (46.0 s wall) at e477433, 66.1 s at 10b7858, 139 s at 3ec7c38", "rss": "816 MiB",
+             "versus": None},
 }
 
 
@@ -926,21 +927,36 @@ METHOD = [
     " columns at 4,719 members), one row of who offers or asks each feature added per feature said, instead of a"
     " dense product over all the columns; interests (200 columns, capped) and goals stay dense products. The"
     " tie-breaking jitter is drawn once per block; the ranking's flags are added as products, not masked adds.",
+    "- Each chunk's points, slot test and ranking are written into arrays made once per block: on this machine a"
+    " fresh 512 x 23,503 float array took 79 ms to make and fill, against 4 ms to refill one (page faults), more"
+    " than the arithmetic on it. Heard rows carry their points and are added in place to each row that says"
+    " them (half the time of a grouped add); the cut of a wide ranking is read with a flat nonzero (a 2-d"
+    " np.nonzero took 38 ms per chunk, a flat one 4 ms); slot bits use the narrowest integer the block's keys"
+    " allow; encoding builds asks and offers from where their ones are, not as dense matrices.",
     "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
-    " and ranks it: about 33 ns a pair on one core (dense products, slots, ranking, a partition per row), and"
-    " the 100,000 generator's blocks hold 1.1 billion pairs. Candidates that skip pairs were measured on the"
+    " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs: about 24 ns a pair on one core,"
+    " encoding included (33 ns at e477433). The interest product alone runs near the core's peak (66 ms for 512 x"
+    " 23,503 x 200, 73 GFLOP/s), so no constant factor left reaches 10 s: candidates must skip pairs."
+    " Candidates that skip pairs were measured on the"
     " 8,000-member city (against its all-pairs plan, 290,790 points at 10b7858): random parts of 2,000 ranked"
-    " whole 90.4% of its points; + 12 askers/offerers drawn per ask or offer word or phrase across the city 95.4%; + 4 members"
-    " drawn per pair of shared interests 96.8%; + every asker/offerer pair that shares a word 98.95% (16.6 s, slower"
-    " than all pairs), with parts of 4,000 99.51% (16.4 s). An earlier session's pools from an inverted index:"
-    " 48 classes per posting list + 64 at random 98.2% (5.3 s), 150 per list 99.75% (11.5 s); k-means halves"
-    " 97.4%. A pool good enough for 99.5% is most of the block: the plan's points come half from asks met by"
-    " offers on popular words, the rest from interests and goals spread over everyone. Closer: an IVF-style"
-    " index (k-means over what each member offers a scorer, each member probing the clusters whose centroid"
-    " scores best with them, exact points inside; bench/pairing_ivf.py, not in the matcher): 8,000 members, 10.6% of"
-    " the pairs scored 98.38% of the all-pairs plan, 19.1% 99.41%; one city of 20,000, 8.4% 98.91%, 15.0%"
-    " 99.48%. Even at 15% the 100,000 generator's blocks would cost about 11 s to score, before the matching"
-    " (5.3 s) and the rest of the plan (4.3 s).",
+    " whole 90.4% of its points; + 12 askers/offerers drawn per ask or offer word or phrase across the city 95.4%;"
+    " + 4 members drawn per pair of shared interests 96.8%; + every asker/offerer pair that shares a word 98.95%"
+    " (16.6 s, slower than all pairs), with parts of 4,000 99.51% (16.4 s). An earlier session's pools from an"
+    " inverted index: 48 classes per posting list + 64 at random 98.2% (5.3 s), 150 per list 99.75% (11.5 s);"
+    " k-means halves 97.4%. A pool good enough for 99.5% is most of the block: the plan's points come half from"
+    " asks met by offers on popular words, the rest from interests and goals spread over everyone. An exact index"
+    " (score only the pairs that share an interest or an ask/offer feature, rank the rest by goals, flags, slots and"
+    " price alone) does not help either: in the largest block (23,503 classes) the pairs sharing an interest are"
+    " 50.3% of all pairs (the most common tag is held by 43%), those whose asks meet offers 21.0%, and goals,"
+    " flags and slots take 11,941 distinct combinations. Closer: an IVF-style index (k-means over what each"
+    " member offers a scorer, each member probing the clusters whose centroid scores best with them, exact"
+    " points inside; bench/pairing_ivf.py, not in the matcher): 8,000 members, 10.6% of the pairs scored 98.38%"
+    " of the all-pairs plan, 19.1% 99.41%; one city of 20,000, 8.4% 98.91%, 15.0% 99.48%. With the partner's"
+    " price as a column of the index (--priced), 8.7% of the pairs scored 99.25% (98.95% without), 19.2% 99.44%."
+    " At 8,000 members it costs more than all pairs (5.3 to 6.6 s CPU against 1.8 to 2.5 s for the whole"
+    " all-pairs plan: k-means and small per-cluster chunks). And with candidates for free, the rest of a"
+    " 100,000-member plan still took about 12 s in one run (matching 5.6 s, reasons 3.0 s, encoding 2.0 s,"
+    " forbidden pairs 0.7 s): 10 s needs an index, a faster matching and cheaper reasons together.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 

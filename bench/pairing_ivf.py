@@ -6,7 +6,8 @@ scoring every pair of a big block.
 k-means (a few rounds) over what each member offers a scorer (interests, goals and flags, what
 they offer and ask); each member ranks the clusters by its points against their centroids and
 probes the best `--probes` (and its own), scoring those clusters' members exactly and keeping its
-best TOP_K by the matcher's own ranking (points minus the partner's price, a jitter). The
+best TOP_K by the matcher's own ranking (points minus the partner's price, a jitter); with
+`--priced`, the price is a column of the index too. The
 candidate graph is matched as the matcher matches one block, and its plan's points are compared
 with the plan on the all-pairs ranking of the same block. One city from `bench.generate.blank`
 (seed 2 at 8,000 as in the families, else 1). Prints one line each; writes nothing.
@@ -62,12 +63,19 @@ def _kmeans(documents: Any, clusters: int, rng: Any, rounds: int = 8) -> Any:
     return label, centroids
 
 
-def ivf_edges(block: Any, clusters: int, probes: int, rng: Any) -> tuple[Any, Any, Any, float]:
-    """The candidate graph (u < v, points) and the share of all pairs scored."""
+def ivf_edges(block: Any, clusters: int, probes: int, rng: Any, priced: bool = False) -> tuple[Any, Any, Any, float]:
+    """The candidate graph (u < v, points) and the share of all pairs scored. `priced`: each
+    member's price (see matching._opportunity) is one more column of what it offers, subtracted,
+    so clusters form, and are probed, by points minus price, as the ranking inside them is."""
     size, reach = len(block.rows), matching.TOP_K
     queries, documents = _vectors(block)
+    if priced:
+        price = matching._opportunity(block, np.ones(size, dtype=np.int64), rng)
+        queries = np.hstack([queries, np.ones((size, 1), np.float32)])
+        documents = np.hstack([documents, -price[:, None]])
     label, centroids = _kmeans(documents, clusters, rng)
-    price = matching._opportunity(block, np.ones(size, dtype=np.int64), rng)
+    if not priced:
+        price = matching._opportunity(block, np.ones(size, dtype=np.int64), rng)
     probed = np.argsort(-(queries @ centroids.T), axis=1)[:, :probes]
     found: list[tuple[Any, ...]] = []
     scored = 0
@@ -100,6 +108,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=8000)
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--probes", type=int, default=20)
+    parser.add_argument("--priced", action="store_true", help="the partner's price as a column of the index")
     args = parser.parse_args()
     profiles, _ = families.blank(args.members, 0.0, seed=2 if args.members == 8000 else 1)
     people = sorted(profiles, key=lambda p: p.member_id)
@@ -113,10 +122,11 @@ def main() -> None:
     whole = _plan(block, priority, *matching._candidate_edges(block, priority))
     whole_s = time.process_time() - started
     started = time.process_time()
-    u, v, points, share = ivf_edges(block, args.clusters, args.probes, np.random.default_rng(0))
+    u, v, points, share = ivf_edges(block, args.clusters, args.probes, np.random.default_rng(0), args.priced)
     found = _plan(block, priority, u, v, points)
     print(f"{args.members:,} members: all pairs {whole:,} points in {whole_s:.1f} s CPU; IVF {args.clusters} clusters,"
-          f" {args.probes} probes: {share:.1%} of the pairs scored, {found:,} points = {found / whole:.2%},"
+          f" {args.probes} probes{', priced' if args.priced else ''}: {share:.1%} of the pairs scored,"
+          f" {found:,} points = {found / whole:.2%},"
           f" {time.process_time() - started:.1f} s CPU")
 
 
