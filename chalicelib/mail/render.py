@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -63,7 +63,7 @@ def _local(value: datetime, tz: str) -> datetime:
     return value.astimezone(ZoneInfo(tz))
 
 
-def _day(value: datetime) -> str:
+def _day(value: datetime | date) -> str:
     return f"{WEEKDAYS[value.weekday()][1]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
@@ -81,6 +81,11 @@ def format_datetime(value: datetime | str, tz: str) -> str:
     answer's time, as the console's round pages hold them) reads the same."""
     local = _local(datetime.fromisoformat(value) if isinstance(value, str) else value, tz)
     return f"{_day(local)}, {local:%H:%M} {_zone_label(local)}"
+
+
+def format_day(value: datetime | date, tz: str = "UTC") -> str:
+    """'Thursday 26 March 2026': a date, or the day of a time in the zone tz."""
+    return _day(_local(value, tz) if isinstance(value, datetime) else value)
 
 
 def format_when(starts_at: datetime, ends_at: datetime, tz: str) -> str:
@@ -115,6 +120,7 @@ def _env() -> Environment:
         auto_reload=False,
     )
     env.filters["datetime"] = format_datetime
+    env.filters["day"] = format_day
     env.filters["slot"] = slot_label
     env.globals["when"] = format_when
     env.globals["GOALS"] = GOALS

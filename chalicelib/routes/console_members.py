@@ -12,7 +12,7 @@ from typing import Final
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import errors
+from chalicelib import deps, errors
 from chalicelib.models import Group, Job, Member, MemberIn, MemberPatch
 from chalicelib.routes.console import (
     FORM_TYPES,
@@ -27,7 +27,7 @@ from chalicelib.routes.console import (
 from chalicelib.routes.console_forms import MEMBER_FIELDS, FormErrors, beside_fields, posted
 from chalicelib.routes.html import first
 from chalicelib.routes.http import cursor_param, path_id, query
-from chalicelib.services import erasure, imports, members
+from chalicelib.services import erasure, imports, lunch, members
 
 bp = Blueprint(__name__)
 
@@ -127,9 +127,8 @@ def _edit_values(member: Member) -> dict[str, str]:
 @console_page
 def edit_form(member_id: str, *, session: Session, group: Group) -> Response:
     member = members.get_member(group.group_id, _member_id(member_id))
-    return render_console("member_edit", session=session, group=group, active="members", member=member,
-                          form=_edit_values(member),
-                          form_errors={}, flash=DONE.get(query(current_request()).get("done", "")))
+    return _member_page(session, group, member, form=_edit_values(member), form_errors={},
+                        flash=DONE.get(query(current_request()).get("done", "")))
 
 
 @bp.route("/console/{group_id}/members/{member_id}/edit", methods=["POST"], content_types=FORM_TYPES)
@@ -146,10 +145,16 @@ def edit_member(member_id: str, *, session: Session, group: Group) -> Response:
             members.update_member(group.group_id, mid, patch)
     except FormErrors as failed:
         member = members.get_member(group.group_id, mid)
-        return render_console("member_edit", session=session, group=group, active="members", http_status=400,
-                              member=member,
-                              form=failed.posted, form_errors=failed.errors)
+        return _member_page(session, group, member, form=failed.posted, form_errors=failed.errors, status=400)
     return redirect(f"/console/{group.group_id}/members/{mid}/edit?done=saved")
+
+
+def _member_page(session: Session, group: Group, member: Member, *, form: dict[str, str],
+                 form_errors: dict[str, str], status: int = 200, flash: str | None = None) -> Response:
+    """A member's page: their details, the edit form, and their lunches."""
+    return render_console("member_edit", session=session, group=group, active="members", http_status=status,
+                          member=member, form=form, form_errors=form_errors, flash=flash,
+                          lunches=lunch.member_lunches(group, member, deps.now()))
 
 
 @bp.route("/console/{group_id}/members/{member_id}/erase", methods=["GET"])

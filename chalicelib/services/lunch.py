@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import deps, errors, links, slots, timeutil
-from chalicelib.models import Group, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
-from chalicelib.services import outbox
+from chalicelib import deps, errors, feedback, links, slots, timeutil
+from chalicelib.models import Group, LunchPair, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
+from chalicelib.services import outbox, settings
 
 # ---------------------------------------------------------------- the programme
 
@@ -197,3 +197,60 @@ def seed_demo_programme(group_id: str) -> LunchProgram:
     program, _ = put_program(group_id, LunchProgramIn(cadence="weekly", weekday="tue", local_hour=10,
                                                       odd_rule="trio"))
     return program
+
+
+# ---------------------------------------------------------------- one member, as their organizer sees it
+
+RECENT_LUNCHES = 5  # pairings shown on a member's console page, newest first
+
+
+@dataclass(frozen=True)
+class PastLunch:
+    """One of a member's pairings: the pair, the others' names ("" for an erased member), and
+    whether a partner reported them as a no-show."""
+
+    pair: LunchPair
+    partners: list[str]
+    reported_no_show: bool
+
+
+@dataclass(frozen=True)
+class MemberLunches:
+    """A member's lunch pairing for the console's member page: whether the next round can pair
+    them and why not (`state`), where and when they can meet, and their latest pairings.
+
+    state: "off" (never joined or turned it off), "paused" (after introductions they left
+    unanswered), "until" (paused by them until `back_on`), "no_show" (out of the next
+    round: reported as a no-show), "skip" (skipping the next round) or "on"."""
+
+    state: str
+    back_on: date | None  # "until": the first day the rounds can pair them again
+    where: str  # their city, "virtual", or "" when they gave neither
+    availability: list[str]
+    sat_outs: int  # rounds they sat out lately (the matcher pairs them first next time)
+    missed: int  # lunches they didn't keep lately
+    recent: list[PastLunch]
+
+
+def member_lunches(group: Group, member: Member, now: datetime) -> MemberLunches:
+    """GET: reads the member's lunch record, the group's rounds (the same facts the next round's
+    matcher reads) and their latest pairs with their partners' names; changes nothing."""
+    store = deps.store()
+    gid, mid, prefs = group.group_id, member.member_id, member.lunch
+    record = store.lunch.get_record(gid, mid)
+    facts = feedback.round_facts({mid: record}, store.lunch.all_rounds(gid), current_round="")
+    choice = settings.lunch_choice(member, settings.today_for(member, group, now))
+    if choice == "on":
+        state = "no_show" if mid in facts.paused else "skip" if prefs.skip_next else "on"
+    else:
+        state = "until" if choice == "paused" else "paused" if prefs.opted_in and prefs.paused else "off"
+    pairs = store.lunch.get_pairs(gid, sorted(record.pairs, reverse=True)[:RECENT_LUNCHES])
+    pairs.sort(key=lambda pair: pair.pair_id, reverse=True)
+    names = {m.member_id: m.name for m in
+             store.members.get_many(gid, sorted({x for pair in pairs for x in pair.member_ids} - {mid}))}
+    recent = [PastLunch(pair, [names.get(x, "") for x in pair.member_ids if x != mid],
+                        any(mid in f.no_show for f in pair.feedback.values())) for pair in pairs]
+    back_on = date.fromisoformat(prefs.paused_until) if state == "until" and prefs.paused_until else None
+    return MemberLunches(state=state, back_on=back_on,
+                         where="virtual" if prefs.virtual else prefs.city or "", availability=prefs.availability,
+                         sat_outs=facts.sat_outs.get(mid, 0), missed=facts.missed.get(mid, 0), recent=recent)

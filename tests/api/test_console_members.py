@@ -5,6 +5,7 @@ changes nothing; every POST needs the session's CSRF token."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
-from chalicelib.models import Member, MemberIn
+from chalicelib.models import Member, MemberIn, PairFeedbackIn
 from chalicelib.services import imports, members
 from tests.api.console_pages import Console, error_beside
+from tests.api.test_lunch_api import nine_lunched
 
 
 @pytest.fixture
@@ -199,6 +201,42 @@ def test_edit_a_member_and_find_them_by_the_new_name(con: Console) -> None:
     assert refused.status_code == 400 and "Only they can subscribe again" in error_beside(
         con.text(refused), "subscribed")
     assert not deps.store().members.require(con.group_id, ana.member_id).subscribed
+
+
+def lunches_part(con: Console, member_id: str) -> str:
+    """The member page's Lunches section as a reader reads it: words only, up to the Erase heading."""
+    page = con.text(con.get(f"/members/{member_id}/edit"))
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    return words[words.index("Lunches"):words.index("Erase")]
+
+
+def test_a_members_page_says_whether_the_next_round_pairs_them_and_how_their_lunches_went(
+        con: Console, client: Any, org: Any) -> None:
+    pairs = nine_lunched(client, org)
+    store, gid = deps.store(), con.group_id
+    pair = pairs[0]
+    me, partner = pair["member_ids"][0], pair["member_ids"][1]
+    store.lunch.give_feedback(gid, pair["pair_id"], me, PairFeedbackIn(met=True, rating=5), deps.now())
+    store.lunch.give_feedback(gid, pair["pair_id"], partner, PairFeedbackIn(met=True, no_show=[me]), deps.now())
+    before = store.members.require(gid, me)
+
+    part = lunches_part(con, me)
+    assert "In lunch pairing: the next round can pair them." in part
+    assert f"Where {before.lunch.city} When Tuesday, lunch" in part  # as they gave it
+    partners = ", ".join(store.members.require(gid, x).name for x in pair["member_ids"] if x != me)
+    assert f"{partners} Said they'd meet; met, rated it 5/5; a partner said they didn't come." in part
+    assert store.members.require(gid, me) == before  # reading the page changes nothing
+
+    org.patch(f"members/{me}", {"lunch": {"skip_next": True}})
+    assert "they skip the next round" in lunches_part(con, me)
+
+    store.members.change(gid, me, lambda m: m.model_copy(update={"lunch": m.lunch.model_copy(
+        update={"skip_next": False, "paused_until": "2099-01-31"})}))
+    assert "back in the rounds from Saturday 31 January 2099" in lunches_part(con, me)
+
+    stranger = add(con, "zoe@example.com", "Zoe Park")
+    part = lunches_part(con, stranger.member_id)
+    assert "Not in lunch pairing." in part and "Their latest lunches" not in part
 
 
 # ---------------------------------------------------------------- erase
