@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from chalicelib import deps, errors, feedback, links, slots, timeutil
 from chalicelib.models import Group, LunchPair, LunchPrefsPatch, LunchProgram, LunchProgramIn, Member
 from chalicelib.services import outbox, settings
+from chalicelib.vocabulary import SLOTS
 
 # ---------------------------------------------------------------- the programme
 
@@ -202,6 +203,7 @@ def seed_demo_programme(group_id: str) -> LunchProgram:
 # ---------------------------------------------------------------- one member, as their organizer sees it
 
 RECENT_LUNCHES = 5  # pairings shown on a member's console page, newest first
+_WEEK_ORDER = {slot: at for at, slot in enumerate(SLOTS)}  # Monday first, as a week reads
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,9 @@ def member_lunches(group: Group, member: Member, now: datetime) -> MemberLunches
     recent = [PastLunch(pair, [names.get(x, "") for x in pair.member_ids if x != mid],
                         any(mid in f.no_show for f in pair.feedback.values())) for pair in pairs]
     back_on = date.fromisoformat(prefs.paused_until) if state == "until" and prefs.paused_until else None
+    city = prefs.city or ""
     return MemberLunches(state=state, back_on=back_on,
-                         where="virtual" if prefs.virtual else prefs.city or "", availability=prefs.availability,
+                         # a city typed all in lower case reads as a name: "lisbon" -> "Lisbon"
+                         where="virtual" if prefs.virtual else city.title() if city == city.lower() else city,
+                         availability=sorted(prefs.availability, key=lambda slot: _WEEK_ORDER.get(slot, len(SLOTS))),
                          sat_outs=facts.sat_outs.get(mid, 0), missed=facts.missed.get(mid, 0), recent=recent)
