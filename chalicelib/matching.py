@@ -299,16 +299,16 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
     shared = a.interests & b.interests
     if shared:
         points += POINTS_PER_SHARED_INTEREST * min(len(shared), SHARED_INTERESTS_COUNTED)
-        tags = [tag.replace("_", " ").replace("-", " ") for tag in sorted(shared, key=_natural)]
+        tags = [_shown_tag(tag) for tag in sorted(shared, key=_natural)]
         if len(tags) > SHOWN_INTERESTS:
             tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
         reasons.append(Reason("interests", (a.member_id, b.member_id), (("topics", _join(tags)),)))
     if a.goals and b.goals:
-        for (goal_x, goal_y), goal_points in GOAL_POINTS.items():
+        for goal_x, goal_y, goal_points, kind in _GOAL_RULES:
             for first, second in ((a, b), (b, a)) if goal_x != goal_y else ((a, b),):
                 if goal_x in first.goals and goal_y in second.goals:
                     points += goal_points
-                    reasons.append(Reason(f"goal:{goal_x}/{goal_y}", (first.member_id, second.member_id)))
+                    reasons.append(Reason(kind, (first.member_id, second.member_id)))
     for asker, giver in ((a, b), (b, a)):
         if asker.asks and giver.offers:
             ask_points, asked, offered = ask_match(asker.asks, giver.offers)
@@ -348,6 +348,14 @@ def _starter(a: Profile, b: Profile) -> Reason:
     return Reason("blank", (a.member_id, b.member_id))
 
 
+_GOAL_RULES = tuple((x, y, points, f"goal:{x}/{y}") for (x, y), points in GOAL_POINTS.items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown_tag(tag: str) -> str:
+    return tag.replace("_", " ").replace("-", " ")
+
+
 @functools.lru_cache(maxsize=4096)
 def _natural(text: str) -> tuple[object, ...]:
     """Sort key that reads numbers as numbers and ignores case: "web 2" before "web 10"."""
@@ -356,17 +364,17 @@ def _natural(text: str) -> tuple[object, ...]:
 
 def _quote_all(said: Sequence[str], keep: frozenset[str] = frozenset()) -> str:
     """Phrases for a quote, each as written (a long old answer cut around the words in `keep`)."""
-    quoted = [_quote(phrase, keep & words(phrase)) for phrase in said]
+    quoted = [_quote(phrase, keep) for phrase in said]
     return _join(quoted) if quoted else ""
 
 
 def _quote(text: str, keep: frozenset[str] = frozenset(), limit: int = 60) -> str:
     """Text for a quote: whole when short; else the stretch around the words in `keep`
     (never cut out), with an ellipsis where something was left out."""
-    tokens = " ".join(text.split()).rstrip(".!?;:, ").split(" ")
-    whole = " ".join(tokens)
+    whole = " ".join(text.split()).rstrip(".!?;:, ")
     if len(whole) <= limit:
         return whole
+    tokens = whole.split(" ")
     hits = [at for at, token in enumerate(tokens) if words(token) & keep] or [0]
     start, stop = hits[0], hits[-1] + 1
     if len(" ".join(tokens[start:stop])) > limit:  # matched words far apart: keep them, drop between
