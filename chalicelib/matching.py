@@ -857,7 +857,8 @@ def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Sc
 def _best(rank: FloatArray, reach: int, flag: BoolArray | None = None) -> IntArray:
     """Columns of each row's `reach` largest values, largest first. A wide row is cut first at
     a threshold read from every SKIM-th column (the classes are in seeded random order), so
-    only the few values above it are sorted; a row the cut leaves short is partitioned whole."""
+    only the few values above it are sorted; a row the cut leaves short is partitioned whole.
+    `flag`, an array of rank's shape, takes the cut instead of a new one."""
     count, width = rank.shape
     if width < max(SKIM_FROM, 2 * SKIM * (reach + SKIM_MARGIN)):
         return _partition_rows(rank, reach)

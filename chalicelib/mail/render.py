@@ -97,6 +97,22 @@ def format_when(starts_at: datetime, ends_at: datetime, tz: str) -> str:
     return f"{format_datetime(starts_at, tz)} – {format_datetime(ends_at, tz)}"
 
 
+_TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "sir", "dame", "rev", "fr"})
+
+
+def first_name(name: str) -> str:
+    """What a greeting calls a member: the first word of their name ("Ana Duarte" -> "Ana"), as
+    Meetup and Luma do; their whole name when it starts with a title, an initial or a family
+    name before a comma ("Dr. Ana Duarte", "J. R. Smith", "Duarte, Ana")."""
+    words = name.split()
+    if not words:
+        return name
+    head = words[0]
+    if head.endswith((".", ",")) or head.casefold() in _TITLES:
+        return " ".join(words)
+    return head
+
+
 def slot_label(value: str) -> str:
     """'tue-lunch' -> 'Tuesday, lunch'; anything else is shown as given."""
     day, _, slot = value.partition("-")
@@ -121,6 +137,7 @@ def _env() -> Environment:
     )
     env.filters["datetime"] = format_datetime
     env.filters["day"] = format_day
+    env.filters["first_name"] = first_name
     env.filters["slot"] = slot_label
     env.globals["when"] = format_when
     env.globals["GOALS"] = GOALS

@@ -209,7 +209,7 @@ def test_the_page_shows_the_meetup_and_get_changes_nothing(org: Any, people: lis
     assert "Founders&#39; lunch" in html
     assert "Tuesday 10 November 2026, 12:30–14:00 WET (UTC+00:00)" in html
     assert "Café Tati, Rua da Ribeira Nova 36" in html
-    assert "2 left" in html and "Hi Member 0, will you join us?" in html
+    assert "2 left" in html and "Hi Member, will you join us?" in html
     assert '<label for="guests">' in html and 'name="answer" value="going"' in html
     assert r.headers["Cache-Control"] == "no-store" and "script-src" not in r.headers["Content-Security-Policy"]
     r = people[0].page(people[0].link + "?answer=going")

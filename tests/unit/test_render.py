@@ -13,6 +13,7 @@ import pytest
 from chalicelib.mail.render import (
     AVAILABILITY,
     TEMPLATES_DIR,
+    first_name,
     format_when,
     page_csp,
     page_headers,
@@ -676,3 +677,16 @@ def test_templates_live_inside_chalicelib() -> None:
         Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
         == TEMPLATES_DIR
     )
+
+
+@pytest.mark.parametrize(("name", "greeted"), [
+    ("Ana Duarte", "Ana"), ("Zoë", "Zoë"), ("  María José  García ", "María"), ("Dr. Ana Duarte", "Dr. Ana Duarte"),
+    ("Prof Lee", "Prof Lee"), ("J. R. Smith", "J. R. Smith"), ("Duarte, Ana", "Duarte, Ana"), ("", ""),
+])
+def test_greetings_use_the_first_name_unless_the_name_starts_with_a_title_or_an_initial(name: str, greeted: str) -> None:
+    assert first_name(name) == greeted
+
+
+def test_a_members_email_greets_them_by_first_name() -> None:
+    _, text, html = render_email("lunch_nudge", **{**EMAILS["lunch_nudge"], "member_name": "Ana Duarte"})
+    assert "Hi Ana," in text and "Hi Ana," in html and "Ana Duarte" not in text
