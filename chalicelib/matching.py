@@ -83,6 +83,8 @@ AUCTION_ROUNDS = 5000  # bidding rounds per epsilon: a guard, far above what rea
 AUCTION_TAIL_BIDS = 2000  # bids one at a time in the tail: a price war past this is left to the exact repair
 REPAIR_WINDOW = 400  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
+RARE_INTEREST = 0.05  # interests held by fewer of a block's classes are added where held, not multiplied
+SPARSE_FROM = 1024  # classes: smaller blocks multiply every interest (see `_Interests`)
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
 SKIM = 8  # a wide ranking is cut at a threshold read from every SKIM-th column (see _best)
@@ -436,11 +438,48 @@ class _Block:
     heard: FloatArray  # one row per ask or offer feature: its points per class that offers or asks it
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
+    interests: _Interests  # the same, split for scoring a row against every class
     slots: Bits  # availability bits per class: classes x words (see _slot_bits)
     ban_keys: IntArray  # forbidden pairs as sorted local keys low * size + high
     rng: np.random.Generator  # seeded per round, block and pass: breaks ties, draws among equals
     repeat_keys: IntArray  # pairs that met before (no repeat window), sorted local keys
     repeat_ago: IntArray  # ... and how many rounds ago, aligned with repeat_keys
+
+
+@dataclass(frozen=True)
+class _Interests:
+    """A block's interests as `_class_points` reads them against every class: the common ones
+    as dense products, the rare ones (held by fewer than RARE_INTEREST of the classes) added
+    one point-pair at a time where they are held. The product's cost grows with the number of
+    interests, the rare ones' with the pairs that share them: at 23,503 classes, 19 of 200
+    interests are common and the split takes 21 ms per 512 rows instead of 68 (bench/RESULTS.md)."""
+
+    likes: FloatArray  # common interests, POINTS_PER_SHARED_INTEREST each
+    liked: FloatArray  # ... and as 0/1
+    rare: _Csr  # each class's rare interests (numbered among the rare ones)
+    holders: _Csr  # each rare interest's classes
+
+    @staticmethod
+    def of(interests: FloatArray) -> _Interests:
+        share = interests.mean(axis=0) if len(interests) >= SPARSE_FROM else np.ones(interests.shape[1])
+        common, rare = share >= RARE_INTEREST, share < RARE_INTEREST
+        liked = np.ascontiguousarray(interests[:, common])
+        cls, tag = np.nonzero(interests[:, rare])  # by class, then interest
+        by_tag = np.lexsort((cls, tag))
+        ones = np.ones(len(cls), dtype=np.float32)
+        return _Interests(
+            likes=liked * POINTS_PER_SHARED_INTEREST,
+            liked=liked,
+            rare=(np.searchsorted(cls, np.arange(len(interests) + 1)), tag, ones),
+            holders=(np.searchsorted(tag[by_tag], np.arange(int(rare.sum()) + 1)), cls[by_tag], ones),
+        )
+
+
+def _expand(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Positions of the items of CSR rows `rows`, row after row, and how many each row has."""
+    lengths = indptr[rows + 1] - indptr[rows]
+    ends = np.cumsum(lengths)
+    return np.repeat(indptr[rows] - ends + lengths, lengths) + np.arange(ends[-1] if len(ends) else 0), lengths
 
 
 @dataclass(frozen=True)
@@ -566,6 +605,7 @@ def _encode(
         heard=heard,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
+        interests=_Interests.of(interests),
         slots=slots,
         ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
         rng=np.random.default_rng(seed),
@@ -675,13 +715,28 @@ def _class_points(
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
     counted up to SHARED_INTERESTS_COUNTED, goals and flags (one dot product each), then asks
     met by offers, from the few features each class says (see `_add_said`)."""
-    likes, liked = block.likes[mine], block.liked[theirs]
+    every = isinstance(theirs, slice) and theirs == slice(None)
+    likes, liked = (block.interests.likes[mine], block.interests.liked) if every else (
+        block.likes[mine], block.liked[theirs])
     scratch = scratch or _Scratch.of(len(likes), len(liked))
     points = np.matmul(likes, liked.T, out=scratch.points)
+    if every:
+        _add_rare_interests(block.interests, points, np.arange(len(block.rows))[mine])
     np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
     points += np.matmul(block.rows[mine], block.cols[theirs].T, out=scratch.spare)
     _add_said(block, points, np.arange(len(block.rows))[mine], theirs)
     return points
+
+
+def _add_rare_interests(interests: _Interests, points: FloatArray, mine: IntArray) -> None:
+    """Add to `points` (rows: classes `mine`, columns: every class) the rare interests each
+    pair shares: one add per (row, rare interest, holder), a handful per pair at most."""
+    rare_indptr, rare, _ = interests.rare
+    at, lengths = _expand(rare_indptr, mine)
+    row = np.repeat(np.arange(len(mine)), lengths)
+    holders_indptr, holders, _ = interests.holders
+    at, lengths = _expand(holders_indptr, rare[at])
+    np.add.at(points, (np.repeat(row, lengths), holders[at]), np.float32(POINTS_PER_SHARED_INTEREST))
 
 
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
@@ -728,9 +783,7 @@ def _sparse_dot(sparse: _Csr, cols: FloatArray, us_all: IntArray, vs_all: IntArr
     points = np.zeros(len(us_all), dtype=np.int64)
     for start in range(0, len(us_all), SCORE_CHUNK):
         us, vs = us_all[start : start + SCORE_CHUNK], vs_all[start : start + SCORE_CHUNK]
-        lengths = indptr[us + 1] - indptr[us]
-        ends = np.cumsum(lengths)
-        at = np.repeat(indptr[us] - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
+        at, lengths = _expand(indptr, us)
         hits = cols[np.repeat(vs, lengths), features[at]] * weights[at]
         owner = np.repeat(np.arange(len(us)), lengths)
         points[start : start + len(us)] = np.rint(np.bincount(owner, weights=hits, minlength=len(us)))
