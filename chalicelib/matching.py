@@ -295,31 +295,26 @@ def pair_points(a: Profile, b: Profile) -> int:
 
 
 def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
-    """Points of a pair and the reasons, one per thing that scored."""
+    """Points of a pair and the reasons, one per thing that scored. Each part reads only one
+    field of both and is cached on those fields: a round explains every pair it plans."""
     points = 0
     reasons: list[Reason] = []
+    ids = (a.member_id, b.member_id)
     shared = a.interests & b.interests
     if shared:
-        points += POINTS_PER_SHARED_INTEREST * min(len(shared), SHARED_INTERESTS_COUNTED)
-        tags = [_shown_tag(tag) for tag in sorted(shared, key=_natural)]
-        if len(tags) > SHOWN_INTERESTS:
-            tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
-        reasons.append(Reason("interests", (a.member_id, b.member_id), (("topics", _join(tags)),)))
+        interest_points, topics = _interests_reason(shared)
+        points += interest_points
+        reasons.append(Reason("interests", ids, topics))
     if a.goals and b.goals:
-        for goal_x, goal_y, goal_points, kind in _GOAL_RULES:
-            for first, second in ((a, b), (b, a)) if goal_x != goal_y else ((a, b),):
-                if goal_x in first.goals and goal_y in second.goals:
-                    points += goal_points
-                    reasons.append(Reason(kind, (first.member_id, second.member_id)))
+        for kind, a_first, goal_points in _goal_reasons(a.goals, b.goals):
+            points += goal_points
+            reasons.append(Reason(kind, ids if a_first else ids[::-1]))
     for asker, giver in ((a, b), (b, a)):
         if asker.asks and giver.offers:
-            ask_points, asked, offered = ask_match(asker.asks, giver.offers)
+            ask_points, quoted = _ask_reason(asker.asks, giver.offers)
             if ask_points:
                 points += ask_points
-                matched = words(" ".join(asked)) & words(" ".join(offered))
-                reasons.append(Reason("ask", (asker.member_id, giver.member_id),
-                                      (("ask", _quote_all(asked, matched)),
-                                       ("offer", _quote_all(offered, matched)))))
+                reasons.append(Reason("ask", (asker.member_id, giver.member_id), quoted))
     for new, known in ((a, b), (b, a)):
         if is_newcomer(new) and is_well_connected(known):
             points += NEWCOMER_POINTS
@@ -327,6 +322,37 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
     if not reasons:
         reasons.append(_starter(a, b))
     return points, reasons
+
+
+@functools.lru_cache(maxsize=65536)
+def _interests_reason(shared: frozenset[str]) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """Points of shared interests and their words: the first few in natural order, then a count."""
+    tags = [_shown_tag(tag) for tag in sorted(shared, key=_natural)]
+    if len(tags) > SHOWN_INTERESTS:
+        tags = [*tags[:SHOWN_INTERESTS], f"{len(tags) - SHOWN_INTERESTS} more"]
+    return POINTS_PER_SHARED_INTEREST * min(len(shared), SHARED_INTERESTS_COUNTED), (("topics", _join(tags)),)
+
+
+@functools.lru_cache(maxsize=4096)
+def _goal_reasons(mine: frozenset[str], theirs: frozenset[str]) -> tuple[tuple[str, bool, int], ...]:
+    """Goal rules two members' goals meet: (kind, whether the first member is named first, points)."""
+    found = []
+    for goal_x, goal_y, goal_points, kind in _GOAL_RULES:
+        for a_first in (True, False) if goal_x != goal_y else (True,):
+            first, second = (mine, theirs) if a_first else (theirs, mine)
+            if goal_x in first and goal_y in second:
+                found.append((kind, a_first, goal_points))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=65536)
+def _ask_reason(asks: str | tuple[str, ...], offers: str | tuple[str, ...]) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """Points of an ask met by an offer and the quotes of both, the words that met never cut out."""
+    ask_points, asked, offered = ask_match(asks, offers)
+    if not ask_points:
+        return 0, ()
+    matched = words(" ".join(asked)) & words(" ".join(offered))
+    return ask_points, (("ask", _quote_all(asked, matched)), ("offer", _quote_all(offered, matched)))
 
 
 def _starter(a: Profile, b: Profile) -> Reason:
