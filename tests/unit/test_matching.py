@@ -489,6 +489,44 @@ def test_a_big_block_uses_the_auction_and_stays_within_half_a_percent_of_exact()
     assert all(not by_id[m].sat_out_last for m in plan.sat_out)
 
 
+@st.composite
+def auction_choices(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges as an auction leaves them: each member chose at most one partner and was chosen
+    by at most one, so they form paths and cycles (here in a shuffled order); weights often tie."""
+    parts = draw(st.lists(st.tuples(st.integers(1, 7), st.booleans()), min_size=1, max_size=6))
+    size = sum(length for length, _ in parts)
+    label = draw(st.permutations(range(size)))
+    keys, start = set(), 0
+    for length, cyclic in parts:
+        line = [label[start + at] for at in range(length)]
+        steps = zip(line, line[1:] + line[:1] if cyclic and length > 2 else line[1:], strict=False)
+        keys |= {(min(x, y), max(x, y)) for x, y in steps}
+        start += length
+    weights = draw(st.lists(st.integers(1, 6), min_size=len(keys), max_size=len(keys)))
+    u = np.array([x for x, _ in sorted(keys)], dtype=np.int64)
+    v = np.array([y for _, y in sorted(keys)], dtype=np.int64)
+    return size, u, v, np.array(weights, dtype=np.int64)
+
+
+@given(auction_choices())
+def test_the_auctions_paths_and_cycles_are_matched_as_well_as_the_exact_matching(case):  # type: ignore[no-untyped-def]
+    size, u, v, w = case
+    mate = np.full(size, -1, dtype=np.int64)
+    matching._solve_components(size, u, v, w, mate)
+    weight = dict(zip(zip(u.tolist(), v.tolist(), strict=True), w.tolist(), strict=True))
+    pairs = [(x, int(mate[x])) for x in range(size) if mate[x] > x]
+    assert all(mate[mate[x]] == x for x in range(size) if mate[x] >= 0)
+    assert all(pair in weight for pair in pairs)  # only edges of the graph
+    assert sum(weight[p] for p in pairs) == sum(weight[p] for p in matching._exact(size, u, v, w))
+
+
+def test_choices_that_are_not_paths_or_cycles_are_matched_exactly_whole():
+    u, v, w = (np.array(values, dtype=np.int64) for values in ([0, 0, 0, 3], [1, 2, 3, 4], [5, 1, 1, 4]))
+    mate = np.full(5, -1, dtype=np.int64)
+    matching._solve_components(5, u, v, w, mate)  # node 0 has three edges: no auction leaves that
+    assert mate.tolist() == [1, 0, -1, 4, 3]
+
+
 def test_many_members_fighting_over_two_partners_end_quickly_and_validly():
     size = matching.EXACT_LIMIT + 101
     leaves = np.arange(2, size, dtype=np.int64)  # everyone can meet only member 0 or member 1
