@@ -89,7 +89,7 @@ SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
 SKIM = 8  # a wide ranking is cut at a threshold read from every SKIM-th column (see _best)
 SKIM_MARGIN = 8
-SKIM_FROM = 16000  # narrower rankings are partitioned whole: as fast while they fit in cache
+SKIM_FROM = 8000  # narrower rankings are partitioned whole: as fast while they fit in cache (bench/RESULTS.md)
 
 # fmt: off
 STOP_WORDS = frozenset({
@@ -486,11 +486,14 @@ class _Interests:
     holders: _Csr  # each rare interest's classes
 
     @staticmethod
-    def of(interests: FloatArray) -> _Interests:
-        share = interests.mean(axis=0) if len(interests) >= SPARSE_FROM else np.ones(interests.shape[1])
-        common, rare = share >= RARE_INTEREST, share < RARE_INTEREST
+    def of(interests: FloatArray, ones: tuple[IntArray, IntArray]) -> _Interests:
+        """From the one-hot interests of a block's classes and where its ones are (by class)."""
+        held = np.bincount(ones[1], minlength=interests.shape[1])
+        common = held >= RARE_INTEREST * len(interests) if len(interests) >= SPARSE_FROM else held >= 0
+        rare = ~common
         liked = np.ascontiguousarray(interests[:, common])
-        cls, tag = np.nonzero(interests[:, rare])  # by class, then interest
+        keep = rare[ones[1]]
+        cls, tag = ones[0][keep], (np.cumsum(rare) - 1)[ones[1][keep]]  # by class
         by_tag = np.lexsort((cls, tag))
         ones = np.ones(len(cls), dtype=np.float32)
         return _Interests(
@@ -580,10 +583,18 @@ def _where(rows: Sequence[frozenset[str]], columns: Sequence[str]) -> tuple[IntA
 
 
 def _one_hot(rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None) -> FloatArray:
+    return _one_hot_at(rows, columns)[0]
+
+
+def _one_hot_at(
+    rows: Sequence[frozenset[str]], columns: Sequence[str] | None = None
+) -> tuple[FloatArray, tuple[IntArray, IntArray]]:
+    """A one-hot matrix (columns: every item of the rows, sorted, unless given) and where its ones are."""
     columns = sorted(frozenset().union(*rows)) if columns is None else columns
     matrix = np.zeros((len(rows), max(1, len(columns))), dtype=np.float32)
-    matrix[_where(rows, columns)] = 1.0
-    return matrix
+    ones = _where(rows, columns)
+    matrix[ones] = 1.0
+    return matrix, ones
 
 
 @functools.lru_cache(maxsize=65536)
@@ -610,7 +621,7 @@ def _encode(
         if number == len(found):
             found.append(p)
         cls[at] = number
-    interests = _one_hot([p.interests for p in found])
+    interests, ones = _one_hot_at([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
     newcomer = np.fromiter(map(is_newcomer, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
     connected = np.fromiter(map(is_well_connected, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
@@ -631,7 +642,7 @@ def _encode(
         heard=heard,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
-        interests=_Interests.of(interests),
+        interests=_Interests.of(interests, ones),
         slots=slots,
         ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
         rng=np.random.default_rng(seed),
@@ -692,27 +703,28 @@ def _values(block: _Block, u: IntArray, v: IntArray, points: IntArray) -> IntArr
 
 def _repeated_positions(people: list[Profile], history: History) -> IntArray:
     """Pairs that met before as positions in the seeded order with their rounds ago: 3 x m."""
-    position = {p.member_id: i for i, p in enumerate(people)}
-    found = []
-    for pair, rounds_ago in history.recent_pairs.items():
-        if len(pair) == 2:
-            first, second = pair
-            if first in position and second in position:
-                found.append((position[first], position[second], rounds_ago))
-    return np.array(found, dtype=np.int64).reshape(-1, 3).T
+    pairs = [pair for pair in history.recent_pairs if len(pair) == 2]
+    ends = _positions(people, pairs)
+    rounds_ago = np.fromiter(map(history.recent_pairs.__getitem__, pairs), dtype=np.int64, count=len(pairs))
+    inside = (ends >= 0).all(axis=0)
+    return np.vstack([ends[:, inside], rounds_ago[inside]])
 
 
 def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]) -> IntArray:
     """Forbidden pairs as positions in the seeded order: a 2 x m array, both directions."""
-    position = {p.member_id: i for i, p in enumerate(people)}
-    found = []
-    for pair in forbidden:
-        if len(pair) == 2:
-            first, second = pair
-            if first in position and second in position:
-                found.append((position[first], position[second]))
-    ends = np.array(found, dtype=np.int64).reshape(-1, 2).T
+    ends = _positions(people, [pair for pair in forbidden if len(pair) == 2])
+    ends = ends[:, (ends >= 0).all(axis=0)]
     return np.hstack([ends, ends[::-1]])
+
+
+def _positions(people: list[Profile], pairs: list[frozenset[str]]) -> IntArray:
+    """Both members of each pair as positions in the seeded order (-1 for one not in the round):
+    2 x m. A round reads a history of hundreds of thousands of pairs, so nothing here loops per pair
+    in more than one comprehension."""
+    position = {p.member_id: i for i, p in enumerate(people)}
+    ids = [member for pair in pairs for member in pair]
+    found = np.fromiter(map(position.get, ids, itertools.repeat(-1)), dtype=np.int64, count=len(ids))
+    return found.reshape(-1, 2).T
 
 
 def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
@@ -757,12 +769,16 @@ def _class_points(
 def _add_rare_interests(interests: _Interests, points: FloatArray, mine: IntArray) -> None:
     """Add to `points` (rows: classes `mine`, columns: every class) the rare interests each
     pair shares: one add per (row, rare interest, holder), a handful per pair at most."""
+    if not points.flags.c_contiguous:
+        raise ValueError("points must be one contiguous array")  # added to through a flat view
     rare_indptr, rare, _ = interests.rare
     at, lengths = _expand(rare_indptr, mine)
-    row = np.repeat(np.arange(len(mine)), lengths)
+    row_start = np.repeat(np.arange(len(mine)) * points.shape[1], lengths)
     holders_indptr, holders, _ = interests.holders
     at, lengths = _expand(holders_indptr, rare[at])
-    np.add.at(points, (np.repeat(row, lengths), holders[at]), np.float32(POINTS_PER_SHARED_INTEREST))
+    flat = np.repeat(row_start, lengths)
+    flat += holders[at]
+    np.add.at(points.reshape(-1), flat, np.float32(POINTS_PER_SHARED_INTEREST))  # 1-d: 3x faster than 2-d
 
 
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
