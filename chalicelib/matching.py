@@ -486,14 +486,14 @@ class _Interests:
     holders: _Csr  # each rare interest's classes
 
     @staticmethod
-    def of(interests: FloatArray, ones: tuple[IntArray, IntArray]) -> _Interests:
+    def of(interests: FloatArray, where: tuple[IntArray, IntArray]) -> _Interests:
         """From the one-hot interests of a block's classes and where its ones are (by class)."""
-        held = np.bincount(ones[1], minlength=interests.shape[1])
+        held = np.bincount(where[1], minlength=interests.shape[1])
         common = held >= RARE_INTEREST * len(interests) if len(interests) >= SPARSE_FROM else held >= 0
         rare = ~common
         liked = np.ascontiguousarray(interests[:, common])
-        keep = rare[ones[1]]
-        cls, tag = ones[0][keep], (np.cumsum(rare) - 1)[ones[1][keep]]  # by class
+        keep = rare[where[1]]
+        cls, tag = where[0][keep], (np.cumsum(rare) - 1)[where[1][keep]]  # by class
         by_tag = np.lexsort((cls, tag))
         ones = np.ones(len(cls), dtype=np.float32)
         return _Interests(
