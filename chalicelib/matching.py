@@ -84,6 +84,7 @@ AUCTION_TAIL_BIDS = 2000  # bids one at a time in the tail: a price war past thi
 REPAIR_WINDOW = 400  # members around the leftovers re-matched exactly after the auction
 REPAIR_MIN_REACH = 12  # ... and at least this many around each leftover
 RARE_INTEREST = 0.05  # interests held by fewer of a block's classes are added where held, not multiplied
+RARE_SAID = 0.02  # ... and asks or offers heard from fewer of them, not added as whole rows
 SPARSE_FROM = 1024  # classes: smaller blocks multiply every interest (see `_Interests`)
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
@@ -461,6 +462,8 @@ class _Block:
     rows: FloatArray  # one row per class: goals and the newcomer flags (dense: a few columns)
     cols: FloatArray
     says: _Csr  # one row per class: its asks' and offers' phrases and words, 1 each (sparse)
+    common_says: _Csr  # ... only those many classes hear (RARE_SAID)
+    rare_said: _Rare  # ... and the others, with who hears them
     heard: FloatArray  # one row per ask or offer feature: its points per class that offers or asks it
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
@@ -476,32 +479,63 @@ class _Block:
 class _Interests:
     """A block's interests as `_class_points` reads them against every class: the common ones
     as dense products, the rare ones (held by fewer than RARE_INTEREST of the classes) added
-    one point-pair at a time where they are held. The product's cost grows with the number of
-    interests, the rare ones' with the pairs that share them: at 23,503 classes, 19 of 200
-    interests are common and the split takes 21 ms per 512 rows instead of 68 (bench/RESULTS.md)."""
+    where they are held (see `_Rare`). The product's cost grows with the number of interests,
+    the rare ones' with the pairs that share them: at 23,503 classes, 19 of 200 interests are
+    common and the split takes 10 ms per 512 rows instead of 68 (bench/RESULTS.md)."""
 
     likes: FloatArray  # common interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1
-    rare: _Csr  # each class's rare interests (numbered among the rare ones)
-    holders: _Csr  # each rare interest's classes
+    rare: _Rare
 
     @staticmethod
     def of(interests: FloatArray, where: tuple[IntArray, IntArray]) -> _Interests:
         """From the one-hot interests of a block's classes and where its ones are (by class)."""
         held = np.bincount(where[1], minlength=interests.shape[1])
         common = held >= RARE_INTEREST * len(interests) if len(interests) >= SPARSE_FROM else held >= 0
-        rare = ~common
         liked = np.ascontiguousarray(interests[:, common])
-        keep = rare[where[1]]
-        cls, tag = where[0][keep], (np.cumsum(rare) - 1)[where[1][keep]]  # by class
-        by_tag = np.lexsort((cls, tag))
-        ones = np.ones(len(cls), dtype=np.float32)
-        return _Interests(
-            likes=liked * POINTS_PER_SHARED_INTEREST,
-            liked=liked,
-            rare=(np.searchsorted(cls, np.arange(len(interests) + 1)), tag, ones),
-            holders=(np.searchsorted(tag[by_tag], np.arange(int(rare.sum()) + 1)), cls[by_tag], ones),
+        points = np.full(len(where[0]), POINTS_PER_SHARED_INTEREST, dtype=np.float32)
+        return _Interests(liked * POINTS_PER_SHARED_INTEREST, liked, _Rare.of(len(interests), where, (*where, points), ~common))
+
+
+@dataclass(frozen=True)
+class _Rare:
+    """Features few of a block's classes hold, added to rows scored against every class one
+    (row, holder) pair at a time: the cost follows the pairs that share such a feature, not the
+    block's width times the number of features."""
+
+    said: _Csr  # each class's rare features (renumbered among the rare ones)
+    holders: _Csr  # each rare feature's classes, with the points it adds against each
+
+    @staticmethod
+    def of(
+        classes: int, said: tuple[IntArray, IntArray], heard: tuple[IntArray, IntArray, FloatArray], rare: BoolArray
+    ) -> _Rare:
+        """`said`: (class, feature) of what each class says, by class; `heard`: (class, feature,
+        points) of each class a feature scores against; only the `rare` features are kept."""
+        number = np.cumsum(rare) - 1
+        keep = rare[said[1]]
+        owner = said[0][keep]
+        keep_heard = rare[heard[1]]
+        feature, holder, points = number[heard[1][keep_heard]], heard[0][keep_heard], heard[2][keep_heard]
+        order = np.lexsort((holder, feature))
+        return _Rare(
+            said=(np.searchsorted(owner, np.arange(classes + 1)), number[said[1][keep]], np.ones(len(owner), np.float32)),
+            holders=(np.searchsorted(feature[order], np.arange(int(rare.sum()) + 1)), holder[order], points[order]),
         )
+
+    def add(self, points: FloatArray, mine: IntArray) -> None:
+        """Add to `points` (rows: classes `mine`, columns: every class) what the rare features
+        of each row score against their holders."""
+        if not points.flags.c_contiguous:
+            raise ValueError("points must be one contiguous array")  # added to through a flat view
+        said_indptr, said, _ = self.said
+        at, lengths = _expand(said_indptr, mine)
+        row_start = np.repeat(np.arange(len(mine)) * points.shape[1], lengths)
+        holders_indptr, holders, worth = self.holders
+        at, lengths = _expand(holders_indptr, said[at])
+        flat = np.repeat(row_start, lengths)
+        flat += holders[at]
+        np.add.at(points.reshape(-1), flat, worth[at])  # on a 1-d view: 3x faster than with (row, column)
 
 
 def _expand(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
@@ -628,7 +662,7 @@ def _encode(
     rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS])
     cols = np.hstack([goals, connected, newcomer])
     slots = _slot_bits(found)
-    says, heard = _asks_and_offers(found)
+    says, heard, common_says, rare_said = _asks_and_offers(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     ban_rows, ban_cols = local[banned[0]], local[banned[1]]
@@ -639,6 +673,8 @@ def _encode(
         rows=rows,
         cols=cols,
         says=says,
+        common_says=common_says,
+        rare_said=rare_said,
         heard=heard,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
@@ -650,9 +686,10 @@ def _encode(
     )
 
 
-def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray]:
-    """`says` and `heard` of a block's classes (see `_Block`), built from where the ones are,
-    never as dense class x feature matrices (tens of megabytes at 20,000 classes).
+def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray, _Csr, _Rare]:
+    """`says`, `heard`, `common_says` and `rare_said` of a block's classes (see `_Block`), built
+    from where the ones are, never as dense class x feature matrices (tens of megabytes at
+    20,000 classes).
 
     An ask meets an offer by phrase and by word: one feature per normalised phrase, worth
     ASK_PHRASE_POINTS, and one per content word, worth POINTS_PER_ASK_WORD. Only what someone
@@ -667,10 +704,18 @@ def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray]:
     offering = row >= classes  # rows past the classes are their offers
     number, feature = row % classes, column + len(columns) * offering
     order = np.lexsort((feature, number))
-    says = np.searchsorted(number[order], np.arange(classes + 1)), feature[order], np.ones(len(order), np.float32)
+    said_at = number[order], feature[order]  # (class, feature), by class
+    heard_at = number, column + len(columns) * ~offering, worth[column]  # (class, feature, points)
     heard = np.zeros((2 * len(columns), classes), dtype=np.float32)
-    heard[(column + len(columns) * ~offering, number)] = worth[column]
-    return says, heard
+    heard[heard_at[1], heard_at[0]] = heard_at[2]
+    rare = np.bincount(heard_at[1], minlength=len(heard)) < RARE_SAID * classes
+    rare &= classes >= SPARSE_FROM
+    common = ~rare[said_at[1]]
+
+    def csr(owner: IntArray, item: IntArray) -> _Csr:
+        return np.searchsorted(owner, np.arange(classes + 1)), item, np.ones(len(item), np.float32)
+
+    return csr(*said_at), heard, csr(said_at[0][common], said_at[1][common]), _Rare.of(classes, said_at, heard_at, rare)
 
 
 def _repeats(local: IntArray, size: int, repeated: IntArray | None) -> dict[str, IntArray]:
@@ -759,39 +804,29 @@ def _class_points(
     scratch = scratch or _Scratch.of(len(likes), len(liked))
     points = np.matmul(likes, liked.T, out=scratch.points)
     if every:
-        _add_rare_interests(block.interests, points, np.arange(len(block.rows))[mine])
+        block.interests.rare.add(points, np.arange(len(block.rows))[mine])
     np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
     points += np.matmul(block.rows[mine], block.cols[theirs].T, out=scratch.spare)
     _add_said(block, points, np.arange(len(block.rows))[mine], theirs)
     return points
 
 
-def _add_rare_interests(interests: _Interests, points: FloatArray, mine: IntArray) -> None:
-    """Add to `points` (rows: classes `mine`, columns: every class) the rare interests each
-    pair shares: one add per (row, rare interest, holder), a handful per pair at most."""
-    if not points.flags.c_contiguous:
-        raise ValueError("points must be one contiguous array")  # added to through a flat view
-    rare_indptr, rare, _ = interests.rare
-    at, lengths = _expand(rare_indptr, mine)
-    row_start = np.repeat(np.arange(len(mine)) * points.shape[1], lengths)
-    holders_indptr, holders, _ = interests.holders
-    at, lengths = _expand(holders_indptr, rare[at])
-    flat = np.repeat(row_start, lengths)
-    flat += holders[at]
-    np.add.at(points.reshape(-1), flat, np.float32(POINTS_PER_SHARED_INTEREST))  # 1-d: 3x faster than 2-d
-
-
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
     """Add to `points` (rows `mine`) what their asks and offers score against classes `theirs`:
     a class says a handful of the block's hundreds of phrases and words, so each feature a row
-    says adds that feature's row of `heard` to it in place, instead of a dense product over them all."""
-    indptr, features, _ = block.says
-    heard = block.heard if isinstance(theirs, slice) and theirs == slice(None) else block.heard[:, theirs]
+    says adds that feature's row of `heard` to it in place, instead of a dense product over them
+    all; against every class, features few classes hear are added where they are heard (`_Rare`)."""
+    every = isinstance(theirs, slice) and theirs == slice(None)
+    indptr, features, _ = block.common_says if every else block.says
+    heard = block.heard if every else block.heard[:, theirs]
     said, starts = features.tolist(), indptr.tolist()
-    for row, number in enumerate(np.arange(len(block.rows))[mine].tolist()):
+    numbers = np.arange(len(block.rows))[mine]
+    for row, number in enumerate(numbers.tolist()):
         mine_row = points[row]
         for feature in said[starts[number] : starts[number + 1]]:
             mine_row += heard[feature]
+    if every:
+        block.rare_said.add(points, numbers)
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
@@ -874,8 +909,10 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
         np.putmask(points, _disjoint(block.slots[start:stop], block.slots[sample]), np.float32(0.0))
         # a class of m members competes for its m best partners: price it at about its m-th best
         rank = np.minimum(len(sample) - 1, sizes[start:stop] * len(sample) // len(block.members))
-        best_first = -np.sort(-points, axis=1)
-        price[start:stop] = np.float32(0.5) * best_first[np.arange(stop - start), rank]
+        found = points.max(axis=1)  # most classes hold one member: their best
+        bigger = np.flatnonzero(rank > 0)
+        found[bigger] = -np.sort(-points[bigger], axis=1)[np.arange(len(bigger)), rank[bigger]]
+        price[start:stop] = np.float32(0.5) * found
     return price
 
 

@@ -413,24 +413,33 @@ def test_vectorised_scores_agree_with_the_pair_scorer(case):  # type: ignore[no-
 
 
 @pytest.mark.parametrize("rare_share", [0.0, 0.1, 1.01])
-def test_rare_interests_added_where_held_score_what_the_full_product_scores(rare_share, monkeypatch):  # type: ignore[no-untyped-def]
-    """Against every class, common interests are multiplied and rare ones added where they are
-    held (`_Interests`): the points are those of the pair scorer, shared interests still capped."""
+def test_rare_interests_asks_and_offers_added_where_held_score_what_the_pair_scorer_scores(rare_share, monkeypatch):  # type: ignore[no-untyped-def]
+    """Against every class, common interests are multiplied and common asks and offers added as
+    rows; rare ones are added where they are held (`_Rare`). The points are those of the pair
+    scorer, shared interests still capped."""
     monkeypatch.setattr(matching, "SPARSE_FROM", 0)
     monkeypatch.setattr(matching, "RARE_INTEREST", rare_share)
+    monkeypatch.setattr(matching, "RARE_SAID", rare_share)
     rng = random.Random(5)
     tags = [f"tag{n}" for n in range(60)]
     weights = [1 / (n + 1) for n in range(60)]  # a few common interests, a long tail of rare ones
+    topics = ["pricing", "hiring", "python", "design", "fundraising", "sales", "legal", "ml", "growth", "ops"]
+
+    def said() -> tuple[str, ...]:
+        return tuple(f"help with {' '.join(rng.choices(topics, weights[:10], k=2))}" for _ in range(rng.randint(0, 2)))
+
     people = [
         Profile(member_id=f"m{n:03d}", name=f"P{n}", city="porto",
                 interests=frozenset(rng.choices(tags, weights, k=rng.randint(0, 9))),
-                goals=frozenset(rng.sample(GOALS, rng.randint(0, 2))),
-                asks=("code review",) if n % 7 == 0 else (), offers=("code review",) if n % 5 == 0 else ())
+                goals=frozenset(rng.sample(GOALS, rng.randint(0, 2))), asks=said(), offers=said())
         for n in range(160)
     ]
     block = matching._encode(people, list(range(len(people))), np.zeros((2, 0), dtype=np.int64))
     split, held = block.interests.liked.shape[1], block.liked.shape[1]
     assert split == {0.0: held, 0.1: split, 1.01: 0}[rare_share] and (rare_share != 0.1 or 0 < split < held)
+    rare_said = len(block.rare_said.holders[0]) - 1
+    assert rare_said == {0.0: 0, 0.1: rare_said, 1.01: len(block.heard)}[rare_share]
+    assert rare_share != 0.1 or 0 < rare_said < len(block.heard)
     rows = np.arange(0, len(block.rows), 3)
     points = matching._class_points(block, rows, slice(None))
     first = {int(c): people[i] for i, c in reversed(list(enumerate(block.cls.tolist())))}
@@ -438,6 +447,7 @@ def test_rare_interests_added_where_held_score_what_the_full_product_scores(rare
         for y in range(len(block.rows)):
             assert points[x, y] == matching.pair_points(first[row], first[y])
     assert (points >= matching.POINTS_PER_SHARED_INTEREST * matching.SHARED_INTERESTS_COUNTED).any()  # the cap is met
+    assert (points >= matching.ASK_PHRASE_POINTS).any()  # asks met by offers
 
 
 def _big_round(size: int, seed: int) -> tuple[list[Profile], History]:
