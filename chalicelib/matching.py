@@ -494,7 +494,8 @@ class _Interests:
         common = held >= RARE_INTEREST * len(interests) if len(interests) >= SPARSE_FROM else held >= 0
         liked = np.ascontiguousarray(interests[:, common])
         points = np.full(len(where[0]), POINTS_PER_SHARED_INTEREST, dtype=np.float32)
-        return _Interests(liked * POINTS_PER_SHARED_INTEREST, liked, _Rare.of(len(interests), where, (*where, points), ~common))
+        rare = _Rare.of(len(interests), where, (*where, points), ~common)
+        return _Interests(liked * POINTS_PER_SHARED_INTEREST, liked, rare)
 
 
 @dataclass(frozen=True)
@@ -514,12 +515,12 @@ class _Rare:
         points) of each class a feature scores against; only the `rare` features are kept."""
         number = np.cumsum(rare) - 1
         keep = rare[said[1]]
-        owner = said[0][keep]
+        owner, owned = said[0][keep], number[said[1][keep]]
         keep_heard = rare[heard[1]]
         feature, holder, points = number[heard[1][keep_heard]], heard[0][keep_heard], heard[2][keep_heard]
         order = np.lexsort((holder, feature))
         return _Rare(
-            said=(np.searchsorted(owner, np.arange(classes + 1)), number[said[1][keep]], np.ones(len(owner), np.float32)),
+            said=(np.searchsorted(owner, np.arange(classes + 1)), owned, np.ones(len(owner), np.float32)),
             holders=(np.searchsorted(feature[order], np.arange(int(rare.sum()) + 1)), holder[order], points[order]),
         )
 
