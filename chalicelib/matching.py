@@ -453,18 +453,17 @@ class _Block:
     sat-out flag) are all equal share a class, so blank and look-alike profiles cost one row.
 
     For classes x, y: points = min(likes[x] . liked[y], the interest cap) + rows[x] . cols[y]
-    + the sum over the features x says of heard[feature, y] (`_class_points`);
+    + the sum over the rare features x says of heard[feature, y] (`_class_points`);
     a pair can meet when the classes' slot bits overlap ("any time" sets every bit).
     """
 
     members: list[int]  # positions in the seeded order
     cls: IntArray  # each member's class
-    rows: FloatArray  # one row per class: goals and the newcomer flags (dense: a few columns)
-    cols: FloatArray
-    says: _Csr  # one row per class: its asks' and offers' phrases and words, 1 each (sparse)
-    common_says: _Csr  # ... only those many classes hear (RARE_SAID)
-    rare_said: _Rare  # ... and the others, with who hears them
-    heard: FloatArray  # one row per ask or offer feature: its points per class that offers or asks it
+    rows: FloatArray  # one row per class: goals, the newcomer flags and the asks and offers many
+    cols: FloatArray  # classes hear (RARE_SAID), dense: a few dozen columns (see `_asks_and_offers`)
+    says: _Csr  # one row per class: its other asks' and offers' phrases and words, 1 each (sparse)
+    heard: FloatArray  # one row per such feature: its points per class that offers or asks it
+    rare_said: _Rare  # the same, for scoring a row against every class
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
     interests: _Interests  # the same, split for scoring a row against every class
@@ -660,10 +659,10 @@ def _encode(
     goals = _one_hot([p.goals for p in found], GOALS)
     newcomer = np.fromiter(map(is_newcomer, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
     connected = np.fromiter(map(is_well_connected, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
-    rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS])
-    cols = np.hstack([goals, connected, newcomer])
+    said, heard_from, says, heard, rare_said = _asks_and_offers(found)
+    rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS, said])
+    cols = np.hstack([goals, connected, newcomer, heard_from])
     slots = _slot_bits(found)
-    says, heard, common_says, rare_said = _asks_and_offers(found)
     local = np.full(len(people), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     ban_rows, ban_cols = local[banned[0]], local[banned[1]]
@@ -674,9 +673,8 @@ def _encode(
         rows=rows,
         cols=cols,
         says=says,
-        common_says=common_says,
-        rare_said=rare_said,
         heard=heard,
+        rare_said=rare_said,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
         interests=_Interests.of(interests, ones),
@@ -687,10 +685,12 @@ def _encode(
     )
 
 
-def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray, _Csr, _Rare]:
-    """`says`, `heard`, `common_says` and `rare_said` of a block's classes (see `_Block`), built
-    from where the ones are, never as dense class x feature matrices (tens of megabytes at
-    20,000 classes).
+def _asks_and_offers(found: list[Profile]) -> tuple[FloatArray, FloatArray, _Csr, FloatArray, _Rare]:
+    """What a block's classes ask and offer, as `_Block` reads it: the features many classes
+    hear (RARE_SAID) as dense columns of `rows` (who says them) and `cols` (their points against
+    each class), one product with the goals; the rest as `says`, `heard` and `rare_said`. Built
+    from where the ones are, never as dense class x feature matrices (tens of megabytes at 20,000
+    classes).
 
     An ask meets an offer by phrase and by word: one feature per normalised phrase, worth
     ASK_PHRASE_POINTS, and one per content word, worth POINTS_PER_ASK_WORD. Only what someone
@@ -707,16 +707,22 @@ def _asks_and_offers(found: list[Profile]) -> tuple[_Csr, FloatArray, _Csr, _Rar
     order = np.lexsort((feature, number))
     said_at = number[order], feature[order]  # (class, feature), by class
     heard_at = number, column + len(columns) * ~offering, worth[column]  # (class, feature, points)
-    heard = np.zeros((2 * len(columns), classes), dtype=np.float32)
-    heard[heard_at[1], heard_at[0]] = heard_at[2]
-    rare = np.bincount(heard_at[1], minlength=len(heard)) < RARE_SAID * classes
-    rare &= classes >= SPARSE_FROM
-    common = ~rare[said_at[1]]
-
-    def csr(owner: IntArray, item: IntArray) -> _Csr:
-        return np.searchsorted(owner, np.arange(classes + 1)), item, np.ones(len(item), np.float32)
-
-    return csr(*said_at), heard, csr(said_at[0][common], said_at[1][common]), _Rare.of(classes, said_at, heard_at, rare)
+    common = np.bincount(heard_at[1], minlength=2 * len(columns)) >= RARE_SAID * classes
+    said, heard_from = np.zeros((2, classes, int(common.sum())), dtype=np.float32)
+    at = np.cumsum(common) - 1  # each common feature's column
+    keep = common[said_at[1]]
+    said[said_at[0][keep], at[said_at[1][keep]]] = 1.0
+    keep = common[heard_at[1]]
+    heard_from[heard_at[0][keep], at[heard_at[1][keep]]] = heard_at[2][keep]
+    rare = ~common
+    at = np.cumsum(rare) - 1  # each rare feature's row
+    heard = np.zeros((int(rare.sum()), classes), dtype=np.float32)
+    keep = rare[heard_at[1]]
+    heard[at[heard_at[1][keep]], heard_at[0][keep]] = heard_at[2][keep]
+    keep = rare[said_at[1]]
+    owner = said_at[0][keep]
+    says = np.searchsorted(owner, np.arange(classes + 1)), at[said_at[1][keep]], np.ones(len(owner), np.float32)
+    return said, heard_from, says, heard, _Rare.of(classes, said_at, heard_at, rare)
 
 
 def _repeats(local: IntArray, size: int, repeated: IntArray | None) -> dict[str, IntArray]:
@@ -813,21 +819,19 @@ def _class_points(
 
 
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
-    """Add to `points` (rows `mine`) what their asks and offers score against classes `theirs`:
-    a class says a handful of the block's hundreds of phrases and words, so each feature a row
-    says adds that feature's row of `heard` to it in place, instead of a dense product over them
-    all; against every class, features few classes hear are added where they are heard (`_Rare`)."""
-    every = isinstance(theirs, slice) and theirs == slice(None)
-    indptr, features, _ = block.common_says if every else block.says
-    heard = block.heard if every else block.heard[:, theirs]
+    """Add to `points` (rows `mine`) what their rare asks and offers (see `_asks_and_offers`)
+    score against classes `theirs`: against every class, where they are heard (`_Rare`);
+    against a few, each feature a row says adds its row of `heard`."""
+    if isinstance(theirs, slice) and theirs == slice(None):
+        block.rare_said.add(points, mine)
+        return
+    indptr, features, _ = block.says
+    heard = block.heard[:, theirs]
     said, starts = features.tolist(), indptr.tolist()
-    numbers = np.arange(len(block.rows))[mine]
-    for row, number in enumerate(numbers.tolist()):
+    for row, number in enumerate(mine.tolist()):
         mine_row = points[row]
         for feature in said[starts[number] : starts[number + 1]]:
             mine_row += heard[feature]
-    if every:
-        block.rare_said.add(points, numbers)
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:

@@ -437,9 +437,9 @@ def test_rare_interests_asks_and_offers_added_where_held_score_what_the_pair_sco
     block = matching._encode(people, list(range(len(people))), np.zeros((2, 0), dtype=np.int64))
     split, held = block.interests.liked.shape[1], block.liked.shape[1]
     assert split == {0.0: held, 0.1: split, 1.01: 0}[rare_share] and (rare_share != 0.1 or 0 < split < held)
-    rare_said = len(block.rare_said.holders[0]) - 1
-    assert rare_said == {0.0: 0, 0.1: rare_said, 1.01: len(block.heard)}[rare_share]
-    assert rare_share != 0.1 or 0 < rare_said < len(block.heard)
+    rare_said, common_said = len(block.rare_said.holders[0]) - 1, block.rows.shape[1] - len(GOALS) - 2
+    assert rare_said == len(block.heard)
+    assert (rare_said > 0, common_said > 0) == {0.0: (False, True), 0.1: (True, True), 1.01: (True, False)}[rare_share]
     rows = np.arange(0, len(block.rows), 3)
     points = matching._class_points(block, rows, slice(None))
     first = {int(c): people[i] for i, c in reversed(list(enumerate(block.cls.tolist())))}
