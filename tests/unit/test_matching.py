@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import itertools
 import os
 import random
@@ -784,3 +785,21 @@ def test_the_threshold_cut_of_a_wide_ranking_finds_the_same_best_as_a_full_parti
     expected = -np.sort(-rank, axis=1)[:, :reach]
     assert np.array_equal(np.take_along_axis(rank, found, axis=1), expected)
     assert whole_rows == ([32] if shape == "sampled_high" else [])  # only the short rows fall back
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_a_round_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(collector_on, monkeypatch):  # type: ignore[no-untyped-def]
+    seen: list[bool] = []
+    encode = matching._encode
+    monkeypatch.setattr(matching, "_encode", lambda *args, **kwargs: seen.append(gc.isenabled()) or encode(*args, **kwargs))
+    people, history = _big_round(300, seed=3)
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        plan_round(people, history, odd_rule="trio", repeat_window=4, seed=1)
+        assert seen and not any(seen)  # paused while the round is planned
+        assert gc.isenabled() == collector_on
+        with pytest.raises(ValueError):
+            plan_round(people, history, odd_rule="pairs", repeat_window=4, seed=1)  # type: ignore[arg-type]
+        assert gc.isenabled() == collector_on  # also after a round that fails
+    finally:
+        gc.enable()
