@@ -708,16 +708,19 @@ BASELINE_CASES: dict[str, dict[str, Any]] = {
     "identical / 4,001": {"issue_cpu_s": 53},
     "identical / 8,001": {"issue_cpu_s": 236},
 }
-# the figures recorded before this change (RESULTS.md, 2026-12-01 19:29, commit 10b7858 and, for 2,000, 8a5b7ac;
-# the plan vs its own bound: scores changed since 8a5b7ac, so points are not comparable, ratios are)
+# the figures recorded before this work (RESULTS.md: 2026-12-02 01:09 at 3485046, 2026-12-01 22:04 at e477433,
+# 19:29 at 10b7858 and, for 2,000, 8a5b7ac; the plan vs its own bound: scores changed since 8a5b7ac, so points
+# are not comparable, ratios are)
 BASELINE_SIZES: dict[int, dict[str, Any]] = {
     2000: {"cpu": "0.25 s graph + matching at e477433", "rss": "64 MiB", "versus": "99.98%"},
     20000: {
-        "cpu": "4.11 s at e477433; 5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases (bench/asks.py)",
-        "rss": "283 MiB",
+        "cpu": "3.97 s at 3485046; 4.11 s at e477433; 5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases"
+        " (bench/asks.py)",
+        "rss": "288 MiB",
         "versus": "99.91%",
     },
-    100000: {"cpu": "45.3 s (46.0 s wall) at e477433, 66.1 s at 10b7858, 139 s at 3ec7c38", "rss": "816 MiB",
+    100000: {"cpu": "36.3 s (37.1 s wall) at 3485046, 45.3 s at e477433, 66.1 s at 10b7858, 139 s at 3ec7c38",
+             "rss": "838 MiB",
              "versus": None},
 }
 
@@ -913,30 +916,38 @@ METHOD = [
     "- Weights are integers: a bonus per sat-out member paired, larger than a bonus per member paired, larger"
     " than all the points, so one maximum weight matching maximises those three in that order.",
     f"- Blocks up to {matching.EXACT_LIMIT:,} members: exact rustworkx max_weight_matching. Bigger blocks: an"
-    " epsilon-scaling auction on the bipartite relaxation, its choices matched exactly, a greedy fill (the whole"
+    " epsilon-scaling auction on the bipartite relaxation, its choices (paths and cycles: each member chose one"
+    " partner and was chosen by at most one) matched exactly by a dynamic programme, a greedy fill (the whole"
     " matching when every weight ties), then one exact re-match around the leftovers. A big block is matched in"
     f" at most {matching.MAX_PASSES} passes, a loop: scoring pairs first, leftovers on fresh graphs, zero-point"
     " pairs last.",
-    "- Rankings wider than 16,000 classes are cut at a threshold read from every 8th column before sorting (exact;"
-    " 0.06 s instead of 0.39 s per 512 rows of a 23,500-member block); classes are ranked in chunks of similar"
+    f"- Rankings of {matching.SKIM_FROM:,} classes or more are cut at a threshold read from every"
+    f" {matching.SKIM}th column before sorting (exact in values; per 512 rows, 16 ms instead of 33 ms for a full"
+    " partition at 9,000 classes, about the same at 6,000); classes are ranked in chunks of similar"
     " need, so one big class's long ranking is not forced on its chunk; the refining pass reuses the first"
     " pass's encoding; the auction's one-at-a-time tail stops after 2,000 bids (the exact repair takes the rest).",
     "- Scores: shared interests count up to five (50 points), so an ask met by an offer as a phrase (55 and up)"
     " outscores any number of them.",
-    "- Asks and offers are scored from the few phrases and words each class says (about 3 of the block's 424"
-    " columns at 4,719 members), one row of who offers or asks each feature added per feature said, instead of a"
-    " dense product over all the columns; interests (200 columns, capped) and goals stay dense products. The"
-    " tie-breaking jitter is drawn once per block; the ranking's flags are added as products, not masked adds.",
+    "- Against every class, a feature few classes hold is added where it is held (one np.add.at on a flat view"
+    " per 512 rows), the common ones are dense products: interests held by fewer than"
+    f" {matching.RARE_INTEREST:.0%} of a block's classes (181 of 200 at 23,503 classes: 10 ms per 512 rows instead"
+    f" of 68 ms for the whole product), asks and offers heard from fewer than {matching.RARE_SAID:.0%} (the others"
+    " are columns of the goals' product). The tie-breaking jitter is drawn once per block; the ranking's flags"
+    " are added as products, not masked adds.",
+    "- Python's cycle collector is paused while a round is planned: the round makes hundreds of thousands of"
+    " small acyclic objects, and each collection walked the whole heap (20,000 members: 3.28 s with it off"
+    " against 4.02 s with it on, back to back).",
     "- Each chunk's points, slot test and ranking are written into arrays made once per block: on this machine a"
     " fresh 512 x 23,503 float array took 79 ms to make and fill, against 4 ms to refill one (page faults), more"
-    " than the arithmetic on it. Heard rows carry their points and are added in place to each row that says"
-    " them (half the time of a grouped add); the cut of a wide ranking is read with a flat nonzero (a 2-d"
+    " than the arithmetic on it. The cut of a wide ranking is read with a flat nonzero (a 2-d"
     " np.nonzero took 38 ms per chunk, a flat one 4 ms); slot bits use the narrowest integer the block's keys"
     " allow; encoding builds asks and offers from where their ones are, not as dense matrices.",
     "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
-    " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs: about 24 ns a pair on one core,"
-    " encoding included (33 ns at e477433). The interest product alone runs near the core's peak (66 ms for 512 x"
-    " 23,503 x 200, 73 GFLOP/s), so no constant factor left reaches 10 s: candidates must skip pairs."
+    " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs. Per 512 rows of its largest"
+    " block (23,503 classes, 12 million pairs) scoring and ranking took about 110 ms in one run (it was 191 ms at"
+    " 3485046): points 50 ms, the ranking's seven passes 30 ms, its cut 26 ms, the slot test 7 ms, so about 9 ns a"
+    " pair, and numpy has no fewer passes to offer; 1.1 billion pairs at 9 ns are 10 s before anything else."
+    " Candidates must skip pairs."
     " Candidates that skip pairs were measured on the"
     " 8,000-member city (against its all-pairs plan, 290,790 points at 10b7858): random parts of 2,000 ranked"
     " whole 90.4% of its points; + 12 askers/offerers drawn per ask or offer word or phrase across the city 95.4%;"
@@ -955,8 +966,9 @@ METHOD = [
     " price as a column of the index (--priced), 8.7% of the pairs scored 99.25% (98.95% without), 19.2% 99.44%."
     " At 8,000 members it costs more than all pairs (5.3 to 6.6 s CPU against 1.8 to 2.5 s for the whole"
     " all-pairs plan: k-means and small per-cluster chunks). And with candidates for free, the rest of a"
-    " 100,000-member plan still took about 12 s in one run (matching 5.6 s, reasons 3.0 s, encoding 2.0 s,"
-    " forbidden pairs 0.7 s): 10 s needs an index, a faster matching and cheaper reasons together.",
+    " 100,000-member plan still took about 9.5 s in one run (matching 4.1 s, reasons 2.2 s, encoding 1.7 s,"
+    " forbidden pairs 0.4 s; about 12 s at 3485046): 10 s needs an index, and a faster matching and cheaper"
+    " reasons beside it.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 
