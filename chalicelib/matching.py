@@ -6,8 +6,9 @@ How a round is planned:
 1. Members are blocked by city (or "virtual"): pairs never cross blocks.
 2. Within a block, members whose scoring fields are equal share a profile class (blank and
    look-alike profiles cost one row). Small blocks keep every feasible pair. Bigger ones
-   score every pair of classes with numpy (interests and goals as dense products, asks and
-   offers from the few phrases and words each class says) and each member keeps its best TOP_K candidates,
+   score every pair of classes with numpy (dense products for goals and for the interests,
+   asks and offers many classes share; the rare ones added only where they are held) and
+   each member keeps its best TOP_K candidates,
    ranked by full integer points minus the partner's estimated price (what it could score
    elsewhere), ties by a seeded jitter; a class's members share its ranking out, so equal
    scores spread over the block instead of naming the same few.
@@ -805,8 +806,9 @@ def _class_points(
     block: _Block, mine: IntArray | slice, theirs: IntArray | slice, scratch: _Scratch | None = None
 ) -> FloatArray:
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
-    counted up to SHARED_INTERESTS_COUNTED, goals and flags (one dot product each), then asks
-    met by offers, from the few features each class says (see `_add_said`)."""
+    counted up to SHARED_INTERESTS_COUNTED (against every class, the rare ones are added where
+    held, see `_Interests`), then goals, flags and the asks met by offers that many classes hear
+    (one dot product), then the rarer asks met by offers (see `_add_said`)."""
     every = isinstance(theirs, slice) and theirs == slice(None)
     likes, liked = (block.interests.likes[mine], block.interests.liked) if every else (
         block.likes[mine], block.liked[theirs])
