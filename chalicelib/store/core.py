@@ -106,6 +106,7 @@ def set_remove(changes: dict[str, Any], *,
 
 WHOLE_GROUP_PAGE = 2000  # items a Query may return when only a few small fields are read (1 MB still caps it)
 
+
 class ConditionFailed(Exception):
     """Raised inside the store when a single conditional write's condition did not hold."""
 
