@@ -922,7 +922,7 @@ METHOD = [
     f" at most {matching.MAX_PASSES} passes, a loop: scoring pairs first, leftovers on fresh graphs, zero-point"
     " pairs last.",
     f"- Rankings of {matching.SKIM_FROM:,} classes or more are cut at a threshold read from every"
-    f" {matching.SKIM}th column before sorting (exact in values; per 512 rows, 16 ms instead of 33 ms for a full"
+    f" {matching.SKIM}th column before sorting (exact in values; per 512 rows, 17 ms instead of 33 ms for a full"
     " partition at 9,000 classes, about the same at 6,000); classes are ranked in chunks of similar"
     " need, so one big class's long ranking is not forced on its chunk; the refining pass reuses the first"
     " pass's encoding; the auction's one-at-a-time tail stops after 2,000 bids (the exact repair takes the rest).",
@@ -930,8 +930,8 @@ METHOD = [
     " outscores any number of them.",
     "- Against every class, a feature few classes hold is added where it is held (one np.add.at on a flat view"
     " per 512 rows), the common ones are dense products: interests held by fewer than"
-    f" {matching.RARE_INTEREST:.0%} of a block's classes (181 of 200 at 23,503 classes: 10 ms per 512 rows instead"
-    f" of 68 ms for the whole product), asks and offers heard from fewer than {matching.RARE_SAID:.0%} (the others"
+    f" {matching.RARE_INTEREST:.0%} of a block's classes (181 of 200 at 23,503 classes: 19 ms per 512 rows instead"
+    f" of 63 ms for the whole product), asks and offers heard from fewer than {matching.RARE_SAID:.0%} (the others"
     " are columns of the goals' product). The tie-breaking jitter is drawn once per block; the ranking's flags"
     " are added as products, not masked adds.",
     "- Python's cycle collector is paused while a round is planned: the round makes hundreds of thousands of"

@@ -483,7 +483,7 @@ class _Interests:
     as dense products, the rare ones (held by fewer than RARE_INTEREST of the classes) added
     where they are held (see `_Rare`). The product's cost grows with the number of interests,
     the rare ones' with the pairs that share them: at 23,503 classes, 19 of 200 interests are
-    common and the split takes 10 ms per 512 rows instead of 68 (bench/RESULTS.md)."""
+    common and the split takes 19 ms per 512 rows instead of 63 (bench/RESULTS.md)."""
 
     likes: FloatArray  # common interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1
