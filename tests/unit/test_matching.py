@@ -803,3 +803,21 @@ def test_a_round_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(collect
         assert gc.isenabled() == collector_on  # also after a round that fails
     finally:
         gc.enable()
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0, 1, 2, 511]), st.sampled_from([0.0, -0.0, 0.5, -0.5, 1e5, -2e5, 3.25, 1e-7, -1e-7])),
+        min_size=0, max_size=200,
+    ),
+    st.booleans(),
+)
+def test_the_one_key_sort_orders_as_lexsort_rows_then_values_descending(items, wide_rows):  # type: ignore[no-untyped-def]
+    """`_best` sorts what passes its cut by row, then value, largest first, ties as they stand:
+    one sort of 64-bit keys must give exactly np.lexsort's order, -0.0 and 0.0 tying as they compare."""
+    rows = np.array([row for row, _ in items], dtype=np.int64)
+    if wide_rows and len(rows):
+        rows[-1] = 1 << 40  # too many bits for one key: the lexsort itself
+    values = np.array([value for _, value in items], dtype=np.float32)
+    expected = np.lexsort((-values, rows))
+    assert np.array_equal(matching._by_row_then_value(rows, values), expected)
