@@ -947,7 +947,7 @@ METHOD = [
     "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
     " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs. Per 512 rows of its largest"
     " block (23,503 classes, 12 million pairs) scoring and ranking took about 110 ms in one run (it was 191 ms at"
-    " 3485046): points 50 ms, the ranking's seven passes 30 ms, its cut 26 ms, the slot test 7 ms, so about 9 ns a"
+    " 3485046): points 54 ms, the ranking's seven passes 27 ms, its cut 20 ms, the slot test 7 ms, so about 9 ns a"
     " pair, and numpy has no fewer passes to offer; 1.1 billion pairs at 9 ns are 10 s before anything else."
     " Candidates must skip pairs."
     " Candidates that skip pairs were measured on the"
