@@ -41,7 +41,7 @@ def _plan(block: Any, priority: Any, u: Any, v: Any, points: Any) -> int:
 def _vectors(block: Any) -> tuple[Any, Any]:
     """Per class: what it asks of a scorer (queries) and what it offers one (documents): their
     product ranks partners roughly as points do (interests weigh ten times more, uncapped)."""
-    indptr, features, _ = block.says
+    indptr, features, _ = block.rare_said.said
     says = np.zeros((len(block.rows), block.heard.shape[0]), np.float32)
     owner = np.repeat(np.arange(len(block.rows)), np.diff(indptr))
     says[owner, features] = block.heard.max(axis=1)[features]  # each feature's points

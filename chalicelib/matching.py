@@ -464,9 +464,8 @@ class _Block:
     cls: IntArray  # each member's class
     rows: FloatArray  # one row per class: goals, the newcomer flags and the asks and offers many
     cols: FloatArray  # classes hear (RARE_SAID), dense: a few dozen columns (see `_asks_and_offers`)
-    says: _Csr  # one row per class: its other asks' and offers' phrases and words, 1 each (sparse)
-    heard: FloatArray  # one row per such feature: its points per class that offers or asks it
-    rare_said: _Rare  # the same, for scoring a row against every class
+    heard: FloatArray  # one row per other ask or offer feature: its points per class that offers or asks it
+    rare_said: _Rare  # who says each of those features, and the same points as who hears them
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
     interests: _Interests  # the same, split for scoring a row against every class
@@ -662,7 +661,7 @@ def _encode(
     goals = _one_hot([p.goals for p in found], GOALS)
     newcomer = np.fromiter(map(is_newcomer, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
     connected = np.fromiter(map(is_well_connected, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
-    said, heard_from, says, heard, rare_said = _asks_and_offers(found)
+    said, heard_from, heard, rare_said = _asks_and_offers(found)
     rows = np.hstack([goals @ _GOAL_MATRIX, newcomer * NEWCOMER_POINTS, connected * NEWCOMER_POINTS, said])
     cols = np.hstack([goals, connected, newcomer, heard_from])
     slots = _slot_bits(found)
@@ -675,7 +674,6 @@ def _encode(
         cls=cls,
         rows=rows,
         cols=cols,
-        says=says,
         heard=heard,
         rare_said=rare_said,
         likes=interests * POINTS_PER_SHARED_INTEREST,
@@ -688,10 +686,10 @@ def _encode(
     )
 
 
-def _asks_and_offers(found: list[Profile]) -> tuple[FloatArray, FloatArray, _Csr, FloatArray, _Rare]:
+def _asks_and_offers(found: list[Profile]) -> tuple[FloatArray, FloatArray, FloatArray, _Rare]:
     """What a block's classes ask and offer, as `_Block` reads it: the features many classes
     hear (RARE_SAID) as dense columns of `rows` (who says them) and `cols` (their points against
-    each class), one product with the goals; the rest as `says`, `heard` and `rare_said`. Built
+    each class), one product with the goals; the rest as `heard` and `rare_said`. Built
     from where the ones are, never as dense class x feature matrices (tens of megabytes at 20,000
     classes).
 
@@ -722,10 +720,7 @@ def _asks_and_offers(found: list[Profile]) -> tuple[FloatArray, FloatArray, _Csr
     heard = np.zeros((int(rare.sum()), classes), dtype=np.float32)
     keep = rare[heard_at[1]]
     heard[at[heard_at[1][keep]], heard_at[0][keep]] = heard_at[2][keep]
-    keep = rare[said_at[1]]
-    owner = said_at[0][keep]
-    says = np.searchsorted(owner, np.arange(classes + 1)), at[said_at[1][keep]], np.ones(len(owner), np.float32)
-    return said, heard_from, says, heard, _Rare.of(classes, said_at, heard_at, rare)
+    return said, heard_from, heard, _Rare.of(classes, said_at, heard_at, rare)
 
 
 def _repeats(local: IntArray, size: int, repeated: IntArray | None) -> dict[str, IntArray]:
@@ -814,11 +809,12 @@ def _class_points(
         block.likes[mine], block.liked[theirs])
     scratch = scratch or _Scratch.of(len(likes), len(liked))
     points = np.matmul(likes, liked.T, out=scratch.points)
+    numbers = np.arange(len(block.rows))[mine]
     if every:
-        block.interests.rare.add(points, np.arange(len(block.rows))[mine])
+        block.interests.rare.add(points, numbers)
     np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
     points += np.matmul(block.rows[mine], block.cols[theirs].T, out=scratch.spare)
-    _add_said(block, points, np.arange(len(block.rows))[mine], theirs)
+    _add_said(block, points, numbers, theirs)
     return points
 
 
@@ -829,7 +825,7 @@ def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArra
     if isinstance(theirs, slice) and theirs == slice(None):
         block.rare_said.add(points, mine)
         return
-    indptr, features, _ = block.says
+    indptr, features, _ = block.rare_said.said
     heard = block.heard[:, theirs]
     said, starts = features.tolist(), indptr.tolist()
     for row, number in enumerate(mine.tolist()):
@@ -859,7 +855,7 @@ def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) ->
     """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
     shared = _sparse_dot(sparse.likes, block.liked, a, b)
     cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
-    said = _sparse_dot(block.says, block.heard.T, a, b)
+    said = _sparse_dot(block.rare_said.said, block.heard.T, a, b)
     return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + said
 
 
@@ -1199,10 +1195,8 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
                 # the long tail of a few bidders: one at a time is cheaper than vector rounds
                 _bid_one_by_one(active.tolist(), indptr, dst, gain, price, owner, choice, epsilon)
                 break
-            lengths = degree[active]
-            ends = np.cumsum(lengths)
-            starts = ends - lengths
-            arcs = np.repeat(indptr[active] - starts, lengths) + np.arange(ends[-1])
+            arcs, lengths = _expand(indptr, active)
+            starts = np.cumsum(lengths) - lengths
             values = gain[arcs] - price[dst[arcs]]
             best = np.maximum.reduceat(values, starts)
             positions = np.arange(len(values))
