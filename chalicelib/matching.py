@@ -482,21 +482,49 @@ class _Interests:
     as dense products, the rare ones (held by fewer than RARE_INTEREST of the classes) added
     where they are held (see `_Rare`). The product's cost grows with the number of interests,
     the rare ones' with the pairs that share them: at 23,503 classes, 19 of 200 interests are
-    common and the split takes 19 ms per 512 rows instead of 63 (bench/RESULTS.md)."""
+    common and the split takes 19 ms per 512 rows instead of 63 (bench/RESULTS.md).
+
+    Classes that hold few interests need no cap, so their common interests and the block's
+    other rows are one product (`joined`). Products are taken with their columns transposed
+    (features x classes) and over only the features the rows at hand hold (see `_product`)."""
 
     likes: FloatArray  # common interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1
+    liked_t: FloatArray  # ... transposed
     rare: _Rare
+    few: BoolArray  # per class: holds at most SHARED_INTERESTS_COUNTED interests, so the cap never binds
+    joined: FloatArray  # likes beside the block's rows
+    joined_t: FloatArray  # liked beside the block's cols, transposed
+    cols_t: FloatArray  # the block's cols alone, transposed
+    pattern: IntArray  # the classes ordered by which features of `joined` they hold (see `_product`)
 
     @staticmethod
-    def of(interests: FloatArray, where: tuple[IntArray, IntArray]) -> _Interests:
-        """From the one-hot interests of a block's classes and where its ones are (by class)."""
+    def of(
+        interests: FloatArray, where: tuple[IntArray, IntArray], rows: FloatArray, cols: FloatArray
+    ) -> _Interests:
+        """From the one-hot interests of a block's classes, where its ones are (by class), and
+        the block's other rows and cols (see `_Block`)."""
         held = np.bincount(where[1], minlength=interests.shape[1])
         common = held >= RARE_INTEREST * len(interests) if len(interests) >= SPARSE_FROM else held >= 0
         liked = np.ascontiguousarray(interests[:, common])
+        likes = liked * POINTS_PER_SHARED_INTEREST
         points = np.full(len(where[0]), POINTS_PER_SHARED_INTEREST, dtype=np.float32)
         rare = _Rare.of(len(interests), where, (*where, points), ~common)
-        return _Interests(liked * POINTS_PER_SHARED_INTEREST, liked, rare)
+        few = np.bincount(where[0], minlength=len(interests)) <= SHARED_INTERESTS_COUNTED
+        joined = np.hstack([likes, rows])
+        held_by = joined != 0
+        rarest_first = np.argsort(held_by.sum(axis=0), kind="stable")[::-1]  # lexsort's last key leads
+        return _Interests(
+            likes=likes,
+            liked=liked,
+            liked_t=np.ascontiguousarray(liked.T),
+            rare=rare,
+            few=few,
+            joined=joined,
+            joined_t=np.ascontiguousarray(np.hstack([liked, cols]).T),
+            cols_t=np.ascontiguousarray(cols.T),
+            pattern=np.lexsort(held_by[:, rarest_first].T),
+        )
 
 
 @dataclass(frozen=True)
@@ -678,7 +706,7 @@ def _encode(
         rare_said=rare_said,
         likes=interests * POINTS_PER_SHARED_INTEREST,
         liked=interests,
-        interests=_Interests.of(interests, ones),
+        interests=_Interests.of(interests, ones, rows, cols),
         slots=slots,
         ban_keys=np.unique(ban_rows[inside] * len(members) + ban_cols[inside]),
         rng=np.random.default_rng(seed),
@@ -804,18 +832,46 @@ def _class_points(
     counted up to SHARED_INTERESTS_COUNTED (against every class, the rare ones are added where
     held, see `_Interests`), then goals, flags and the asks met by offers that many classes hear
     (one dot product), then the rarer asks met by offers (see `_add_said`)."""
-    every = isinstance(theirs, slice) and theirs == slice(None)
-    likes, liked = (block.interests.likes[mine], block.interests.liked) if every else (
-        block.likes[mine], block.liked[theirs])
-    scratch = scratch or _Scratch.of(len(likes), len(liked))
-    points = np.matmul(likes, liked.T, out=scratch.points)
     numbers = np.arange(len(block.rows))[mine]
-    if every:
-        block.interests.rare.add(points, numbers)
-    np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
-    points += np.matmul(block.rows[mine], block.cols[theirs].T, out=scratch.spare)
+    if isinstance(theirs, slice) and theirs == slice(None):
+        points = _joined(block, numbers, scratch)
+    else:
+        points = block.likes[mine] @ block.liked[theirs].T
+        np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
+        points += block.rows[mine] @ block.cols[theirs].T
     _add_said(block, points, numbers, theirs)
     return points
+
+
+def _joined(block: _Block, numbers: IntArray, scratch: _Scratch | None) -> FloatArray:
+    """Points of classes `numbers` against every class before the rare asks and offers. The
+    leading rows whose classes hold few interests (`_Interests.few`) need no cap, so their
+    interests and the rest are one product, cheaper than two products, the cap and their
+    sum (bench/RESULTS.md); the other rows take those four steps."""
+    interests = block.interests
+    few = interests.few[numbers]
+    lead = len(few) if few.all() else int(np.argmin(few))
+    width = len(block.rows)
+    points = scratch.points if scratch is not None else np.empty((len(numbers), width), dtype=np.float32)
+    _product(interests.joined[numbers[:lead]], interests.joined_t, points[:lead])
+    capped, rest = points[lead:], numbers[lead:]
+    _product(interests.likes[rest], interests.liked_t, capped)
+    interests.rare.add(points, numbers)
+    if len(rest):
+        np.minimum(capped, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=capped)
+        spare = scratch.spare[lead:] if scratch is not None else np.empty_like(capped)
+        capped += _product(block.rows[rest], interests.cols_t, spare)
+    return points
+
+
+def _product(rows: FloatArray, columns_t: FloatArray, out: FloatArray) -> FloatArray:
+    """rows @ columns_t into `out`, over only the features some of the rows hold. Rows are
+    profile classes, mostly zeros; chunks of classes taken in `_Interests.pattern` order hold
+    about 32 of the 51 features of the largest 100,000 block, and the product costs 16 ms per
+    512 rows instead of 25 (bench/RESULTS.md)."""
+    used = np.flatnonzero(rows.any(axis=0))
+    product: FloatArray = np.matmul(rows[:, used], columns_t[used], out=out)
+    return product
 
 
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
@@ -943,15 +999,19 @@ def _class_candidates(
     need = np.clip(-(-sizes * wanted // SHARE), wanted, max(1, size - 1))  # members in the class's prefix
     price = _opportunity(block, sizes, rng) if price is None else price
     found: list[tuple[IntArray, ...]] = []
-    by_need = np.argsort(need, kind="stable")  # a big class's long ranking is not forced on its whole chunk
+    # by need: a big class's long ranking is not forced on its whole chunk; then by pattern (see `_product`)
+    pattern = block.interests.pattern
+    by_need = pattern[np.argsort(need[pattern], kind="stable")]
     # ties are broken by a jitter below half a point, drawn once for the block: a chunk's rows are
     # other classes than the last chunk's, and drawing it anew for each would cost as much as the points
     jitter = rng.random((min(classes, CHUNK_ROWS), classes), dtype=np.float32)
     jitter *= np.float32(0.5)
     jitter -= price[None, :]
     scratch = _Scratch.of(len(jitter), classes, block.slots.dtype)
+    few = block.interests.few
     for start in range(0, classes, CHUNK_ROWS):
         mine_c = by_need[start : start + CHUNK_ROWS]
+        mine_c = mine_c[np.argsort(~few[mine_c], kind="stable")]  # few interests first: see `_joined`
         reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
         top, scores = _dense_top(block, mine_c, sizes, jitter[: len(mine_c)], reach, scratch)
         found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))

@@ -441,14 +441,30 @@ def test_rare_interests_asks_and_offers_added_where_held_score_what_the_pair_sco
     rare_said, common_said = len(block.rare_said.holders[0]) - 1, block.rows.shape[1] - len(GOALS) - 2
     assert rare_said == len(block.heard)
     assert (rare_said > 0, common_said > 0) == {0.0: (False, True), 0.1: (True, True), 1.01: (True, False)}[rare_share]
-    rows = np.arange(0, len(block.rows), 3)
-    points = matching._class_points(block, rows, slice(None))
     first = {int(c): people[i] for i, c in reversed(list(enumerate(block.cls.tolist())))}
-    for x, row in enumerate(rows.tolist()):
-        for y in range(len(block.rows)):
-            assert points[x, y] == matching.pair_points(first[row], first[y])
+    mixed = np.arange(0, len(block.rows), 3)
+    few = block.interests.few
+    few_first = mixed[np.argsort(~few[mixed], kind="stable")]  # as chunks are scored: see `_joined`
+    assert few[few_first[0]] and not few[few_first[-1]]  # both kinds of rows, one product each
+    for rows in (mixed, few_first):
+        points = matching._class_points(block, rows, slice(None))
+        for x, row in enumerate(rows.tolist()):
+            for y in range(len(block.rows)):
+                assert points[x, y] == matching.pair_points(first[row], first[y])
     assert (points >= matching.POINTS_PER_SHARED_INTEREST * matching.SHARED_INTERESTS_COUNTED).any()  # the cap is met
     assert (points >= matching.ASK_PHRASE_POINTS).any()  # asks met by offers
+    assert sorted(block.interests.pattern.tolist()) == list(range(len(block.rows)))
+
+
+def test_a_product_over_the_features_rows_hold_is_the_whole_product():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(3)
+    columns_t = rng.random((12, 30), dtype=np.float32)
+    for held in (np.array([0, 3, 11]), np.arange(12), np.array([], dtype=np.int64)):
+        rows = np.zeros((5, 12), dtype=np.float32)
+        rows[:, held] = rng.integers(1, 4, (5, len(held)))
+        out = np.full((5, 30), np.nan, dtype=np.float32)
+        assert matching._product(rows, columns_t, out) is out
+        np.testing.assert_allclose(out, rows @ columns_t, rtol=1e-6)
 
 
 def _big_round(size: int, seed: int) -> tuple[list[Profile], History]:
