@@ -910,7 +910,7 @@ METHOD = [
     f" products, {matching.CHUNK_ROWS} rows at a time) and masked by slots; blocks of {matching.ALL_PAIRS_LIMIT}"
     f" or fewer keep every feasible pair. Bigger ones keep each member's best {matching.TOP_K} candidates"
     f" ({matching.SAT_OUT_TOP_K} for whoever sat out last time), ranked by full integer points minus an estimated"
-    " dual price of the partner (what it could score elsewhere, from a sample), scoring partners first, ties by a"
+    " dual price of the partner (what it could score elsewhere, from a sample), ties by a"
     " seeded jitter; the members of a class share its ranking out, each partner listed about"
     f" {matching.SHARE} times.",
     "- Weights are integers: a bonus per sat-out member paired, larger than a bonus per member paired, larger"

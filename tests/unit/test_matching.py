@@ -837,3 +837,16 @@ def test_the_one_key_sort_orders_as_lexsort_rows_then_values_descending(items, w
     values = np.array([value for _, value in items], dtype=np.float32)
     expected = np.lexsort((-values, rows))
     assert np.array_equal(matching._by_row_then_value(rows, values), expected)
+
+
+def test_partners_rank_by_reduced_points_and_those_with_no_common_slot_last():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(11)
+    points = rng.integers(0, 400, (6, 50)).astype(np.float32)
+    points[:, :10] = 0  # partners nothing scores with still rank by their price
+    jitter = rng.random((6, 50), dtype=np.float32) * np.float32(0.5) - rng.integers(0, 300, 50).astype(np.float32)
+    apart = rng.random((6, 50)) < 0.3
+    rank = matching._rank(points, apart, jitter)
+    for row in range(6):
+        feasible, infeasible = rank[row, ~apart[row]], rank[row, apart[row]]
+        assert feasible.min() > infeasible.max()
+        np.testing.assert_array_equal(feasible, (points + jitter)[row, ~apart[row]])
