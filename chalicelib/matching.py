@@ -1029,14 +1029,40 @@ def _dense_top(
     feasible partners first, then the rest (points -1)."""
     scratch = scratch.view(len(mine_c))
     points = _class_points(block, mine_c, slice(None), scratch)
-    apart = _disjoint(block.slots[mine_c], block.slots, scratch)
-    own = np.arange(len(mine_c))
-    lonely = sizes[mine_c] == 1  # nobody meets themselves: a class of one does not list itself
-    apart[own[lonely], mine_c[lonely]] = True
-    top = _best(_rank(points, apart, jitter, scratch), reach, scratch.flag)
+    # nobody meets themselves: a class of one does not list itself
+    apart = _Apart(block.slots[mine_c], block.slots, np.where(sizes[mine_c] == 1, mine_c, -1))
+    top = _best(np.add(points, jitter, out=scratch.rank), reach, apart, scratch)
     found = np.take_along_axis(points, top, axis=1).astype(np.int64)
-    found[np.take_along_axis(apart, top, axis=1)] = -1
+    found[apart.at(np.repeat(np.arange(len(mine_c)), reach), top.ravel()).reshape(top.shape)] = -1
     return top, found
+
+
+@dataclass(frozen=True)
+class _Apart:
+    """Which partners the rows of a chunk cannot meet: those with no slot in common (see
+    `_slot_bits`), and a row's own class where it is that class's only member."""
+
+    mine: Bits  # the rows' slot bits
+    theirs: Bits  # every class's
+    own: IntArray  # per row: the class it cannot list, or -1
+
+    def rows(self, rows: IntArray | slice, scratch: _Scratch | None = None) -> BoolArray:
+        """Rows `rows` against every class, as a matrix."""
+        apart = _disjoint(self.mine[rows], self.theirs, scratch)
+        own = self.own[rows]
+        at = np.flatnonzero(own >= 0)
+        apart[at, own[at]] = True
+        return apart
+
+    def sampled(self, step: int) -> BoolArray:
+        """Every row against every `step`-th class, by slots alone: for an estimate."""
+        return _disjoint(self.mine, self.theirs[::step])
+
+    def at(self, rows: IntArray, columns: IntArray) -> BoolArray:
+        """Row rows[i] against column columns[i], for each i."""
+        apart: BoolArray = np.logical_not((self.mine[rows] & self.theirs[columns]).any(axis=1))
+        apart |= columns == self.own[rows]
+        return apart
 
 
 def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Scratch | None = None) -> FloatArray:
@@ -1044,23 +1070,35 @@ def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Sc
     `apart` (no common slot) last. Overwrites the scratch's `spare` (see `_class_points`)."""
     scratch = scratch or _Scratch.of(len(points), points.shape[1])
     rank = np.add(points, jitter, out=scratch.rank)
-    rank -= np.multiply(apart, np.float32(APART), out=scratch.spare)  # a product: a masked add costs ten times more
-    return rank
+    return _last(rank, apart, scratch)
 
 
-def _best(rank: FloatArray, reach: int, flag: BoolArray | None = None) -> IntArray:
-    """Columns of each row's `reach` largest values, largest first. A wide row is cut first at
-    a threshold read from every SKIM-th column (the classes are in seeded random order), so
-    only the few values above it are sorted; a row the cut leaves short is partitioned whole.
-    `flag`, an array of rank's shape, takes the cut instead of a new one."""
+def _last(rank: FloatArray, apart: BoolArray, scratch: _Scratch | None = None) -> FloatArray:
+    """`rank` with the pairs `apart` moved after all others, in place."""
+    rank -= np.multiply(apart, np.float32(APART), out=None if scratch is None else scratch.spare[: len(rank)])
+    return rank  # a product: a masked add costs ten times more
+
+
+def _best(rank: FloatArray, reach: int, apart: _Apart | None = None, scratch: _Scratch | None = None) -> IntArray:
+    """Columns of each row's `reach` largest values, largest first, pairs `apart` last. A wide
+    row is cut first at a threshold read from every SKIM-th column (the classes are in seeded
+    random order), so only the few values above it are sorted, and only they are tested for a
+    common slot; a row the cut leaves short is partitioned whole. Narrower rankings are
+    partitioned whole. `scratch`, for rank's shape, takes the cut and tests."""
     count, width = rank.shape
     if width < max(SKIM_FROM, 2 * SKIM * (reach + SKIM_MARGIN)):
-        return _partition_rows(rank, reach)
+        return _partition_rows(rank if apart is None else _last(rank, apart.rows(slice(None), scratch), scratch), reach)
     sample = rank[:, ::SKIM]
-    above = reach // SKIM + SKIM_MARGIN  # about SKIM times this many values lie above the cut
+    if apart is not None:
+        sample = _last(sample.copy(), apart.sampled(SKIM))
+    above = reach // SKIM + SKIM_MARGIN  # about SKIM times this many feasible values lie above the cut
     cut = np.partition(sample, sample.shape[1] - above, axis=1)[:, sample.shape[1] - above]
+    flag = None if scratch is None else scratch.flag
     over = np.flatnonzero(np.greater_equal(rank, cut[:, None], out=flag))  # flat: a 2-d nonzero costs 9x more
     rows, cols = np.divmod(over, width)
+    if apart is not None:
+        can_meet = ~apart.at(rows, cols)
+        rows, cols = rows[can_meet], cols[can_meet]
     order = _by_row_then_value(rows, rank[rows, cols])
     rows, cols = rows[order], cols[order]
     place = np.arange(len(rows)) - np.searchsorted(rows, np.arange(count))[rows]
@@ -1069,7 +1107,8 @@ def _best(rank: FloatArray, reach: int, flag: BoolArray | None = None) -> IntArr
     found[rows[keep], place[keep]] = cols[keep]
     short = np.flatnonzero(found[:, -1] < 0)
     if len(short):
-        found[short] = _partition_rows(rank[short], reach)
+        whole = rank[short] if apart is None else _last(rank[short], apart.rows(short))
+        found[short] = _partition_rows(whole, reach)
     return found
 
 

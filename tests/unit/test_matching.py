@@ -803,6 +803,29 @@ def test_the_threshold_cut_of_a_wide_ranking_finds_the_same_best_as_a_full_parti
     assert whole_rows == ([32] if shape == "sampled_high" else [])  # only the short rows fall back
 
 
+@pytest.mark.parametrize("width", [300, matching.SKIM_FROM + 1234])
+@pytest.mark.parametrize("feasible", [0.02, 0.3, 0.9])
+def test_partners_with_no_common_slot_rank_last_whether_tested_whole_or_after_the_cut(width, feasible):  # type: ignore[no-untyped-def]
+    """A narrow ranking is tested for common slots whole; a wide one only where it passes the
+    cut. Either way the best `reach` are the best of the ranking with those apart moved last,
+    a row's own class (a class of one) among them."""
+    rng = np.random.default_rng(int(feasible * 100) + width)
+    rows, reach = 48, 41
+    slots = (rng.random((width, 1)) < feasible ** 0.5).astype(np.int8)  # one key: two classes meet if both hold it
+    slots[rng.random(width) < 0.2] = -1  # any time
+    mine = rng.choice(width, rows, replace=False)
+    apart = matching._Apart(slots[mine], slots, np.where(rng.random(rows) < 0.5, mine, -1))
+    rank = np.floor(rng.random((rows, width), dtype=np.float32) * 50)  # ties too
+    whole = matching._rank(rank, apart.rows(slice(None)), np.zeros_like(rank))
+    assert apart.rows(slice(None))[np.flatnonzero(apart.own >= 0), apart.own[apart.own >= 0]].all()
+    found = matching._best(rank.copy(), reach, apart)
+    assert all(len(set(row)) == reach for row in found.tolist())
+    expected = -np.sort(-whole, axis=1)[:, :reach]
+    assert np.array_equal(np.take_along_axis(whole, found, axis=1), expected)
+    at = matching._Apart.at(apart, np.repeat(np.arange(rows), reach), found.ravel()).reshape(found.shape)
+    assert np.array_equal(at, np.take_along_axis(apart.rows(slice(None)), found, axis=1))
+
+
 @pytest.mark.parametrize("collector_on", [True, False])
 def test_a_round_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(collector_on, monkeypatch):  # type: ignore[no-untyped-def]
     seen: list[bool] = []
