@@ -34,6 +34,7 @@ import contextlib
 import functools
 import gc
 import itertools
+import operator
 import random
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
@@ -319,10 +320,11 @@ def _explain(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
             if ask_points:
                 points += ask_points
                 reasons.append(Reason("ask", (asker.member_id, giver.member_id), quoted))
-    for new, known in ((a, b), (b, a)):
-        if is_newcomer(new) and is_well_connected(known):
-            points += NEWCOMER_POINTS
-            reasons.append(Reason("newcomer", (new.member_id, known.member_id)))
+    if a.rounds_joined <= NEWCOMER_MAX_ROUNDS or b.rounds_joined <= NEWCOMER_MAX_ROUNDS:
+        for new, known in ((a, b), (b, a)):
+            if is_newcomer(new) and is_well_connected(known):
+                points += NEWCOMER_POINTS
+                reasons.append(Reason("newcomer", (new.member_id, known.member_id)))
     if not reasons:
         reasons.append(_starter(a, b))
     return points, reasons
@@ -429,10 +431,10 @@ def suggest_slot(members: Sequence[Profile]) -> str | None:
     """First common slot, lunches first; None when anyone gave no availability. Virtual
     members' availability is real-time keys (chalicelib/slots.py): for them the first common
     key, which the pairing service names as one of the members' slots."""
-    if any(not member.availability for member in members):
+    if not all(member.availability for member in members):
         return None
-    common = frozenset.intersection(*(member.availability for member in members))
-    named = [slot for slot in common if slot in _SLOT_PREFERENCE]
+    common = frozenset.intersection(*[member.availability for member in members])
+    named = common & _SLOT_PREFERENCE.keys()
     if named:
         return min(named, key=_SLOT_PREFERENCE.__getitem__)
     return min(common) if common else None
@@ -1688,20 +1690,21 @@ def _make_trio(
 
 
 def _planned(people: list[Profile], pair: tuple[int, ...], met: Mapping[frozenset[str], int]) -> PlannedPair:
-    members = sorted((people[i] for i in pair), key=lambda p: p.member_id)
+    members = sorted([people[i] for i in pair], key=operator.attrgetter("member_id"))
     points = 0
     reasons: list[Reason] = []
     last: int | None = None
-    for first in range(len(members)):
-        for second in range(first + 1, len(members)):
-            a, b = members[first], members[second]
-            rounds_ago = met.get(frozenset((a.member_id, b.member_id)))
-            if rounds_ago is not None:
-                last = rounds_ago if last is None else min(last, rounds_ago)
-                reasons.append(Reason("repeat", (a.member_id, b.member_id), (("rounds_ago", str(rounds_ago)),)))
-            pair_points_, pair_reasons = _explain(a, b)
-            points += pair_points_
-            reasons.extend(reason for reason in pair_reasons if not reasons or reason not in reasons)
+    for a, b in itertools.combinations(members, 2):
+        rounds_ago = met.get(frozenset((a.member_id, b.member_id))) if met else None
+        if rounds_ago is not None:
+            last = rounds_ago if last is None else min(last, rounds_ago)
+            reasons.append(Reason("repeat", (a.member_id, b.member_id), (("rounds_ago", str(rounds_ago)),)))
+        pair_points_, pair_reasons = _explain(a, b)
+        points += pair_points_
+        if reasons:  # a trio's pairs can give the same reason twice: once is enough
+            reasons.extend(reason for reason in pair_reasons if reason not in reasons)
+        else:
+            reasons = pair_reasons
     return PlannedPair(
         member_ids=tuple(p.member_id for p in members),
         score=points / POINTS_PER_SCORE,
