@@ -708,19 +708,20 @@ BASELINE_CASES: dict[str, dict[str, Any]] = {
     "identical / 4,001": {"issue_cpu_s": 53},
     "identical / 8,001": {"issue_cpu_s": 236},
 }
-# the figures recorded before this work (RESULTS.md: 2026-12-02 01:09 at 3485046, 2026-12-01 22:04 at e477433,
+# the figures recorded before this work (RESULTS.md: 2026-12-02 03:09 at f36552e, 01:09 at 3485046, 2026-12-01 22:04 at e477433,
 # 19:29 at 10b7858 and, for 2,000, 8a5b7ac; the plan vs its own bound: scores changed since 8a5b7ac, so points
 # are not comparable, ratios are)
 BASELINE_SIZES: dict[int, dict[str, Any]] = {
     2000: {"cpu": "0.25 s graph + matching at e477433", "rss": "64 MiB", "versus": "99.98%"},
     20000: {
-        "cpu": "3.97 s at 3485046; 4.11 s at e477433; 5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases"
+        "cpu": "3.42 s at f36552e; 3.97 s at 3485046; 4.11 s at e477433; 5.39 s at 10b7858; 4.25 s at 8a5b7ac, before ask phrases"
         " (bench/asks.py)",
-        "rss": "288 MiB",
+        "rss": "288 MiB at 3485046",
         "versus": "99.91%",
     },
-    100000: {"cpu": "36.3 s (37.1 s wall) at 3485046, 45.3 s at e477433, 66.1 s at 10b7858, 139 s at 3ec7c38",
-             "rss": "838 MiB",
+    100000: {"cpu": "25.9 s (26.5 s wall) at f36552e, 36.3 s at 3485046, 45.3 s at e477433, 66.1 s at 10b7858,"
+                    " 139 s at 3ec7c38",
+             "rss": "846 MiB at f36552e",
              "versus": None},
 }
 
@@ -938,8 +939,10 @@ METHOD = [
     " per 512 rows), the common ones are dense products: interests held by fewer than"
     f" {matching.RARE_INTEREST:.0%} of a block's classes (181 of 200 at 23,503 classes: 19 ms per 512 rows instead"
     f" of 63 ms for the whole product), asks and offers heard from fewer than {matching.RARE_SAID:.0%} (the others"
-    " are columns of the goals' product). The tie-breaking jitter is drawn once per block; the ranking's flags"
-    " are added as products, not masked adds.",
+    " are columns of the goals' product). The tie-breaking jitter is drawn once per block; partners with no"
+    " common slot are moved last by a product, not a masked add. Partners who score are not a tier of their own"
+    " in the ranking (they were until 12b8901): the tier took a fifth of the ranking's time and moved no plan of"
+    " the quick cases by more than 0.03% either way.",
     "- Python's cycle collector is paused while a round is planned: the round makes hundreds of thousands of"
     " small acyclic objects, and each collection walked the whole heap (20,000 members: 3.28 s with it off"
     " against 4.02 s with it on, back to back).",
@@ -950,10 +953,12 @@ METHOD = [
     " allow; encoding builds asks and offers from where their ones are, not as dense matrices.",
     "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
     " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs. Per 512 rows of its largest"
-    " block (23,503 classes, 12 million pairs) scoring and ranking took about 110 ms in one run (it was 191 ms at"
-    " 3485046): points 54 ms, the ranking's seven passes 27 ms, its cut 20 ms, the slot test 7 ms, so about 9 ns a"
-    " pair, and numpy has no fewer passes to offer; 1.1 billion pairs at 9 ns are 10 s before anything else."
-    " Candidates must skip pairs."
+    " block (23,503 classes, 12 million pairs) scoring and ranking took about 62 ms in one run (110 ms at"
+    " f36552e, 191 ms at 3485046): points 33 ms, adding prices and jitter 12 ms, the cut with its slot test and"
+    " sort 18 ms, so about 5 ns a pair. The products run near the core's peak and the rest are single passes:"
+    " 1.1 billion pairs cost about 6 s before anything else. Candidates must skip pairs. Skipping partners by"
+    " price alone does not: even with each row's best points known exactly, a partner can be skipped only when"
+    " its price puts it below the row's 41st, and that left 92% to 96% of the columns at 20,000 members."
     " Candidates that skip pairs were measured on the"
     " 8,000-member city (against its all-pairs plan, 290,790 points at 10b7858): random parts of 2,000 ranked"
     " whole 90.4% of its points; + 12 askers/offerers drawn per ask or offer word or phrase across the city 95.4%;"
@@ -972,9 +977,9 @@ METHOD = [
     " price as a column of the index (--priced), 8.7% of the pairs scored 99.25% (98.95% without), 19.2% 99.44%."
     " At 8,000 members it costs more than all pairs (5.3 to 6.6 s CPU against 1.8 to 2.5 s for the whole"
     " all-pairs plan: k-means and small per-cluster chunks). And with candidates for free, the rest of a"
-    " 100,000-member plan still took about 9.5 s in one run (matching 4.1 s, reasons 2.2 s, encoding 1.7 s,"
-    " forbidden pairs 0.4 s; about 12 s at 3485046): 10 s needs an index, and a faster matching and cheaper"
-    " reasons beside it.",
+    " 100,000-member plan still took about 9.3 s in one run (matching 4.1 s, encoding 1.9 s, reasons 1.6 s,"
+    " forbidden pairs 0.6 s; 9.5 s at f36552e, about 12 s at 3485046): 10 s needs an index, and a faster"
+    " matching and cheaper reasons beside it.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 
