@@ -1222,8 +1222,9 @@ def match_block(
     if size <= EXACT_LIMIT:
         return _exact(size, u, v, w)
     mate = np.full(size, -1, dtype=np.int64)
-    if len(w) and w.min() < w.max():
-        choice = _auction(size, u, v, w if rough is None else rough)
+    arcs = _Arcs.of(size, u, v) if len(w) and w.min() < w.max() else None
+    if arcs is not None:
+        choice = _auction(arcs, arcs.values(w if rough is None else rough))
         chosen = np.flatnonzero(choice >= 0)
         keys = np.unique(np.minimum(chosen, choice[chosen]) * size + np.maximum(chosen, choice[chosen]))
         lows, highs = keys // size, keys % size
@@ -1231,7 +1232,8 @@ def match_block(
     _greedy(size, u, v, w, mate)  # all weights equal (blank or identical profiles): greedy is optimal
     leftovers = np.flatnonzero(mate < 0)
     if len(leftovers) > 1:  # one exact window around all leftovers finds augmenting paths
-        adjacency = _adjacency(size, u, v, w)
+        arcs = _Arcs.of(size, u, v) if arcs is None else arcs
+        adjacency = _adjacency(arcs, arcs.values(w))
         reach = max(REPAIR_MIN_REACH, REPAIR_WINDOW // len(leftovers))
         window = np.unique(np.concatenate([_grow(int(x), adjacency, mate, reach) for x in leftovers]))
         _solve_window(window, u, v, w, mate, size)
@@ -1267,19 +1269,36 @@ def _greedy(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) ->
     mate[:] = partner
 
 
-def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
+@dataclass(frozen=True)
+class _Arcs:
+    """A block's edges in both directions, grouped by their first end: node x's arcs are
+    indptr[x]:indptr[x + 1]. Sorted once for the auction and the repair both."""
+
+    indptr: IntArray
+    dst: IntArray
+    order: IntArray  # each arc's position in (u, v) followed by (v, u)
+
+    @staticmethod
+    def of(size: int, u: IntArray, v: IntArray) -> _Arcs:
+        src = np.concatenate([u, v])
+        order = np.argsort(src, kind="stable")
+        return _Arcs(np.searchsorted(src[order], np.arange(size + 1)), np.concatenate([v, u])[order], order)
+
+    def values(self, w: IntArray) -> IntArray:
+        """Each arc's value, from the values of the edges."""
+        found: IntArray = np.concatenate([w, w])[self.order]
+        return found
+
+
+def _auction(arcs: _Arcs, weights: IntArray) -> IntArray:
     """Each member's chosen partner (or -1) from an epsilon-scaling auction (Bertsekas).
 
     Members bid for partners in the bipartite relaxation of the matching: a bidder offers
     the margin between its best and second-best option plus epsilon, the highest bid wins,
     prices only rise. Jacobi-style: every unassigned bidder bids at once, in numpy.
     """
-    src = np.concatenate([u, v])
-    dst = np.concatenate([v, u])
-    gain = np.concatenate([w, w]).astype(np.float64)
-    order = np.argsort(src, kind="stable")
-    src, dst, gain = src[order], dst[order], gain[order]
-    indptr = np.searchsorted(src, np.arange(size + 1))
+    indptr, dst, gain = arcs.indptr, arcs.dst, weights.astype(np.float64)
+    size = len(indptr) - 1
     degree = np.diff(indptr)
     price = np.zeros(size)
     owner = np.full(size, -1, dtype=np.int64)
@@ -1293,9 +1312,9 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
                 # the long tail of a few bidders: one at a time is cheaper than vector rounds
                 _bid_one_by_one(active.tolist(), indptr, dst, gain, price, owner, choice, epsilon)
                 break
-            arcs, lengths = _expand(indptr, active)
+            at, lengths = _expand(indptr, active)
             starts = np.cumsum(lengths) - lengths
-            values = gain[arcs] - price[dst[arcs]]
+            values = gain[at] - price[dst[at]]
             best = np.maximum.reduceat(values, starts)
             positions = np.arange(len(values))
             where_best = np.where(values == np.repeat(best, lengths), positions, len(values))
@@ -1306,7 +1325,7 @@ def _auction(size: int, u: IntArray, v: IntArray, w: IntArray) -> IntArray:
             bidder = active[bids]
             if not len(bidder):
                 break  # nobody left who prefers a partner to staying unpaired
-            target = dst[arcs[first[bids]]]
+            target = dst[at[first[bids]]]
             offer = price[target] + best[bids] - second[bids] + epsilon
             ranked = np.lexsort((-offer, target))
             ranked_target = target[ranked]
@@ -1444,13 +1463,9 @@ def _best_on_cycle(weights: list[int]) -> list[int]:
     return left_out
 
 
-def _adjacency(size: int, u: IntArray, v: IntArray, w: IntArray) -> Callable[[int], list[int]]:
+def _adjacency(arcs: _Arcs, weights: IntArray) -> Callable[[int], list[int]]:
     """Neighbours of a node, best edge first; sorted only for the nodes that are asked for."""
-    ends = np.concatenate([u, v])
-    order = np.argsort(ends, kind="stable")
-    others = np.concatenate([v, u])[order]
-    weights = np.concatenate([w, w])[order]
-    bounds = np.searchsorted(ends[order], np.arange(size + 1))
+    bounds, others = arcs.indptr, arcs.dst
 
     def neighbours(node: int) -> list[int]:
         start, stop = bounds[node], bounds[node + 1]
