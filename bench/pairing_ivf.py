@@ -42,11 +42,11 @@ def _vectors(block: Any) -> tuple[Any, Any]:
     """Per class: what it asks of a scorer (queries) and what it offers one (documents): their
     product ranks partners roughly as points do (interests weigh ten times more, uncapped)."""
     indptr, features, _ = block.rare_said.said
-    says = np.zeros((len(block.rows), block.heard.shape[0]), np.float32)
+    says = np.zeros((len(block.rows), block.heard.shape[1]), np.float32)
     owner = np.repeat(np.arange(len(block.rows)), np.diff(indptr))
-    says[owner, features] = block.heard.max(axis=1)[features]  # each feature's points
+    says[owner, features] = block.heard.max(axis=0)[features]  # each feature's points
     documents = np.hstack([block.liked * matching.POINTS_PER_SHARED_INTEREST, block.cols,
-                           (block.heard.T > 0) * matching.POINTS_PER_ASK_WORD])
+                           (block.heard > 0) * matching.POINTS_PER_ASK_WORD])
     return np.hstack([block.likes, block.rows, says]).astype(np.float32), documents.astype(np.float32)
 
 

@@ -458,7 +458,7 @@ class _Block:
     sat-out flag) are all equal share a class, so blank and look-alike profiles cost one row.
 
     For classes x, y: points = min(likes[x] . liked[y], the interest cap) + rows[x] . cols[y]
-    + the sum over the rare features x says of heard[feature, y] (`_class_points`);
+    + the sum over the rare features x says of heard[y, feature] (`_class_points`);
     a pair can meet when the classes' slot bits overlap ("any time" sets every bit).
     """
 
@@ -466,7 +466,7 @@ class _Block:
     cls: IntArray  # each member's class
     rows: FloatArray  # one row per class: goals, the newcomer flags and the asks and offers many
     cols: FloatArray  # classes hear (RARE_SAID), dense: a few dozen columns (see `_asks_and_offers`)
-    heard: FloatArray  # one row per other ask or offer feature: its points per class that offers or asks it
+    heard: FloatArray  # one row per class: the points each other ask or offer feature scores against it
     rare_said: _Rare  # who says each of those features, and the same points as who hears them
     likes: FloatArray  # one row per class: its interests, POINTS_PER_SHARED_INTEREST each
     liked: FloatArray  # ... and as 0/1 (shared interests are counted up to a cap, see _class_points)
@@ -749,9 +749,9 @@ def _asks_and_offers(found: list[Profile]) -> tuple[FloatArray, FloatArray, Floa
     heard_from[heard_at[0][keep], at[heard_at[1][keep]]] = heard_at[2][keep]
     rare = ~common
     at = np.cumsum(rare) - 1  # each rare feature's row
-    heard = np.zeros((int(rare.sum()), classes), dtype=np.float32)
+    heard = np.zeros((classes, int(rare.sum())), dtype=np.float32)
     keep = rare[heard_at[1]]
-    heard[at[heard_at[1][keep]], heard_at[0][keep]] = heard_at[2][keep]
+    heard[heard_at[0][keep], at[heard_at[1][keep]]] = heard_at[2][keep]
     return said, heard_from, heard, _Rare.of(classes, said_at, heard_at, rare)
 
 
@@ -881,17 +881,18 @@ def _product(rows: FloatArray, columns_t: FloatArray, out: FloatArray) -> FloatA
 def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArray | slice) -> None:
     """Add to `points` (rows `mine`) what their rare asks and offers (see `_asks_and_offers`)
     score against classes `theirs`: against every class, where they are heard (`_Rare`);
-    against a few, each feature a row says adds its row of `heard`."""
+    against a few, each row's first feature, then its second, and so on, a row of `heard` each."""
     if isinstance(theirs, slice) and theirs == slice(None):
         block.rare_said.add(points, mine)
         return
     indptr, features, _ = block.rare_said.said
-    heard = block.heard[:, theirs]
-    said, starts = features.tolist(), indptr.tolist()
-    for row, number in enumerate(mine.tolist()):
-        mine_row = points[row]
-        for feature in said[starts[number] : starts[number + 1]]:
-            mine_row += heard[feature]
+    at, lengths = _expand(indptr, mine)
+    row = np.repeat(np.arange(len(mine)), lengths)
+    nth = np.arange(len(at)) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # each feature's place in its row
+    against = np.ascontiguousarray(block.heard[theirs].T)  # per feature: its points against each of `theirs`
+    for place in range(int(lengths.max(initial=0))):  # a row at most once per place: no index repeats
+        taken = nth == place
+        points[row[taken]] += against[features[at[taken]]]
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
@@ -915,7 +916,7 @@ def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) ->
     """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
     shared = _sparse_dot(sparse.likes, block.liked, a, b)
     cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
-    said = _sparse_dot(block.rare_said.said, block.heard.T, a, b)
+    said = _sparse_dot(block.rare_said.said, block.heard, a, b)
     return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + said
 
 

@@ -439,18 +439,19 @@ def test_rare_interests_asks_and_offers_added_where_held_score_what_the_pair_sco
     split, held = block.interests.liked.shape[1], block.liked.shape[1]
     assert split == {0.0: held, 0.1: split, 1.01: 0}[rare_share] and (rare_share != 0.1 or 0 < split < held)
     rare_said, common_said = len(block.rare_said.holders[0]) - 1, block.rows.shape[1] - len(GOALS) - 2
-    assert rare_said == len(block.heard)
+    assert rare_said == block.heard.shape[1]
     assert (rare_said > 0, common_said > 0) == {0.0: (False, True), 0.1: (True, True), 1.01: (True, False)}[rare_share]
     first = {int(c): people[i] for i, c in reversed(list(enumerate(block.cls.tolist())))}
     mixed = np.arange(0, len(block.rows), 3)
     few = block.interests.few
     few_first = mixed[np.argsort(~few[mixed], kind="stable")]  # as chunks are scored: see `_joined`
     assert few[few_first[0]] and not few[few_first[-1]]  # both kinds of rows, one product each
-    for rows in (mixed, few_first):
-        points = matching._class_points(block, rows, slice(None))
+    some = np.arange(len(block.rows))[::-2]  # a sample of partners, as `_opportunity` scores against
+    for rows, theirs in ((mixed, slice(None)), (few_first, slice(None)), (mixed, some)):
+        points = matching._class_points(block, rows, theirs)
         for x, row in enumerate(rows.tolist()):
-            for y in range(len(block.rows)):
-                assert points[x, y] == matching.pair_points(first[row], first[y])
+            for at, y in enumerate(np.arange(len(block.rows))[theirs].tolist()):
+                assert points[x, at] == matching.pair_points(first[row], first[y])
     assert (points >= matching.POINTS_PER_SHARED_INTEREST * matching.SHARED_INTERESTS_COUNTED).any()  # the cap is met
     assert (points >= matching.ASK_PHRASE_POINTS).any()  # asks met by offers
     assert sorted(block.interests.pattern.tolist()) == list(range(len(block.rows)))
