@@ -223,14 +223,30 @@ CASES: dict[str, Callable[[], tuple[list[Profile], History]]] = {
 }
 
 
+CASE_REPEATS = 3  # a case is planned up to this many times, the best time kept, as for the sizes
+CASE_REPEAT_BELOW_S = 10.0  # ... while it takes less than this: a second is within the machine's noise
+
+
+def cold_caches() -> None:
+    """Empty the matcher's caches (words, asks and offers, reasons), so each run is timed as a
+    round's first run is: a weekly Lambda starts cold."""
+    for value in vars(matching).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+
+
 def run_case(name: str, *, bound: bool) -> dict[str, Any]:
     """Plan one case (sit_out, then trio) and return its figures; run in a child process so
     that its peak RSS is its own."""
     profiles, history = CASES[name]()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    wall, cpu = time.perf_counter(), time.process_time()
-    plan = run_plan(profiles, history)
-    cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
+    runs: list[tuple[float, float]] = []
+    while not runs or (len(runs) < CASE_REPEATS and min(runs)[0] < CASE_REPEAT_BELOW_S):
+        cold_caches()
+        wall, cpu = time.perf_counter(), time.process_time()
+        plan = run_plan(profiles, history)
+        runs.append((time.process_time() - cpu, time.perf_counter() - wall))
+    cpu_s, wall_s = min(runs)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     trio_cpu = time.process_time()
     trio = plan_round(profiles, history, odd_rule="trio", repeat_window=REPEAT_WINDOW, seed=SEED)
@@ -823,7 +839,9 @@ def render_families(results: list[dict[str, Any]], info: dict[str, str], command
         "",
         f"- Machine: {info['cpu']}, {info['memory']} RAM; Python {info['python']}",
         f"- Date: {info['date']}; commit {info['commit']}; {info['load']}. Shared machine: times are CPU seconds of"
-        " the planning process (time.process_time), BLAS on one thread; wall in brackets.",
+        " the planning process (time.process_time), BLAS on one thread; wall in brackets. A case that plans in"
+        f" under {CASE_REPEAT_BELOW_S:.0f} s is planned {CASE_REPEATS} times, the matcher's caches emptied before"
+        " each, and the best kept (since 2026-12-02 05:30; one run before).",
         f"- Command: `.venv/bin/python -m bench.pairing {command}`; each case in its own process (peak RSS is its"
         f" own, generation included), capped at {CASE_CAP_S} s CPU. Repeat window {REPEAT_WINDOW}, seed {SEED}.",
         "- Bound: an upper bound on the points of any matching under the same hard rules, per block: the exact"
