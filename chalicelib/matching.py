@@ -631,11 +631,10 @@ def _slot_bits(found: Sequence[Profile]) -> Bits:
 
 def _disjoint(mine: Bits, theirs: Bits, scratch: _Scratch | None = None) -> BoolArray:
     """Rows `mine` against rows `theirs` of `_slot_bits`: True where no key is shared."""
-    scratch = scratch or _Scratch.of(len(mine), len(theirs), theirs.dtype)
-    shared = np.bitwise_and(mine[:, None, 0], theirs[None, :, 0], out=scratch.shared)
+    shared = np.bitwise_and(mine[:, None, 0], theirs[None, :, 0], out=None if scratch is None else scratch.shared)
     for at in range(1, mine.shape[1]):
         shared |= mine[:, None, at] & theirs[None, :, at]
-    apart: BoolArray = np.equal(shared, 0, out=scratch.apart)
+    apart: BoolArray = np.equal(shared, 0, out=None if scratch is None else scratch.apart)
     return apart
 
 
@@ -1073,8 +1072,7 @@ class _Apart:
 def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Scratch | None = None) -> FloatArray:
     """Reduced points (points plus `jitter`: minus the partner's price, plus a tie-breaker), those
     `apart` (no common slot) last. Overwrites the scratch's `spare` (see `_class_points`)."""
-    scratch = scratch or _Scratch.of(len(points), points.shape[1])
-    rank = np.add(points, jitter, out=scratch.rank)
+    rank = np.add(points, jitter, out=None if scratch is None else scratch.rank)
     return _last(rank, apart, scratch)
 
 
