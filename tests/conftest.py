@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ for name in ("AWS_PROFILE", "SIGNING_SECRET_FILE", "SIGNING_SECRET_ARN", "DYNAMO
     os.environ.pop(name, None)
 
 from moto import mock_aws  # noqa: E402  (import moto before boto3 clients exist)
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from chalicelib import deps, workers  # noqa: E402
 
@@ -90,8 +92,22 @@ def _refuse_scan(**_: Any) -> None:
     raise AssertionError("the app issued a DynamoDB Scan")
 
 
+_MOTO_REQUEST = threading.RLock()
+
+
 @pytest.fixture
 def moto_table(monkeypatch: pytest.MonkeyPatch, clock: Clock, outbox_dir: Path) -> Iterator[str]:
+    """A table on moto, which serves one request at a time, whole, as DynamoDB serves each
+    request: moto is not thread-safe (an UpdateItem copying an item while another thread's
+    request changed it raised "dictionary changed size during iteration"), and the tests
+    that race requests from threads are about the app's races, not moto's."""
+    process = BotocoreStubber.process_request
+
+    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
+        with _MOTO_REQUEST:
+            return process(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
     with mock_aws():
         _use_table(monkeypatch, "powerlunch-test", None)
         yield "powerlunch-test"

@@ -823,7 +823,7 @@ def test_partners_with_no_common_slot_rank_last_whether_tested_whole_or_after_th
     assert all(len(set(row)) == reach for row in found.tolist())
     expected = -np.sort(-whole, axis=1)[:, :reach]
     assert np.array_equal(np.take_along_axis(whole, found, axis=1), expected)
-    at = matching._Apart.at(apart, np.repeat(np.arange(rows), reach), found.ravel()).reshape(found.shape)
+    at = apart.at(np.repeat(np.arange(rows), reach), found.ravel()).reshape(found.shape)
     assert np.array_equal(at, np.take_along_axis(apart.rows(slice(None)), found, axis=1))
 
 
