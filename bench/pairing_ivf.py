@@ -87,7 +87,7 @@ def ivf_edges(block: Any, clusters: int, probes: int, rng: Any, priced: bool = F
             points = matching._class_points(block, mine, columns)
             apart = matching._disjoint(block.slots[mine], block.slots[columns]) | (mine[:, None] == columns[None, :])
             jitter = rng.random(points.shape, dtype=np.float32) * np.float32(0.5) - price[columns]
-            rank = matching._rank(points, apart, jitter)
+            rank = matching._last(points + jitter, apart)
             keep = min(reach, len(columns))
             top = np.argpartition(-rank, keep - 1, axis=1)[:, :keep]
             ok = ~np.take_along_axis(apart, top, axis=1)

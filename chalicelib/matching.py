@@ -1069,15 +1069,9 @@ class _Apart:
         return apart
 
 
-def _rank(points: FloatArray, apart: BoolArray, jitter: FloatArray, scratch: _Scratch | None = None) -> FloatArray:
-    """Reduced points (points plus `jitter`: minus the partner's price, plus a tie-breaker), those
-    `apart` (no common slot) last. Overwrites the scratch's `spare` (see `_class_points`)."""
-    rank = np.add(points, jitter, out=None if scratch is None else scratch.rank)
-    return _last(rank, apart, scratch)
-
-
 def _last(rank: FloatArray, apart: BoolArray, scratch: _Scratch | None = None) -> FloatArray:
-    """`rank` with the pairs `apart` moved after all others, in place."""
+    """`rank` (reduced points: points plus `jitter`, see `_dense_top`) with the pairs `apart`
+    (no common slot) moved after all others, in place."""
     rank -= np.multiply(apart, np.float32(APART), out=None if scratch is None else scratch.spare[: len(rank)])
     return rank  # a product: a masked add costs ten times more
 

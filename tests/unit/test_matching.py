@@ -817,7 +817,7 @@ def test_partners_with_no_common_slot_rank_last_whether_tested_whole_or_after_th
     mine = rng.choice(width, rows, replace=False)
     apart = matching._Apart(slots[mine], slots, np.where(rng.random(rows) < 0.5, mine, -1))
     rank = np.floor(rng.random((rows, width), dtype=np.float32) * 50)  # ties too
-    whole = matching._rank(rank, apart.rows(slice(None)), np.zeros_like(rank))
+    whole = matching._last(rank.copy(), apart.rows(slice(None)))
     assert apart.rows(slice(None))[np.flatnonzero(apart.own >= 0), apart.own[apart.own >= 0]].all()
     found = matching._best(rank.copy(), reach, apart)
     assert all(len(set(row)) == reach for row in found.tolist())
@@ -869,7 +869,7 @@ def test_partners_rank_by_reduced_points_and_those_with_no_common_slot_last():  
     points[:, :10] = 0  # partners nothing scores with still rank by their price
     jitter = rng.random((6, 50), dtype=np.float32) * np.float32(0.5) - rng.integers(0, 300, 50).astype(np.float32)
     apart = rng.random((6, 50)) < 0.3
-    rank = matching._rank(points, apart, jitter)
+    rank = matching._last(points + jitter, apart)
     for row in range(6):
         feasible, infeasible = rank[row, ~apart[row]], rank[row, apart[row]]
         assert feasible.min() > infeasible.max()
