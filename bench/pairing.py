@@ -988,16 +988,33 @@ METHOD = [
     " (score only the pairs that share an interest or an ask/offer feature, rank the rest by goals, flags, slots and"
     " price alone) does not help either: in the largest block (23,503 classes) the pairs sharing an interest are"
     " 50.3% of all pairs (the most common tag is held by 43%), those whose asks meet offers 21.0%, and goals,"
-    " flags and slots take 11,941 distinct combinations. Closer: an IVF-style index (k-means over what each"
+        " flags and slots take 11,941 distinct combinations. Closer: an IVF-style index (k-means over what each"
     " member offers a scorer, each member probing the clusters whose centroid scores best with them, exact"
-    " points inside; bench/pairing_ivf.py, not in the matcher): 8,000 members, 10.6% of the pairs scored 98.38%"
-    " of the all-pairs plan, 19.1% 99.41%; one city of 20,000, 8.4% 98.91%, 15.0% 99.48%. With the partner's"
-    " price as a column of the index (--priced), 8.7% of the pairs scored 99.25% (98.95% without), 19.2% 99.44%."
-    " At 8,000 members it costs more than all pairs (5.3 to 6.6 s CPU against 1.8 to 2.5 s for the whole"
-    " all-pairs plan: k-means and small per-cluster chunks). And with candidates for free, the rest of a"
-    " 100,000-member plan still took about 9.3 s in one run (matching 4.1 s, encoding 1.9 s, reasons 1.6 s,"
-    " forbidden pairs 0.6 s; 9.5 s at f36552e, about 12 s at 3485046): 10 s needs an index, and a faster"
+    " points inside; bench/pairing_ivf.py, not in the matcher), rerun on 2026-12-02 against today's all-pairs"
+    " plan: 8,000 members, 11.3% of the pairs scored 96.81% of the all-pairs plan, 20.0% 99.24%; one city of"
+    " 20,000, 10.7% 97.20%, 19.3% 99.40%. With the partner's price as a column of the index (--priced), 11.0%"
+    " of the pairs scored 96.06%. (Recorded earlier, before the scores changed: 8,000 members 98.38% at 10.6%,"
+    " 99.41% at 19.1%; 20,000 98.91% at 8.4%, 99.48% at 15.0%.) It costs more than all pairs: 2.4 to 4.0 s CPU"
+    " at 8,000 members against 1.0 to 1.4 s for the whole all-pairs plan, and 9.0 to 16.3 s at 20,000 against"
+    " 4.4 s (k-means and small per-cluster chunks). A random sample of the columns is no index either"
+    " (2026-12-02, 20,000 members, each chunk of 512 rows ranked against a fresh random sample of its block):"
+    " 1,000 columns kept 96.5% of the plan's points, 2,000 columns 98.95%. And with candidates for free, the"
+    " rest of a 100,000-member plan still took about 9.3 s in one run (matching 4.1 s, encoding 1.9 s, reasons"
+    " 1.6 s, forbidden pairs 0.6 s; 9.5 s at f36552e, about 12 s at 3485046): 10 s needs an index, and a faster"
     " matching and cheaper reasons beside it.",
+    "- Also tried on 2026-12-02 and dropped (the machine's speed moved by up to 20% within minutes, so only"
+    " output changes are firm):",
+    "  - A shortlist of 30 instead of 40: plans lost 0.01% to 0.11% (20,000 −250 points, 2,000 −5, one city −250,"
+    " 30% blank of 5,000 −130, many-towns −35), and 100,000 members lost 0.08% with no time gained that the"
+    " noise did not hide (17.4 and 20.0 s at 40, 21.1 and 19.5 s at 30, interleaved).",
+    "  - Chunks of 32 or 64 rows instead of 512: slower at 20,000 members (3.50 to 3.66 s and 3.24 to 3.28 s"
+    " against 2.54 to 3.12 s, interleaved).",
+    "  - Other auction epsilons on the 21 big blocks of the 100,000 round ((0.5), (2, 0.5), (16, 0.5) against"
+    " (4, 0.5)): 4.06 to 4.41 s against 4.23 to 4.43 s, and lower weights.",
+    "  - A compiled kernel through numba: its wheels for Python 3.11 fit Lambda's glibc (manylinux2014), but"
+    " llvmlite alone unpacks to 179 MB and numba to 15 MB; with numpy (74 MB) that passes Lambda's 250 MB limit"
+    " for a function and its layers before anything else is added. It would need a container image, and its"
+    " compile time would fall on every weekly cold start.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 
