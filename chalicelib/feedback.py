@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib import timeutil
-from chalicelib.models import LunchPair, LunchRecord, LunchRound
+from chalicelib.models import LunchPair, LunchRecord, LunchRound, Noted
 
 NO_SHOW_REPORTS = 2  # pairings a member is reported not to show up to ...
 NO_SHOW_WINDOW = 6  # ... within this many rounds ...
@@ -89,7 +89,7 @@ def pause_trigger(record: LunchRecord, position: Mapping[str, int]) -> str | Non
     """The newest no-show report when NO_SHOW_REPORTS of those since the last pause lie within
     NO_SHOW_WINDOW rounds, else None."""
     def at(entry: str) -> int:
-        return position.get(entry.partition("/")[0], -1)
+        return position.get(Noted.read(entry).when, -1)  # a no-show report: (round, pair)
 
     since = at(record.benched_for) if record.benched_for else -1
     reports = sorted((e for e in record.no_shows if at(e) > since), key=at)
@@ -126,8 +126,7 @@ def round_facts(records: Mapping[str, LunchRecord], all_rounds: Sequence[LunchRo
         if record.benched_after in position and \
                 len(order) - 1 - position[record.benched_after] < NO_SHOW_PAUSE_ROUNDS:
             facts.paused.add(member_id)
-        for entry in record.reconnected:
-            when, _, partner = entry.partition("/")
+        for when, partner in record.reconnections():
             since = sum(1 for r in rounds if timeutil.to_store(r.created_at) >= when)
             key = frozenset((member_id, partner))
             if since == 0:

@@ -6,7 +6,7 @@ Stored models carry UTC datetimes; `*_out()` helpers render them in the owning z
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -715,11 +715,28 @@ class LunchReconnect(Stored):
     created_at: datetime
 
 
+class Noted(NamedTuple):
+    """One entry of a lunch record's sets, stored as "<when>/<who>": when is a round id or a
+    time as the store writes it (timeutil.to_store), who a member id or, for a no-show
+    report, a pair id. Services read and write entries through this, never the string."""
+
+    when: str
+    who: str
+
+    @classmethod
+    def read(cls, stored: str) -> Noted:
+        when, _, who = stored.partition("/")
+        return cls(when, who)
+
+    def stored(self) -> str:
+        return f"{self.when}/{self.who}"
+
+
 class LunchRecord(Stored):
     """Per member: whom they met in which round, their pairs, whom they blocked."""
 
     member_id: str
-    met: list[str] = Field(default_factory=list)  # "<round_id>/<partner_id>"
+    met: list[str] = Field(default_factory=list)  # "<round_id>/<partner_id>": read with `meetings`
     pairs: list[str] = Field(default_factory=list)  # pair ids, time-sortable
     blocked: list[str] = Field(default_factory=list)  # member ids
     sat_out_round: str | None = None
@@ -740,6 +757,22 @@ class LunchRecord(Stored):
     # (services/meetup_people.py). The repeat rule counts each as a meeting (intros.as_met).
     # The attribute keeps the name it was stored under first.
     introduced: list[str] = Field(default_factory=list)
+
+    def meetings(self) -> list[Noted]:
+        """(round id, partner) of each lunch they met at, one a partner a round."""
+        return [Noted.read(entry) for entry in self.met]
+
+    def met_in(self, round_id: str, partner_id: str) -> bool:
+        """Whether they met `partner_id` in round `round_id` (a decline takes it back)."""
+        return Noted(round_id, partner_id).stored() in self.met
+
+    def met_outside(self) -> list[Noted]:
+        """(time, partner) of each meeting outside the rounds: an intro, a meetup."""
+        return [Noted.read(entry) for entry in self.introduced]
+
+    def reconnections(self) -> list[Noted]:
+        """(time, partner) of each reconnect both said yes to."""
+        return [Noted.read(entry) for entry in self.reconnected]
 
 
 # ---------------------------------------------------------------- background jobs (invitations)

@@ -297,8 +297,7 @@ def _suggest(group: Group, round_id: str, now: datetime) -> tuple[int, bool]:
         first, second = (store.lunch.get_record(group.group_id, m) for m in two)
         if two[1] in first.blocked or two[0] in second.blocked:
             continue  # one asked never to meet the other again
-        if any(rid > pair.round_id and partner == two[1] for rid, _, partner in
-               (entry.partition("/") for entry in first.met)):
+        if any(rid > pair.round_id and partner == two[1] for rid, partner in first.meetings()):
             continue  # they met again in a later round: nothing to catch up on
         suggestion = LunchReconnect(reconnect_id=reconnect_id(pair.pair_id, two), group_id=group.group_id,
                                     member_ids=list(two), pair_id=pair.pair_id, round_id=pair.round_id,
@@ -429,8 +428,7 @@ def repeat_pairs(rounds: Sequence[LunchRound], records: Iterable[LunchRecord]) -
     window = {r.round_id: r.repeat_window for r in rounds}
     seen: dict[frozenset[str], list[str]] = {}
     for record in records:
-        for entry in record.met:
-            rid, _, partner = entry.partition("/")
+        for rid, partner in record.meetings():
             if rid in position:
                 key = frozenset((record.member_id, partner))
                 if rid not in seen.setdefault(key, []):

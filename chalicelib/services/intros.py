@@ -87,8 +87,7 @@ def met_people(group_id: str, member_id: str) -> Met:
     if group is None or member is None:
         raise errors.NotFound("no such member")
     partners_in: dict[str, set[str]] = {}  # round -> partners, for lunches not declined
-    for entry in lunch.met:
-        round_id, _, partner = entry.partition("/")
+    for round_id, partner in lunch.meetings():
         partners_in.setdefault(round_id, set()).add(partner)
     pair_ids: list[str] = []
     candidates: list[str] = []
@@ -224,7 +223,7 @@ def check_pair(group_id: str, a: str, b: str) -> None:
     if b in records[a].blocked or a in records[b].blocked:
         raise errors.Conflict("These two can't be introduced: one of them asked not to be paired with "
                               "the other.", field="member_ids")
-    rounds_met = {entry.partition("/")[0] for entry in records[a].met if entry.partition("/")[2] == b}
+    rounds_met = {rid for rid, partner in records[a].meetings() if partner == b}
     if not rounds_met:
         return
     program = store.get_program(group_id)
@@ -479,8 +478,7 @@ def as_met(records: Mapping[str, LunchRecord], rounds: Sequence[LunchRound],
     happened = [r for r in rounds if r.round_id != current_round and _happened(r)]
     found: dict[frozenset[str], int] = {}
     for member_id, record in records.items():
-        for entry in record.introduced:
-            when, _, partner = entry.partition("/")
+        for when, partner in record.met_outside():
             ago = max(1, sum(1 for r in happened if timeutil.to_store(r.created_at) >= when))
             key = frozenset((member_id, partner))
             found[key] = min(ago, found.get(key, ago))

@@ -236,7 +236,7 @@ def _waitlist_met(group_id: str, records: Mapping[str, LunchRecord], rounds: Seq
     known = {r.round_id for r in rounds}
     wanted: set[str] = set()
     for record in records.values():
-        elsewhere = {entry.partition("/")[0] for entry in record.met} - known
+        elsewhere = {met.when for met in record.meetings()} - known
         wanted.update(p for p in record.pairs if ids.round_of_pair(p) in elsewhere)
     if not wanted:
         return {}
@@ -248,7 +248,7 @@ def _waitlist_met(group_id: str, records: Mapping[str, LunchRecord], rounds: Seq
         ago = max(1, sum(1 for r in happened if r.created_at >= pair.created_at))
         for a, b in itertools.permutations(pair.member_ids, 2):
             mine = records.get(a)
-            if mine is not None and f"{pair.round_id}/{b}" in mine.met:  # a decline takes it back
+            if mine is not None and mine.met_in(pair.round_id, b):  # a decline takes it back
                 key = frozenset((a, b))
                 found[key] = min(ago, found.get(key, ago))
     return found
@@ -272,8 +272,7 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
     recent: dict[frozenset[str], int] = {}
     blocked: set[frozenset[str]] = set()
     for member_id, record in records.items():
-        for entry in record.met:
-            rid, _, partner = entry.partition("/")
+        for rid, partner in record.meetings():
             if rid not in position:
                 continue
             ago = len(order) - position[rid]
@@ -297,14 +296,14 @@ def _profiles_and_history(group_id: str, members: Sequence[Member], current_roun
     profiles = []
     for m in members:
         record = records.get(m.member_id) or LunchRecord(member_id=m.member_id)
-        met = [entry.partition("/") for entry in record.met]
+        met = record.meetings()
         p = m.lunch
         profiles.append(matching.Profile(
             member_id=m.member_id, name=reasons.placeholder(m.member_id), headline=m.headline,
             city=" ".join(p.city.lower().split()) if p.city else None, virtual=p.virtual,
             interests=frozenset(p.interests), goals=frozenset(p.goals), offers=tuple(p.offers),
             asks=tuple(p.asks), availability=meet.availability(m.member_id, p.availability),
-            rounds_joined=len({rid for rid, _, _ in met}), connections=len({x for _, _, x in met}),
+            rounds_joined=len({rid for rid, _ in met}), connections=len({x for _, x in met}),
             sat_out_last=last_round is not None and record.sat_out_round == last_round,
             sat_outs=facts.sat_outs.get(m.member_id, 0), missed=facts.missed.get(m.member_id, 0),
             paused=m.member_id in facts.paused))

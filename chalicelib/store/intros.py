@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from chalicelib import errors, timeutil
-from chalicelib.models import Group, LunchPair, LunchRecord, Member
+from chalicelib.models import Group, LunchPair, LunchRecord, Member, Noted
 from chalicelib.store import keys
 from chalicelib.store.core import ConditionFailed, Db, Item, TransactionCancelled
 from chalicelib.store.schema import GSI1PK, GSI1SK, PK, SK
@@ -271,7 +271,7 @@ class IntroRepo:
         when = timeutil.to_store(at)
         for me, other in ((a, b), (b, a)):
             self.db.update(keys.lunch_member(group_id, me), "SET member_id = :me ADD introduced :entry",
-                           values={":me": me, ":entry": {f"{when}/{other}"}})
+                           values={":me": me, ":entry": {Noted(when, other).stored()}})
 
     # ---- the hourly runs: expiry and thanks
 

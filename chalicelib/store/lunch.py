@@ -20,6 +20,7 @@ from chalicelib.models import (
     LunchReconnect,
     LunchRecord,
     LunchRound,
+    Noted,
     PairFeedbackIn,
     PairReason,
     RoundEdit,
@@ -378,8 +379,8 @@ class LunchRepo:
             "UpdateExpression": "SET member_id = :me DELETE met :gone",
             "ExpressionAttributeValues": {
                 ":me": mid,
-                ":gone": ({f"{round_id}/{o}" for o in others} if mid == member_id
-                          else {f"{round_id}/{member_id}"})}}}])
+                ":gone": ({Noted(round_id, o).stored() for o in others} if mid == member_id
+                          else {Noted(round_id, member_id).stored()})}}}])
 
     # ---- timers: work a round owes later (nudges, re-matches), found by the hourly run
 
@@ -426,7 +427,7 @@ class LunchRepo:
                 "UpdateExpression": "SET member_id = :me ADD met :met, pairs :pair",
                 "ExpressionAttributeValues": {
                     ":me": member_id, ":pair": {pair.pair_id},
-                    ":met": {f"{round_id}/{other}" for other in pair.member_ids if other != member_id}}}}]
+                    ":met": {Noted(round_id, other).stored() for other in pair.member_ids if other != member_id}}}}]
 
         # Unconditional, so nothing is refused; a conflict with a member's own write is retried.
         self.db.transact_each([(pair, member_id) for pair in pairs for member_id in pair.member_ids],
@@ -468,7 +469,7 @@ class LunchRepo:
         however many partners say so, or how often)."""
         item = self.db.update(keys.lunch_member(group_id, member_id),
                               "SET member_id = :me ADD no_shows :entry",
-                              values={":me": member_id, ":entry": {f"{round_id}/{pair_id}"}})
+                              values={":me": member_id, ":entry": {Noted(round_id, pair_id).stored()}})
         return LunchRecord.model_validate(_plain(item))
 
     def record_kept(self, group_id: str, round_id: str, kept: Sequence[tuple[str, bool]]) -> None:
@@ -562,7 +563,7 @@ class LunchRepo:
             self.db.put({**_pair_item(pair), "responses": dict(pair.responses)},
                         condition="attribute_not_exists(PK)")
         for member_id in pair.member_ids:
-            others = {f"{timeutil.to_store(at)}/{o}" for o in pair.member_ids if o != member_id}
+            others = {Noted(timeutil.to_store(at), o).stored() for o in pair.member_ids if o != member_id}
             self.db.update(keys.lunch_member(group_id, member_id), "SET member_id = :me ADD reconnected :r",
                            values={":me": member_id, ":r": others})
         with contextlib.suppress(ConditionFailed):  # a suggestion erased meanwhile stays gone

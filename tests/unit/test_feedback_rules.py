@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import feedback as rules
 from chalicelib import timeutil
-from chalicelib.models import LunchPair, LunchRecord, LunchRound, PairFeedback
+from chalicelib.models import LunchPair, LunchRecord, LunchRound, Noted, PairFeedback
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -101,3 +101,16 @@ def test_a_reconnect_blocks_the_next_round_only_and_then_counts_as_met() -> None
                                   created_at=history[-1].created_at + timedelta(days=7))]
     facts = rules.round_facts(records, later, current_round="lrd_next")
     assert facts.blocked == set() and facts.met == {frozenset("ab"): 1}
+
+
+def test_a_records_entries_read_as_when_and_who_and_write_back_as_stored() -> None:
+    """Services read a lunch record's sets as (when, who), never as "<when>/<who>" strings."""
+    when = timeutil.to_store(NOW)
+    record = LunchRecord(member_id="a", met=["lrd_01/b", "lrd_02/b", "lrd_02/c"],
+                         introduced=[f"{when}/d"], reconnected=[f"{when}/b"])
+    assert record.meetings() == [Noted("lrd_01", "b"), Noted("lrd_02", "b"), Noted("lrd_02", "c")]
+    assert record.met_in("lrd_02", "c") and not record.met_in("lrd_01", "c")
+    assert record.met_outside() == [Noted(when, "d")] and record.reconnections() == [Noted(when, "b")]
+    assert [Noted.read(entry).stored() for entry in record.met] == record.met
+    rid, partner = record.meetings()[0]
+    assert (rid, partner) == ("lrd_01", "b")
