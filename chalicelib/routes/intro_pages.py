@@ -47,10 +47,13 @@ def show_offer(token: str) -> Response:
 
 _FLASH = {"yes": "Thanks! We'll let you know.", "no": "No problem. Nobody is told who said no.",
           "met": "Thanks for telling us."}
+_BOTH_YES = "Thanks! You both said yes."  # the second yes: there is nothing left to wait for
 
 
 @bp.route("/offer/{token}", methods=["POST"], content_types=FORM_TYPES)
 @page
 def answer_offer(token: str) -> Response:
     answer = first(parse_form(bp.current_request), "answer")
-    return render("offer", **intros.answer_offer(token, answer).context(), flash=_FLASH.get(answer), flash_kind="ok")
+    shown = intros.answer_offer(token, answer).context()
+    flash = _BOTH_YES if answer == "yes" and shown["connected"] else _FLASH.get(answer)
+    return render("offer", **shown, flash=flash, flash_kind="ok")

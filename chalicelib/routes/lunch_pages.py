@@ -84,6 +84,9 @@ def show_reconnect(token: str) -> Response:
 @page
 def answer_reconnect(token: str) -> Response:
     answer = first(parse_form(bp.current_request), "answer")
-    view = followups.answer_reconnect(token, answer)
-    flash = "Thanks! We'll let you know." if answer == "yes" else "No problem. Nobody is told."
-    return render("reconnect", **view.context(), flash=flash, flash_kind="ok")
+    shown = followups.answer_reconnect(token, answer).context()
+    if answer == "yes":
+        flash = "Thanks! You both said yes." if shown["connected"] else "Thanks! We'll let you know."
+    else:
+        flash = "No problem. Nobody is told."
+    return render("reconnect", **shown, flash=flash, flash_kind="ok")

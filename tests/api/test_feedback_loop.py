@@ -213,9 +213,11 @@ def test_six_months_after_a_five_star_lunch_both_are_asked_once_and_two_yeses_co
     assert suggestion is not None and suggestion.answers == {}  # a GET changed nothing
     r = post_form(client, path_of(yes_link(ana)), {"answer": "yes"})
     assert r.status_code == 200 and "We'll let you know if" in r.body.decode()
+    assert "Thanks! We&#39;ll let you know." in r.body.decode()
     assert len(of_kind(outbox_dir, "You're on")) == connected_before
     r = post_form(client, path_of(yes_link(ben)), {"answer": "yes"})
     assert r.status_code == 200 and "You both said yes" in r.body.decode()
+    assert "Thanks! You both said yes." in r.body.decode() and "let you know" not in r.body.decode()
     connected = of_kind(outbox_dir, "You're on")[connected_before:]
     assert len(connected) == 2
     for mail in connected:

@@ -106,10 +106,12 @@ def test_a_member_who_met_two_introduces_them_both_say_yes_and_the_connector_is_
         assert ana.email not in shown.body.decode()
     assert len(mails(outbox_dir)) == before
 
-    assert answer(client, to_ana, "yes").status_code == 200
+    first_yes = answer(client, to_ana, "yes")
+    assert first_yes.status_code == 200 and "We&#39;ll let you know." in first_yes.body.decode()
     assert of_kind(outbox_dir, "You're introduced") == []
     r = answer(client, to_ben, "yes")
     assert r.status_code == 200 and ana.email in r.body.decode()  # the page shows it now
+    assert "Thanks! You both said yes." in r.body.decode() and "let you know" not in r.body.decode()
     connected = of_kind(outbox_dir, "You're introduced")
     assert len(connected) == 2
     for me, other in ((ana, ben), (ben, ana)):

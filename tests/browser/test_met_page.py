@@ -1,6 +1,6 @@
 """"Did you meet them?" after a meetup (/met/{token}) in Chromium, at 390 px and at 1280 px:
 the email's button leads with that one person, nothing scrolls sideways, and the page's button
-records the yes and offers the introduce page."""
+records the yes and offers the introduce page, which lists them on a phone one name a line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import deps, links
+from chalicelib.models import MemberPatch
+from chalicelib.services import members
 
 
 def _fits(page: Any) -> None:
@@ -51,3 +53,19 @@ def test_the_met_page_asks_about_one_person_and_records_the_yes(
     assert introduce.startswith(f"{scene.base}/introduce/")
     assert links.read("introduce", introduce.rsplit("/", 1)[1]).member_id == me.member_id
     page.screenshot(path=str(artifacts / "met-390-answered.png"), full_page=True)
+
+    # Both met: the introduce page lists them, each name whole on its line and a long headline after it
+    page.get_by_role("button", name=f"Yes, I met {ben.name}").click()
+    members.update_member(gid, ana.member_id, MemberPatch(headline="Founder at a fintech, seed stage, raising a first round"))
+    page.goto(introduce)
+    _fits(page)
+    lines = page.evaluate("""() => [...document.querySelectorAll('label.choice')].map(label => {
+        const walk = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+        let name = walk.nextNode();
+        while (name && !name.textContent.trim()) name = walk.nextNode();  // the first words: the name
+        const range = document.createRange();
+        range.selectNodeContents(name);
+        return [label.innerText.trim(), range.getClientRects().length];
+    })""")
+    assert [(text.split(" · ")[0], rects) for text, rects in lines] == [(ana.name, 1), (ben.name, 1)]
+    page.screenshot(path=str(artifacts / "introduce-390.png"), full_page=True)
