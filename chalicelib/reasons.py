@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.models import LunchPair, Member, PairReason
 
 FORMER_MEMBER = "a former member"
+LATELY_DAYS = 28  # a repeat who met within this many days picks up where they left off; longer ago, catches up
 
 
 def placeholder(member_id: str) -> str:
@@ -84,16 +85,19 @@ class _Person:
         return f"you {verb}" if self.you else f"{self.name} {verb}s"
 
 
-def _month(met_on: str, today: date | None) -> str:
-    when = date.fromisoformat(met_on)
-    return f"in {when:%B}" if today is not None and when.year == today.year else f"in {when:%B %Y}"
-
-
-def _when(words: Mapping[str, str], today: date | None) -> str:
+def _when(words: Mapping[str, str], today: date | None) -> tuple[str, bool]:
+    """When a repeat pair last met, as a sentence says it, and whether that was lately: within
+    LATELY_DAYS of `today` (the pair's day) or, with no date, the last round."""
     if "met_on" in words:
-        return _month(words["met_on"], today)
+        met_on = date.fromisoformat(words["met_on"])
+        days = (today - met_on).days if today is not None else LATELY_DAYS
+        if days < LATELY_DAYS:
+            days = max(0, days)
+            return ("earlier today" if days == 0 else "a few days ago" if days < 7 else "last week" if days < 14
+                    else "a few weeks ago"), True
+        return (f"in {met_on:%B}" if today is not None and met_on.year == today.year else f"in {met_on:%B %Y}"), False
     ago = int(words.get("rounds_ago", "0") or 0)
-    return "last round" if ago == 1 else f"{ago} rounds ago" if ago else "before"
+    return ("last round" if ago == 1 else f"{ago} rounds ago" if ago else "before"), ago == 1
 
 
 def _both(x: _Person, y: _Person, pair_only: bool) -> str:
@@ -143,10 +147,14 @@ def _sentence(reason: PairReason, x: _Person, y: _Person, table_size: int, today
         if (x.you or y.you) and two:
             return "neither of you has written much yet: start with what each of you is working on."
         return f"{x.subject} and {y.subject} have not written much yet: start with what each of you is working on."
-    if kind == "repeat":
-        when = _when(w, today)
+    if kind == "repeat":  # only where nobody new fits them (see matching.plan_round)
+        when, lately = _when(w, today)
+        other = y if x.you else x
+        if lately:
+            if x.you or y.you:
+                return f"you met {other.name} {when}: pick up where you left off."
+            return f"{x.name} and {y.name} met {when}: they can pick up where they left off."
         if x.you or y.you:
-            other = y if x.you else x
             return f"you met {other.name} {when}; it's been a while, so catch up."
         return f"{x.name} and {y.name} met {when}; it's been a while, so catch up."
     return w.get("text", "")

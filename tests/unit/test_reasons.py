@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from chalicelib import reasons
 from chalicelib.matching import Profile, plan_round
 from chalicelib.models import LunchPair, Member, PairReason
@@ -89,6 +91,23 @@ def test_a_repeat_says_when_they_met_in_the_readers_words() -> None:
     last_year = pair_of([ANA, BEN], [PairReason(kind="repeat", who=["a", "b"], words={"met_on": "2025-11-04"})])
     assert reasons.in_words(last_year, people, reader="a") == [
         "You met Ben in November 2025; it's been a while, so catch up."]
+
+
+@pytest.mark.parametrize(("met_on", "when"), [
+    ("2026-11-03", "earlier today"), ("2026-10-30", "a few days ago"), ("2026-10-27", "last week"),
+    ("2026-10-09", "a few weeks ago"),  # 25 days before the pair's day (NOW)
+])
+def test_a_repeat_who_met_lately_picks_up_where_they_left_off_instead_of_catching_up(met_on: str, when: str) -> None:
+    pair = pair_of([ANA, BEN], [PairReason(kind="repeat", who=["a", "b"], words={"rounds_ago": "1", "met_on": met_on})])
+    people = {"a": ANA, "b": BEN}
+    assert reasons.in_words(pair, people, reader="b") == [f"You met Ana {when}: pick up where you left off."]
+    assert reasons.in_words(pair, people) == [f"Ana and Ben met {when}: they can pick up where they left off."]
+    # 28 days and more: it has been a while
+    month_ago = pair_of([ANA, BEN], [PairReason(kind="repeat", who=["a", "b"], words={"met_on": "2026-10-06"})])
+    assert reasons.in_words(month_ago, people, reader="a") == ["You met Ben in October; it's been a while, so catch up."]
+    # no date: the last round is lately, older rounds a while
+    last_round = pair_of([ANA, BEN], [PairReason(kind="repeat", who=["a", "b"], words={"rounds_ago": "1"})])
+    assert reasons.in_words(last_round, people, reader="a") == ["You met Ben last round: pick up where you left off."]
 
 
 def test_every_reason_the_matcher_gives_reads_as_a_sentence_to_each_reader() -> None:
