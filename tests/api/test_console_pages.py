@@ -85,6 +85,10 @@ def test_home_shows_the_next_lunch_round(client: Any, org: Any, group_id: str, c
     # the clock: Monday 2 November 2026 09:00 UTC; Lisbon is UTC+0 in November
     assert "Next round: <strong>Thursday 5 November 2026, 12:00 WET (UTC+00:00)</strong>" in body(
         get(client, f"/console/{group_id}", cookie))
+    org.call("PUT", "lunch-program", {"enabled": True, "cadence": "weekly", "weekday": "thu",
+                                      "local_hour": 12, "odd_rule": "trio", "review": True})
+    page = " ".join(body(get(client, f"/console/{group_id}", cookie)).split())
+    assert "12:00 WET (UTC+00:00)</strong>. You review each round before it goes out." in page
 
 
 def test_home_makes_at_most_four_dynamodb_calls(client: Any, org: Any, clock: Any, group_id: str,
