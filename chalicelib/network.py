@@ -54,7 +54,7 @@ DRAWN_EDGES = 6000  # links drawn between them (and in the JSON's edges): the st
 AROUND_CONNECTOR = 20  # partners of each connector drawn with them
 NEVER_MET_LISTED = 1000  # never-met members in GET /network; all of them: GET /network/never-met
 SVG_SIZE = 1000  # the viewBox is SVG_SIZE square; the <svg> scales to its container's width
-MARGIN = 24
+MARGIN = 36  # around the chart: room for the largest circle (see `radius`)
 LUNCH_COLOUR = "#8a94a6"  # grey, solid: a lunch
 INTRO_COLOUR = "#7b3fb0"  # purple, dashed: an introduction both accepted
 MEETUP_COLOUR = "#2e8b57"  # green, dotted: two who said they met at a meetup
@@ -430,8 +430,13 @@ def _unit(xy: Floats) -> Floats:
 # ---------------------------------------------------------------- SVG
 
 
-def radius(lunches: int) -> float:
-    return min(2.0 + 1.6 * math.sqrt(lunches), 14.0)
+def radius(lunches: int, drawn: int) -> float:
+    """A member's circle, in viewBox units: larger for more lunches, and larger in a network of
+    few members, whose circles would otherwise be specks on a 1,000-unit chart: at least 120 over
+    the square root of the members drawn (24 for up to 25 members, 3.1 at DRAWN_NODES), plus 1.6 a
+    square root of lunches, 12 more at most, so no circle is wider than the MARGIN around the chart."""
+    least = min(24.0, max(2.0, 120.0 / math.sqrt(max(drawn, 1))))
+    return min(least + 1.6 * math.sqrt(lunches), least + 12.0)
 
 
 def svg(network: Network, *, title: str = "The group's relationship network") -> str:
@@ -477,7 +482,7 @@ def svg(network: Network, *, title: str = "The group's relationship network") ->
     for n in sorted(network.nodes, key=lambda n: n.connector):  # connectors drawn last, on top
         x, y = pos[n.member_id]
         fill = ' fill="#e07b00" stroke="#000000" stroke-width="1.5"' if n.connector else ""
-        lines.append(f'<circle cx="{x}" cy="{y}" r="{radius(n.lunches):.1f}"{fill}>'
+        lines.append(f'<circle cx="{x}" cy="{y}" r="{radius(n.lunches, len(network.nodes)):.1f}"{fill}>'
                      f"<title>{_name(n.name)}: {_lunches(n.lunches)}</title></circle>")
     lines.append("</g></svg>")
     return "\n".join(lines)

@@ -44,6 +44,7 @@ def test_an_empty_group_shows_every_section_with_nothing_yet(con: Console) -> No
     for heading in ("The relationship network", "Show rate", "Lunch rounds", "Members over time"):
         assert heading in page
     assert "No past meetups yet." in page and "No rounds yet." in page
+    assert "0 of your 0 members have met someone at lunch or been introduced. Each circle" in page
     assert "<script" not in page and " style=" not in page
 
 
@@ -73,6 +74,8 @@ def test_insights_draw_what_happened(con: Console, client: Any, org: Any, clock:
     r = con.get("/insights")
     assert r.status_code == 200, con.text(r)
     page = con.text(r)
+    assert (f"{len(met)} of your 9 members have met someone at lunch or been introduced: 2 pairs of members met "
+            "at lunch, 2 lunches in all. Each circle") in " ".join(page.split())
     charts = svgs(page)
     assert len(re.findall(r"<svg\b", page)) == 4 and "network" in charts
     network = charts["network"]

@@ -161,6 +161,16 @@ def test_svg_is_well_formed_with_one_circle_per_member_who_met_someone() -> None
     assert "style" not in markup  # the pages' CSP allows no inline style
 
 
+def test_a_small_network_draws_circles_big_enough_to_see_and_a_big_one_keeps_its_scale() -> None:
+    two = network.svg(network.build(names("a", "b"), network.meetings([met("a", "b")])))
+    radii = [float(c.get("r") or 0) for c in ET.fromstring(two).iter(f"{SVG}circle")]
+    assert len(radii) == 2 and min(radii) >= 24  # a new group's first lunch: two circles, not two specks
+    assert network.radius(0, 100) == 12.0 and network.radius(4, 2) == 27.2 and network.radius(0, 3600) == 2.0
+    for n in (1, 2, 25, 100, network.DRAWN_NODES):
+        sizes = [network.radius(lunches, n) for lunches in range(200)]
+        assert sizes == sorted(sizes) and sizes[-1] <= network.MARGIN  # more lunches, larger; never past the edge
+
+
 def test_json_names_the_connectors_and_never_met() -> None:
     members, lunches = _barbell()
     members["loner"] = "Loner"
