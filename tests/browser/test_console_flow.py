@@ -99,7 +99,17 @@ def test_the_console_fits_a_phone(phone: Any, app_url: str, outbox_dir: Path, ar
     for path in ("", "/delivery", "/organizers", "/members", "/meetups"):
         page.goto(f"{app_url}/console/{gid}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
-    # a wide list scrolls inside its frame, and each member's name opens their page without scrolling
+    # the lists of meetups and members stack on a phone, each value under its label: nothing scrolls sideways
+    for path, label in (("", "When: "), ("/meetups", "Going: "), ("/members", "Email: ")):
+        page.goto(f"{app_url}/console/{gid}{path}")
+        frames = page.evaluate("""() => [...document.querySelectorAll('.table-wrap:has(table.stack)')]
+            .map(frame => frame.scrollWidth - frame.clientWidth)""")
+        assert frames and all(extra <= 0 for extra in frames), (path, frames)
+        labels = page.evaluate("""() => [...document.querySelectorAll('table.stack td[data-label]')]
+            .map(cell => getComputedStyle(cell, '::before').content)""")
+        assert f'"{label}"' in labels, (path, labels[:5])
+    page.screenshot(path=str(artifacts / "console-members-390.png"), full_page=True)
+    # each member's name opens their page without scrolling
     page.goto(f"{app_url}/console/{gid}/members")
     page.get_by_role("link", name="Member 1", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Member 1")
