@@ -99,3 +99,27 @@ def test_error_beside_the_field() -> None:
     assert 'aria-invalid="true" aria-describedby="e-email"' in html
     assert '<p class="error-text" id="e-email">Email is not an email address</p>' in html
     assert Counter(re.findall(r'name="csrf_token"', html))['name="csrf_token"'] >= 2
+
+
+def _insights_sentence(pairs: list[Any]) -> str:
+    from chalicelib.models import LunchPair, Member
+    from chalicelib.services import insights
+
+    people = [Member(member_id=m, group_id="grp_1", email=f"{m}@example.com", name=f"Name {m}", created_at=NOW,
+                     updated_at=NOW) for m in "abcd"]
+    lunches = [LunchPair(pair_id=f"lpr_{n}", round_id=f"lrd_{n}", group_id="grp_1", member_ids=list(two),
+                         responses=dict.fromkeys(two, "confirmed"), created_at=NOW) for n, two in enumerate(pairs)]
+    context = insights.page_context(GROUP, people, lunches, [], [], insights.Timings())
+    html = render_console_page("insights", **SIGNED_IN, **context)
+    found = re.search(r'<h2 id="h-network">The relationship network</h2>\s*<p>(.*?) Each circle', html, re.DOTALL)
+    assert found is not None
+    return " ".join(found.group(1).split())
+
+
+def test_the_network_sentence_counts_only_what_happened() -> None:
+    assert _insights_sentence([]) == "0 of your 4 members have met someone at lunch or been introduced."
+    assert _insights_sentence([("a", "b")]) == (
+        "2 of your 4 members have met someone at lunch or been introduced: 1 pair of members met at lunch.")
+    assert _insights_sentence([("a", "b"), ("a", "b"), ("c", "d")]) == (
+        "4 of your 4 members have met someone at lunch or been introduced: 2 pairs of members met at lunch"
+        " (3 times in all: some met more than once).")
