@@ -93,8 +93,8 @@ def _when(words: Mapping[str, str], today: date | None) -> tuple[str, bool]:
         days = (today - met_on).days if today is not None else LATELY_DAYS
         if days < LATELY_DAYS:
             days = max(0, days)
-            return ("earlier today" if days == 0 else "a few days ago" if days < 7 else "last week" if days < 14
-                    else "a few weeks ago"), True
+            return ("earlier today" if days == 0 else "yesterday" if days == 1 else "a few days ago" if days < 7
+                    else "last week" if days < 14 else "a few weeks ago"), True
         return (f"in {met_on:%B}" if today is not None and met_on.year == today.year else f"in {met_on:%B %Y}"), False
     ago = int(words.get("rounds_ago", "0") or 0)
     return ("last round" if ago == 1 else f"{ago} rounds ago" if ago else "before"), ago == 1

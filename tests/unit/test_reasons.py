@@ -94,7 +94,8 @@ def test_a_repeat_says_when_they_met_in_the_readers_words() -> None:
 
 
 @pytest.mark.parametrize(("met_on", "when"), [
-    ("2026-11-03", "earlier today"), ("2026-10-30", "a few days ago"), ("2026-10-27", "last week"),
+    ("2026-11-03", "earlier today"), ("2026-11-02", "yesterday"), ("2026-10-30", "a few days ago"),
+    ("2026-10-27", "last week"),
     ("2026-10-09", "a few weeks ago"),  # 25 days before the pair's day (NOW)
 ])
 def test_a_repeat_who_met_lately_picks_up_where_they_left_off_instead_of_catching_up(met_on: str, when: str) -> None:
