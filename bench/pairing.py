@@ -988,7 +988,7 @@ METHOD = [
     " (score only the pairs that share an interest or an ask/offer feature, rank the rest by goals, flags, slots and"
     " price alone) does not help either: in the largest block (23,503 classes) the pairs sharing an interest are"
     " 50.3% of all pairs (the most common tag is held by 43%), those whose asks meet offers 21.0%, and goals,"
-        " flags and slots take 11,941 distinct combinations. Closer: an IVF-style index (k-means over what each"
+    " flags and slots take 11,941 distinct combinations. Closer: an IVF-style index (k-means over what each"
     " member offers a scorer, each member probing the clusters whose centroid scores best with them, exact"
     " points inside; bench/pairing_ivf.py, not in the matcher), rerun on 2026-12-02 against today's all-pairs"
     " plan: 8,000 members, 11.3% of the pairs scored 96.81% of the all-pairs plan, 20.0% 99.24%; one city of"
