@@ -94,6 +94,7 @@ SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
 CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
 SKIM = 8  # a wide ranking is cut at a threshold read from 1/SKIM of its columns (see _best)
 SKIM_MARGIN = 8
+FOLDS = 3  # the sample a cut is read from is folded onto itself this many times first (see _at_most_kth)
 SKIM_FROM = 2000  # narrower rankings are partitioned whole: as fast while they fit in cache (bench/RESULTS.md)
 
 # fmt: off
@@ -495,6 +496,7 @@ class _Interests:
     liked_t: FloatArray  # ... transposed
     rare: _Rare
     few: BoolArray  # per class: holds at most SHARED_INTERESTS_COUNTED interests, so the cap never binds
+    held: _Csr  # per class: all its interests, common and rare, POINTS_PER_SHARED_INTEREST each
     joined: FloatArray  # likes beside the block's rows
     joined_t: FloatArray  # liked beside the block's cols, transposed
     cols_t: FloatArray  # the block's cols alone, transposed
@@ -522,6 +524,7 @@ class _Interests:
             liked_t=np.ascontiguousarray(liked.T),
             rare=rare,
             few=few,
+            held=(np.searchsorted(where[0], np.arange(len(interests) + 1)), where[1], points),
             joined=joined,
             joined_t=np.ascontiguousarray(np.hstack([liked, cols]).T),
             cols_t=np.ascontiguousarray(cols.T),
@@ -829,15 +832,20 @@ def _score_rows(block: _Block, start: int, stop: int) -> FloatArray:
 
 
 def _class_points(
-    block: _Block, mine: IntArray | slice, theirs: IntArray | slice, scratch: _Scratch | None = None
+    block: _Block,
+    mine: IntArray | slice,
+    theirs: IntArray | slice,
+    scratch: _Scratch | None = None,
+    capped: bool = True,
 ) -> FloatArray:
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
     counted up to SHARED_INTERESTS_COUNTED (against every class, the rare ones are added where
     held, see `_Interests`), then goals, flags and the asks met by offers that many classes hear
-    (one dot product), then the rarer asks met by offers (see `_add_said`)."""
+    (one dot product), then the rarer asks met by offers (see `_add_said`). Against every class
+    and not `capped`, every shared interest counts: `_Overstated` says by how much that is more."""
     numbers = np.arange(len(block.rows))[mine]
     if isinstance(theirs, slice) and theirs == slice(None):
-        points = _joined(block, numbers, scratch)
+        points = _joined(block, numbers, scratch, capped)
     else:
         points = block.likes[mine] @ block.liked[theirs].T
         np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
@@ -846,24 +854,24 @@ def _class_points(
     return points
 
 
-def _joined(block: _Block, numbers: IntArray, scratch: _Scratch | None) -> FloatArray:
+def _joined(block: _Block, numbers: IntArray, scratch: _Scratch | None, capped: bool = True) -> FloatArray:
     """Points of classes `numbers` against every class before the rare asks and offers. The
     leading rows whose classes hold few interests (`_Interests.few`) need no cap, so their
     interests and the rest are one product, cheaper than two products, the cap and their
-    sum (bench/RESULTS.md); the other rows take those four steps."""
+    sum (bench/RESULTS.md); the other rows take those four steps, unless not `capped`."""
     interests = block.interests
     few = interests.few[numbers]
-    lead = len(few) if few.all() else int(np.argmin(few))
+    lead = len(few) if few.all() or not capped else int(np.argmin(few))
     width = len(block.rows)
     points = scratch.points if scratch is not None else np.empty((len(numbers), width), dtype=np.float32)
     _product(interests.joined[numbers[:lead]], interests.joined_t, points[:lead])
-    capped, rest = points[lead:], numbers[lead:]
-    _product(interests.likes[rest], interests.liked_t, capped)
+    many, rest = points[lead:], numbers[lead:]
+    _product(interests.likes[rest], interests.liked_t, many)
     interests.rare.add(points, numbers)
     if len(rest):
-        np.minimum(capped, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=capped)
-        spare = scratch.spare[lead:] if scratch is not None else np.empty_like(capped)
-        capped += _product(block.rows[rest], interests.cols_t, spare)
+        np.minimum(many, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=many)
+        spare = scratch.spare[lead:] if scratch is not None else np.empty_like(many)
+        many += _product(block.rows[rest], interests.cols_t, spare)
     return points
 
 
@@ -1030,15 +1038,49 @@ def _dense_top(
 ) -> tuple[IntArray, IntArray]:
     """The best `reach` partner classes of classes `mine_c` by reduced points (points plus
     `jitter`, which holds minus each partner's price and a tie-breaker), against every class:
-    feasible partners first, then the rest (points -1)."""
+    feasible partners first, then the rest (points -1). A wide ranking is scored with every
+    shared interest counted, one product for all its rows, and only what passes its cut is
+    brought down to the cap (see `_best`, `_Overstated`)."""
     scratch = scratch.view(len(mine_c))
-    points = _class_points(block, mine_c, slice(None), scratch)
+    capped = not _skims(len(block.rows), reach)
+    points = _class_points(block, mine_c, slice(None), scratch, capped)
     # nobody meets themselves: a class of one does not list itself
     apart = _Apart(block.slots[mine_c], block.slots, np.where(sizes[mine_c] == 1, mine_c, -1))
-    top = _best(np.add(points, jitter, out=scratch.rank), reach, apart, scratch)
-    found = np.take_along_axis(points, top, axis=1).astype(np.int64)
-    found[apart.at(np.repeat(np.arange(len(mine_c)), reach), top.ravel()).reshape(top.shape)] = -1
+    over = None if capped else _Overstated(block, mine_c)
+    top = _best(np.add(points, jitter, out=scratch.rank), reach, apart, scratch, over)
+    rows = np.repeat(np.arange(len(mine_c)), reach)
+    exact = np.take_along_axis(points, top, axis=1)
+    if over is not None:
+        exact -= over.at(rows, top.ravel()).reshape(top.shape)
+    found = exact.astype(np.int64)
+    found[apart.at(rows, top.ravel()).reshape(top.shape)] = -1
     return top, found
+
+
+@dataclass(frozen=True)
+class _Overstated:
+    """By how much points with every shared interest counted (`_class_points`, not capped)
+    overstate the points of classes `mine` (rows) against others: the shared interests beyond
+    SHARED_INTERESTS_COUNTED, nothing where either class holds no more than that many."""
+
+    block: _Block
+    mine: IntArray
+
+    def at(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        """Row rows[i] against class columns[i], for each i."""
+        over = np.zeros(len(rows), dtype=np.float32)
+        interests = self.block.interests
+        many = np.flatnonzero(~interests.few[self.mine[rows]] & ~interests.few[columns])  # both hold more
+        if len(many):
+            shared = _sparse_dot(interests.held, self.block.liked, self.mine[rows[many]], columns[many])
+            over[many] = np.maximum(shared - POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED, 0)
+        return over
+
+    def rows(self, rows: IntArray) -> FloatArray:
+        """Rows `rows` against every class, as a matrix."""
+        shared = self.block.likes[self.mine[rows]] @ self.block.liked.T
+        over: FloatArray = np.maximum(shared - np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), 0)
+        return over
 
 
 @dataclass(frozen=True)
@@ -1076,27 +1118,49 @@ def _last(rank: FloatArray, apart: BoolArray, scratch: _Scratch | None = None) -
     return rank  # a product: a masked add costs ten times more
 
 
-def _best(rank: FloatArray, reach: int, apart: _Apart | None = None, scratch: _Scratch | None = None) -> IntArray:
+def _skims(width: int, reach: int) -> bool:
+    """Whether `_best` cuts rankings this wide at a threshold before sorting (see there)."""
+    return width >= max(SKIM_FROM, 2 * SKIM * (reach + SKIM_MARGIN))
+
+
+def _best(
+    rank: FloatArray,
+    reach: int,
+    apart: _Apart | None = None,
+    scratch: _Scratch | None = None,
+    over: _Overstated | None = None,
+) -> IntArray:
     """Columns of each row's `reach` largest values, largest first, pairs `apart` last. A wide
     row is cut first at a threshold read from its first 1/SKIM columns (the classes are in
     seeded random order), so only the few values above it are sorted, and only they are tested for a
     common slot; a row the cut leaves short is partitioned whole. Narrower rankings are
-    partitioned whole. `scratch`, for rank's shape, takes the cut and tests."""
+    partitioned whole. `scratch`, for rank's shape, takes the cut and tests.
+
+    `over`, for a wide ranking, says by how much `rank` overstates values: only those that pass
+    the cut are lowered, and those it leaves below the cut dropped. A row that keeps `reach`
+    is exact (what did not pass was below the cut before lowering); one left short is lowered whole."""
     count, width = rank.shape
-    if width < max(SKIM_FROM, 2 * SKIM * (reach + SKIM_MARGIN)):
+    if not _skims(width, reach):
+        if over is not None:
+            raise ValueError("only a wide ranking is lowered after its cut")
         return _partition_rows(rank if apart is None else _last(rank, apart.rows(slice(None), scratch), scratch), reach)
     sample = rank[:, : width // SKIM]  # a prefix, not every SKIM-th column: a strided read costs 5x more
     if apart is not None:
         sample = _last(sample.copy(), apart.first(sample.shape[1]))
     above = reach // SKIM + SKIM_MARGIN  # about SKIM times this many feasible values lie above the cut
-    cut = np.partition(sample, sample.shape[1] - above, axis=1)[:, sample.shape[1] - above]
+    cut = _at_most_kth(sample, above)
     flag = None if scratch is None else scratch.flag
-    over = np.flatnonzero(np.greater_equal(rank, cut[:, None], out=flag))  # flat: a 2-d nonzero costs 9x more
-    rows, cols = np.divmod(over, width)
+    passed = np.flatnonzero(np.greater_equal(rank, cut[:, None], out=flag))  # flat: a 2-d nonzero costs 9x more
+    rows, cols = np.divmod(passed, width)
     if apart is not None:
         can_meet = ~apart.at(rows, cols)
         rows, cols = rows[can_meet], cols[can_meet]
-    order = _by_row_then_value(rows, rank[rows, cols])
+    values = rank[rows, cols]
+    if over is not None:
+        values -= over.at(rows, cols)
+        still = values >= cut[rows]
+        rows, cols, values = rows[still], cols[still], values[still]
+    order = _by_row_then_value(rows, values)
     rows, cols = rows[order], cols[order]
     place = np.arange(len(rows)) - np.searchsorted(rows, np.arange(count))[rows]
     keep = place < reach
@@ -1104,8 +1168,25 @@ def _best(rank: FloatArray, reach: int, apart: _Apart | None = None, scratch: _S
     found[rows[keep], place[keep]] = cols[keep]
     short = np.flatnonzero(found[:, -1] < 0)
     if len(short):
-        whole = rank[short] if apart is None else _last(rank[short], apart.rows(short))
-        found[short] = _partition_rows(whole, reach)
+        whole = rank[short] if over is None else rank[short] - over.rows(short)
+        found[short] = _partition_rows(whole if apart is None else _last(whole, apart.rows(short)), reach)
+    return found
+
+
+def _at_most_kth(values: FloatArray, k: int) -> FloatArray:
+    """Per row, a value at most its k-th largest and seldom much below: the k-th largest of
+    the row folded onto itself FOLDS times (each column the larger of its own and one of the
+    other half's). Folded values are some of the row's, so at least k of the row are as high;
+    a partition of the folded row costs an eighth of one of the whole row (bench/RESULTS.md)."""
+    for _ in range(FOLDS):
+        half = values.shape[1] // 2
+        if half < 4 * k:
+            break
+        folded = np.maximum(values[:, :half], values[:, half : 2 * half])
+        if values.shape[1] % 2:  # the odd column out stays a candidate
+            folded[:, 0] = np.maximum(folded[:, 0], values[:, -1])
+        values = folded
+    found: FloatArray = np.partition(values, values.shape[1] - k, axis=1)[:, values.shape[1] - k]
     return found
 
 

@@ -804,6 +804,108 @@ def test_the_threshold_cut_of_a_wide_ranking_finds_the_same_best_as_a_full_parti
     assert whole_rows == ([32] if shape == "sampled_high" else [])  # only the short rows fall back
 
 
+@given(
+    st.integers(1, 40).flatmap(
+        lambda k: st.tuples(
+            st.just(k),
+            st.lists(st.lists(st.sampled_from([0.0, 1.0, 2.5, 7.0, -3.0, 40.0]), min_size=k, max_size=700),
+                     min_size=1, max_size=4),
+        )
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_a_folded_cut_lies_at_or_below_each_rows_kth_largest_value(case, rnd):  # type: ignore[no-untyped-def]
+    """`_best` reads its cut from a sample folded onto itself: it may be lower than the sample's
+    k-th largest value, never higher, so at least k of the sample pass it, ties included."""
+    k, lists = case
+    width = min(map(len, lists))
+    values = np.array([row[:width] for row in lists], dtype=np.float32)
+    for row in values:
+        rnd.shuffle(row)
+    cut = matching._at_most_kth(values.copy(), k)
+    kth = -np.sort(-values, axis=1)[:, k - 1]
+    assert (cut <= kth).all()
+    assert ((values >= cut[:, None]).sum(axis=1) >= k).all()
+    assert all(c in row for c, row in zip(cut.tolist(), values.tolist(), strict=True))  # one of the row's own
+
+
+def test_a_folded_cut_of_a_wide_sample_stays_close_to_its_kth_largest():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(5)
+    values = rng.random((256, 2938), dtype=np.float32)
+    cut = matching._at_most_kth(values.copy(), 13)
+    passed = (values >= cut[:, None]).sum(axis=1)
+    assert passed.min() >= 13 and passed.mean() < 13 * 1.5  # folding costs few extra candidates
+
+
+class _DenseOver:
+    """An `_Overstated` from a matrix: what the ranking adds to each (row, column)."""
+
+    def __init__(self, over: np.ndarray) -> None:  # type: ignore[type-arg]
+        self.over = over
+        self.asked: list[int] = []
+
+    def at(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        return self.over[rows, columns]  # type: ignore[no-any-return]
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        self.asked.append(len(rows))
+        return self.over[rows]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("overstated", [0.0, 0.02, 0.3])
+def test_a_ranking_lowered_after_its_cut_finds_the_best_of_the_lowered_ranking(overstated):  # type: ignore[no-untyped-def]
+    """With every shared interest counted, a wide ranking overstates some values: `_best` lowers
+    only what passes its cut, and still finds the best of the exact ranking, in order; rows the
+    lowering leaves short are lowered and partitioned whole."""
+    rng = np.random.default_rng(int(overstated * 100))
+    rows, width, reach = 40, matching.SKIM_FROM + 1234, 41
+    exact = np.floor(rng.random((rows, width), dtype=np.float32) * 200)
+    over = np.where(rng.random((rows, width)) < overstated, np.float32(120.0), np.float32(0.0)).astype(np.float32)
+    over[:4, : width // 4] = 300.0  # rows whose sampled values are all overstated: they come out short
+    dense = _DenseOver(over)
+    found = matching._best(exact + over, reach, None, None, dense)  # type: ignore[arg-type]
+    assert all(len(set(row)) == reach for row in found.tolist())
+    expected = -np.sort(-exact, axis=1)[:, :reach]
+    assert np.array_equal(np.take_along_axis(exact, found, axis=1), expected)
+    assert 4 <= sum(dense.asked) <= rows  # the short rows ...
+    assert overstated > 0.1 or sum(dense.asked) < rows  # ... not all, unless much of the ranking is overstated
+    with pytest.raises(ValueError):
+        matching._best(exact[:, :300] + over[:, :300], reach, None, None, dense)  # type: ignore[arg-type]
+
+
+def test_a_wide_block_ranks_partners_by_capped_points_though_it_scores_every_shared_interest():  # type: ignore[no-untyped-def]
+    """`_dense_top` scores a wide block's rows with every shared interest counted, one product,
+    and lowers what passes the cut to the cap: the partners and points it finds are those of a
+    ranking by the capped points, partners with no common slot last."""
+    rng = random.Random(4)
+    tags = [f"tag{n}" for n in range(14)]  # few tags, many held: pairs often share more than five
+    people = [
+        Profile(member_id=f"m{n:04d}", name=f"P{n}", city="porto",
+                interests=frozenset(rng.sample(tags, rng.randint(0, 11))),
+                goals=frozenset(rng.sample(GOALS, rng.randint(0, 2))),
+                availability=frozenset(rng.sample(FEW_SLOTS, rng.randint(0, 2))))
+        for n in range(matching.SKIM_FROM + 300)
+    ]
+    block = matching._encode(people, list(range(len(people))), np.zeros((2, 0), dtype=np.int64))
+    classes, reach = len(block.rows), 41
+    assert matching._skims(classes, reach)
+    sizes = np.bincount(block.cls, minlength=classes)
+    mine = np.arange(0, classes, 7)[:200]
+    jitter = np.random.default_rng(2).random((len(mine), classes), dtype=np.float32) * np.float32(0.5)
+    scratch = matching._Scratch.of(len(mine), classes, block.slots.dtype)
+    top, found = matching._dense_top(block, mine, sizes, jitter, reach, scratch)
+    capped = matching._class_points(block, mine, np.arange(classes))
+    uncapped = matching._class_points(block, mine, slice(None), None, capped=False)
+    assert (uncapped > capped).sum() > 1000  # the cap binds often here
+    apart = matching._Apart(block.slots[mine], block.slots, np.where(sizes[mine] == 1, mine, -1)).rows(slice(None))
+    rank = matching._last(capped + jitter, apart)
+    assert all(len(set(row)) == reach for row in top.tolist())
+    # lowered after the jitter is added: the same values but for float rounding (1e-5 here), far below a point
+    np.testing.assert_allclose(np.take_along_axis(rank, top, axis=1), -np.sort(-rank, axis=1)[:, :reach], atol=1e-3)
+    at = np.take_along_axis(apart, top, axis=1)
+    assert np.array_equal(found, np.where(at, -1, np.take_along_axis(capped, top, axis=1).astype(np.int64)))
+
+
 @pytest.mark.parametrize("width", [300, matching.SKIM_FROM + 1234])
 @pytest.mark.parametrize("feasible", [0.02, 0.3, 0.9])
 def test_partners_with_no_common_slot_rank_last_whether_tested_whole_or_after_the_cut(width, feasible):  # type: ignore[no-untyped-def]
