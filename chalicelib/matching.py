@@ -963,8 +963,24 @@ def _candidate_edges(
     if len(block.ban_keys):
         ok &= ~np.isin(np.minimum(rows, cols) * size + np.maximum(rows, cols), block.ban_keys)
     rows, cols, points = rows[ok], cols[ok], points[ok]
-    keys, first = np.unique(np.minimum(rows, cols) * size + np.maximum(rows, cols), return_index=True)
-    return keys // size, keys % size, points[first]
+    return _each_pair_once(np.minimum(rows, cols) * size + np.maximum(rows, cols), points, size)
+
+
+def _each_pair_once(keys: IntArray, points: IntArray, size: int) -> tuple[IntArray, IntArray, IntArray]:
+    """(u, v, points) of each pair once, from pair keys u * size + v (u < v) listed by both
+    members, with the same points either way (the score is symmetric). One sort of the keys
+    with the points in their low bits: a third of the time of np.unique's return_index."""
+    low = int(points.min(initial=0))
+    bits = max(1, (int(points.max(initial=0)) - low).bit_length())
+    if (size * size).bit_length() + bits > 63:
+        unique, first = np.unique(keys, return_index=True)
+        return unique // size, unique % size, points[first]
+    both = np.sort((keys << bits) | (points - low))
+    pair = both >> bits
+    first = np.ones(len(pair), dtype=np.bool_)
+    np.not_equal(pair[1:], pair[:-1], out=first[1:])
+    pair = pair[first]
+    return pair // size, pair % size, (both[first] & ((1 << bits) - 1)) + low
 
 
 def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> FloatArray:
@@ -1203,7 +1219,8 @@ def _by_row_then_value(rows: IntArray, values: FloatArray) -> IntArray:
     key = rows.astype(np.uint64) << np.uint64(32 + at_bits)
     key |= ordered << np.uint64(at_bits)
     key |= np.arange(len(rows), dtype=np.uint64)
-    order: IntArray = np.argsort(key)
+    key.sort()  # the keys are distinct (their positions): sorting them is argsorting, at two thirds of the time
+    order: IntArray = (key & np.uint64((1 << at_bits) - 1)).astype(np.int64)
     return order
 
 

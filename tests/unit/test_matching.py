@@ -965,6 +965,21 @@ def test_the_one_key_sort_orders_as_lexsort_rows_then_values_descending(items, w
     assert np.array_equal(matching._by_row_then_value(rows, values), expected)
 
 
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=300), st.integers(-1, 2000), st.booleans())
+def test_each_candidate_pair_is_kept_once_with_its_points(listed, spread, huge):  # type: ignore[no-untyped-def]
+    """Both members of a pair may list it: `_each_pair_once` keeps it once, with its points
+    (the same either way), as np.unique would; also when points and keys need too many bits
+    for one sorted key."""
+    size = 1 << 30 if huge else 41
+    pairs = {(min(x, y), max(x, y)) for x, y in listed if x != y}
+    points_of = {pair: (pair[0] * 7 + pair[1] * 13) % (spread + 2) - 1 for pair in pairs}
+    both = [pair for x, y in listed if x != y for pair in [(min(x, y), max(x, y))]]
+    keys = np.array([u * size + v for u, v in both], dtype=np.int64)
+    points = np.array([points_of[pair] for pair in both], dtype=np.int64)
+    u, v, kept = matching._each_pair_once(keys, points, size)
+    assert list(zip(u.tolist(), v.tolist(), kept.tolist(), strict=True)) == [(*pair, points_of[pair]) for pair in sorted(pairs)]
+
+
 def test_partners_rank_by_reduced_points_and_those_with_no_common_slot_last():  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(11)
     points = rng.integers(0, 400, (6, 50)).astype(np.float32)
