@@ -940,13 +940,19 @@ METHOD = [
     " matching when every weight ties), then one exact re-match around the leftovers. A big block is matched in"
     f" at most {matching.MAX_PASSES} passes, a loop: scoring pairs first, leftovers on fresh graphs, zero-point"
     " pairs last.",
-    "- A chunk's points are one product per kind of row over only the features its rows hold (classes with"
-    " at most five interests need no cap, so their interests and the rest are one product; chunks take classes"
-    " grouped by what they hold, so a chunk of the largest 100,000 block holds about 32 of 51 features).",
+    "- A chunk's points are one product over only the features its rows hold (chunks take classes grouped by"
+    " what they hold, so a chunk of the largest 100,000 block holds about 32 of 51 features). Rankings that are"
+    " cut (below) count every shared interest in that product, and only what passes the cut is brought down to"
+    " the cap of five (exact: what did not pass was below the cut before; since 2026-12-02, when rows holding"
+    " more than five interests took two products, the cap and a sum). Narrower rankings take capped points.",
     f"- Rankings of {matching.SKIM_FROM:,} classes or more are cut at a threshold read from their first"
-    f" 1/{matching.SKIM} of columns (classes are in seeded random order); only what passes is tested for a common"
-    " slot, and it is sorted by one 64-bit key per value (row, value, position:"
-    " 1.5 to 2.5 ms where np.lexsort took 6.5 to 8.7 ms); exact in values. Per 512 rows and 41 partners, 6 ms"
+    f" 1/{matching.SKIM} of columns (classes are in seeded random order): the k-th largest of that sample folded"
+    f" onto itself {matching.FOLDS} times (each column the larger of two), at most the sample's k-th and about"
+    " 1 ms per 512 rows of the largest 100,000 block where a partition of the whole sample took 10 ms. Only"
+    " what passes is tested for a common slot, and it is sorted by one 64-bit key per value (row, value,"
+    " position, the keys sorted and positions read from their low bits: 1.5 to 2.5 ms where np.lexsort took"
+    " 6.5 to 8.7 ms); exact in values. Each pair both members list is kept once by one sort of its key with its"
+    " points in the low bits (np.unique's return_index took three times as long). Per 512 rows and 41 partners, 6 ms"
     " instead of 10 ms for a full partition at 3,000 classes, 12 ms instead of 29 ms at 9,000; classes are"
     " ranked in chunks of similar"
     " need, so one big class's long ranking is not forced on its chunk; the refining pass reuses the first"
@@ -971,9 +977,10 @@ METHOD = [
     " allow; encoding builds asks and offers from where their ones are, not as dense matrices.",
     "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
     " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs. Per 512 rows of its largest"
-    " block (23,503 classes, 12 million pairs) scoring and ranking took about 62 ms in one run (110 ms at"
-    " f36552e, 191 ms at 3485046): points 33 ms, adding prices and jitter 12 ms, the cut with its slot test and"
-    " sort 18 ms, so about 5 ns a pair. The products run near the core's peak and the rest are single passes:"
+    " block (23,503 classes, 12 million pairs) scoring and ranking took 55 to 68 ms in three runs on"
+    " 2026-12-02 at e0485a1 (62 ms at 4300bf1 on a busier machine, 110 ms at f36552e, 191 ms at 3485046):"
+    " points 24 to 30 ms, the cut with its slot test, cap and sort 18 to 20 ms, adding prices and jitter and the"
+    " rest 12 to 18 ms, so about 5 ns a pair. The products run near the core's peak and the rest are single passes:"
     " 1.1 billion pairs cost about 6 s before anything else. Candidates must skip pairs. Skipping partners by"
     " price alone does not: even with each row's best points known exactly, a partner can be skipped only when"
     " its price puts it below the row's 41st, and that left 92% to 96% of the columns at 20,000 members."
@@ -1015,6 +1022,14 @@ METHOD = [
     " llvmlite alone unpacks to 179 MB and numba to 15 MB; with numpy (74 MB) that passes Lambda's 250 MB limit"
     " for a function and its layers before anything else is added. It would need a container image, and its"
     " compile time would fall on every weekly cold start.",
+    "  - Each pair of classes scored once (the score is symmetric): each chunk against itself and the chunks"
+    " after it, every cut read first from a sample, both prices folded into the product so both sides of a pair"
+    " compare one value, what passes on either side kept for its owner. Its largest block took 2.26 to 2.53 s"
+    " against 2.40 to 2.80 s (interleaved), but the whole 100,000 round 12.96 to 15.3 s against 12.31 to"
+    " 13.44 s, and 820 MiB RSS against 692: the second side's passes, the sample and the bookkeeping cost"
+    " what the halved products saved.",
+    "  - Rare interests added one place at a time with fancy indexing (no np.add.at): 0.74 to 0.94 s against"
+    " 0.59 s in the largest block.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 
