@@ -1476,9 +1476,11 @@ def _bid_one_by_one(
 def _lookup(size: int, u: IntArray, v: IntArray, w: IntArray, lows: IntArray, highs: IntArray) -> IntArray:
     """Weights of edges (lows[i], highs[i]), which must be in the graph (u < v)."""
     keys = u * size + v
+    wanted = lows * size + highs
+    if bool((keys[1:] > keys[:-1]).all()):  # in order already, as candidate graphs come
+        return w[np.searchsorted(keys, wanted)]
     order = np.argsort(keys)
-    found = order[np.searchsorted(keys, lows * size + highs, sorter=order)]
-    return w[found]
+    return w[order[np.searchsorted(keys, wanted, sorter=order)]]
 
 
 def _solve_components(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) -> None:

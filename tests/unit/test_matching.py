@@ -980,6 +980,22 @@ def test_each_candidate_pair_is_kept_once_with_its_points(listed, spread, huge):
     assert list(zip(u.tolist(), v.tolist(), kept.tolist(), strict=True)) == [(*pair, points_of[pair]) for pair in sorted(pairs)]
 
 
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_edge_weights_are_looked_up_whether_the_edges_come_in_order_or_not(shuffled):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(9)
+    size = 50
+    keys = np.sort(rng.choice(size * size, 300, replace=False))
+    u, v = keys // size, keys % size
+    keep = u < v  # each edge once, low end first
+    u, v = u[keep], v[keep]
+    w = rng.integers(0, 1000, len(u))
+    if shuffled:
+        order = rng.permutation(len(u))
+        u, v, w = u[order], v[order], w[order]
+    pick = rng.choice(len(u), 40, replace=False)
+    assert np.array_equal(matching._lookup(size, u, v, w, u[pick], v[pick]), w[pick])
+
+
 def test_partners_rank_by_reduced_points_and_those_with_no_common_slot_last():  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(11)
     points = rng.integers(0, 400, (6, 50)).astype(np.float32)
