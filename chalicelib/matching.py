@@ -358,7 +358,7 @@ def _ask_reason(asks: str | tuple[str, ...], offers: str | tuple[str, ...]) -> t
     ask_points, asked, offered = ask_match(asks, offers)
     if not ask_points:
         return 0, ()
-    matched = words(" ".join(asked)) & words(" ".join(offered))
+    matched = frozenset().union(*map(words, asked)) & frozenset().union(*map(words, offered))  # cached per phrase
     return ask_points, (("ask", _quote_all(asked, matched)), ("offer", _quote_all(offered, matched)))
 
 
