@@ -52,6 +52,7 @@ _SLOT_PREFERENCE = {slot: (not slot.endswith("-lunch"), index) for index, slot i
 # Scores are kept in integer points (score = points / 10) so the matching is exact.
 POINTS_PER_SHARED_INTEREST = 10
 SHARED_INTERESTS_COUNTED = 5  # beyond five shared interests, more in common adds nothing
+_INTEREST_CAP = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED  # the most shared interests score
 GOAL_POINTS: Mapping[tuple[str, str], int] = {
     ("find_job", "hiring"): 30,
     ("be_mentored", "mentor"): 30,
@@ -848,7 +849,7 @@ def _class_points(
         points = _joined(block, numbers, scratch, capped)
     else:
         points = block.likes[mine] @ block.liked[theirs].T
-        np.minimum(points, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=points)
+        np.minimum(points, np.float32(_INTEREST_CAP), out=points)
         points += block.rows[mine] @ block.cols[theirs].T
     _add_said(block, points, numbers, theirs)
     return points
@@ -869,7 +870,7 @@ def _joined(block: _Block, numbers: IntArray, scratch: _Scratch | None, capped: 
     _product(interests.likes[rest], interests.liked_t, many)
     interests.rare.add(points, numbers)
     if len(rest):
-        np.minimum(many, np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), out=many)
+        np.minimum(many, np.float32(_INTEREST_CAP), out=many)
         spare = scratch.spare[lead:] if scratch is not None else np.empty_like(many)
         many += _product(block.rows[rest], interests.cols_t, spare)
     return points
@@ -903,28 +904,12 @@ def _add_said(block: _Block, points: FloatArray, mine: IntArray, theirs: IntArra
 
 
 def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
-    """Exact points of the pairs (u, v), from each class row's non-zero features only."""
-    return _classes_points(block, _Sparse.of(block), block.cls[u], block.cls[v])
-
-
-@dataclass(frozen=True)
-class _Sparse:
-    """The non-zeros of a block's class rows, per class: interests and the rest apart."""
-
-    likes: _Csr
-    rest: _Csr
-
-    @staticmethod
-    def of(block: _Block) -> _Sparse:
-        return _Sparse(_nonzeros(block.likes), _nonzeros(block.rows))
-
-
-def _classes_points(block: _Block, sparse: _Sparse, a: IntArray, b: IntArray) -> IntArray:
-    """Exact points of class a[i] against class b[i] (shared interests capped, as `_class_points`)."""
-    shared = _sparse_dot(sparse.likes, block.liked, a, b)
-    cap = POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED
+    """Exact points of the pairs (u, v), from each class row's non-zero features only (shared
+    interests capped, as `_class_points`)."""
+    a, b = block.cls[u], block.cls[v]
+    shared = _sparse_dot(block.interests.held, block.liked, a, b)
     said = _sparse_dot(block.rare_said.said, block.heard, a, b)
-    return np.minimum(shared, cap) + _sparse_dot(sparse.rest, block.cols, a, b) + said
+    return np.minimum(shared, _INTEREST_CAP) + _sparse_dot(_nonzeros(block.rows), block.cols, a, b) + said
 
 
 def _sparse_dot(sparse: _Csr, cols: FloatArray, us_all: IntArray, vs_all: IntArray) -> IntArray:
@@ -1089,13 +1074,13 @@ class _Overstated:
         many = np.flatnonzero(~interests.few[self.mine[rows]] & ~interests.few[columns])  # both hold more
         if len(many):
             shared = _sparse_dot(interests.held, self.block.liked, self.mine[rows[many]], columns[many])
-            over[many] = np.maximum(shared - POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED, 0)
+            over[many] = np.maximum(shared - _INTEREST_CAP, 0)
         return over
 
     def rows(self, rows: IntArray) -> FloatArray:
         """Rows `rows` against every class, as a matrix."""
         shared = self.block.likes[self.mine[rows]] @ self.block.liked.T
-        over: FloatArray = np.maximum(shared - np.float32(POINTS_PER_SHARED_INTEREST * SHARED_INTERESTS_COUNTED), 0)
+        over: FloatArray = np.maximum(shared - np.float32(_INTEREST_CAP), 0)
         return over
 
 

@@ -457,6 +457,24 @@ def test_rare_interests_asks_and_offers_added_where_held_score_what_the_pair_sco
     assert sorted(block.interests.pattern.tolist()) == list(range(len(block.rows)))
 
 
+def test_pair_points_from_the_non_zeros_are_the_points_of_the_pair():  # type: ignore[no-untyped-def]
+    """`_pair_points` (the bench's exact points of found pairs) reads each class's interests and
+    features from their non-zeros: it agrees with `pair_points`, the cap on shared interests included."""
+    rng = random.Random(6)
+    tags = [f"tag{n}" for n in range(12)]
+    people = [
+        Profile(member_id=f"m{n:03d}", name=f"P{n}", city="porto", interests=frozenset(rng.sample(tags, rng.randint(0, 10))),
+                goals=frozenset(rng.sample(GOALS, rng.randint(0, 2))), asks=rng.choice(PHRASES), offers=rng.choice(PHRASES))
+        for n in range(120)
+    ]
+    block = matching._encode(people, list(range(len(people))), np.zeros((2, 0), dtype=np.int64))
+    u, v = np.array(np.triu_indices(len(people), 1))
+    found = matching._pair_points(block, u, v)
+    expected = [matching.pair_points(people[x], people[y]) for x, y in zip(u.tolist(), v.tolist(), strict=True)]
+    assert found.tolist() == expected
+    assert (found >= matching.POINTS_PER_SHARED_INTEREST * matching.SHARED_INTERESTS_COUNTED).any()  # the cap is met
+
+
 def test_a_product_over_the_features_rows_hold_is_the_whole_product():  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     columns_t = rng.random((12, 30), dtype=np.float32)
