@@ -145,3 +145,9 @@ def joined_flash(request: Request) -> dict[str, Any]:
     """The welcome on the page a new member lands on after confirming (services/join.JOINED):
     shown, nothing changed (the POST that confirmed did that)."""
     return {"flash": JOINED_FLASH, "flash_kind": "ok"} if query(request).get("joined") == "1" else {}
+
+
+def yes_flash(connected: bool) -> str:
+    """The thanks for a yes to an introduction or a reconnect: the second yes connects the two,
+    so there is nothing left to wait for."""
+    return "Thanks! You both said yes." if connected else "Thanks! We'll let you know."

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import errors
-from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render
+from chalicelib.routes.html import FORM_TYPES, first, page, parse_form, render, yes_flash
 from chalicelib.services import intros
 
 bp = Blueprint(__name__)
@@ -45,9 +45,7 @@ def show_offer(token: str) -> Response:
     return render("offer", **intros.show_offer(token, ask).context())
 
 
-_FLASH = {"yes": "Thanks! We'll let you know.", "no": "No problem. Nobody is told who said no.",
-          "met": "Thanks for telling us."}
-_BOTH_YES = "Thanks! You both said yes."  # the second yes: there is nothing left to wait for
+_FLASH = {"no": "No problem. Nobody is told who said no.", "met": "Thanks for telling us."}
 
 
 @bp.route("/offer/{token}", methods=["POST"], content_types=FORM_TYPES)
@@ -55,5 +53,5 @@ _BOTH_YES = "Thanks! You both said yes."  # the second yes: there is nothing lef
 def answer_offer(token: str) -> Response:
     answer = first(parse_form(bp.current_request), "answer")
     shown = intros.answer_offer(token, answer).context()
-    flash = _BOTH_YES if answer == "yes" and shown["connected"] else _FLASH.get(answer)
+    flash = yes_flash(shown["connected"]) if answer == "yes" else _FLASH.get(answer)
     return render("offer", **shown, flash=flash, flash_kind="ok")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors
-from chalicelib.routes.html import FORM_TYPES, first, joined_flash, page, parse_form, render
+from chalicelib.routes.html import FORM_TYPES, first, joined_flash, page, parse_form, render, yes_flash
 from chalicelib.services import followups, lunch, pairs
 
 bp = Blueprint(__name__)
@@ -85,8 +85,5 @@ def show_reconnect(token: str) -> Response:
 def answer_reconnect(token: str) -> Response:
     answer = first(parse_form(bp.current_request), "answer")
     shown = followups.answer_reconnect(token, answer).context()
-    if answer == "yes":
-        flash = "Thanks! You both said yes." if shown["connected"] else "Thanks! We'll let you know."
-    else:
-        flash = "No problem. Nobody is told."
+    flash = yes_flash(shown["connected"]) if answer == "yes" else "No problem. Nobody is told."
     return render("reconnect", **shown, flash=flash, flash_kind="ok")
