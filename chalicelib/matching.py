@@ -92,7 +92,8 @@ RARE_INTEREST = 0.05  # interests held by fewer of a block's classes are added w
 RARE_SAID = 0.02  # ... and asks or offers heard from fewer of them, not added as whole rows
 SPARSE_FROM = 1024  # classes: smaller blocks multiply every interest (see `_Interests`)
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
-CHUNK_ROWS = 512  # rows scored at once: bounds memory to CHUNK_ROWS x block size
+CHUNK_ROWS = 128  # rows scored at once: bounds memory to CHUNK_ROWS x block size (see `_Scratch`)
+PRICE_ROWS = 1024  # rows priced at once against OPPORTUNITY_SAMPLE classes
 SKIM = 8  # a wide ranking is cut at a threshold read from 1/SKIM of its columns (see _best)
 SKIM_MARGIN = 8
 FOLDS = 3  # the sample a cut is read from is folded onto itself this many times first (see _at_most_kth)
@@ -541,6 +542,7 @@ class _Rare:
 
     said: _Csr  # each class's rare features (renumbered among the rare ones)
     holders: _Csr  # each rare feature's classes, with the points it adds against each
+    each: float | None  # the points every holder adds, where all add the same (interests): no gather
 
     @staticmethod
     def of(
@@ -557,6 +559,7 @@ class _Rare:
         return _Rare(
             said=(np.searchsorted(owner, np.arange(classes + 1)), owned, np.ones(len(owner), np.float32)),
             holders=(np.searchsorted(feature[order], np.arange(int(rare.sum()) + 1)), holder[order], points[order]),
+            each=float(points[0]) if len(points) and bool((points == points[0]).all()) else None,
         )
 
     def add(self, points: FloatArray, mine: IntArray) -> None:
@@ -571,7 +574,8 @@ class _Rare:
         at, lengths = _expand(holders_indptr, said[at])
         flat = np.repeat(row_start, lengths)
         flat += holders[at]
-        np.add.at(points.reshape(-1), flat, worth[at])  # on a 1-d view: 3x faster than with (row, column)
+        adds = worth[at] if self.each is None else np.float32(self.each)
+        np.add.at(points.reshape(-1), flat, adds)  # on a 1-d view: 3x faster than with (row, column)
 
 
 def _expand(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
@@ -588,8 +592,7 @@ class _Scratch:
     faults than the arithmetic done on it (bench/RESULTS.md, Pairing)."""
 
     points: FloatArray
-    spare: FloatArray  # a product on its way into `points` or `rank`
-    rank: FloatArray
+    spare: FloatArray  # a product on its way into `points`
     apart: BoolArray
     flag: BoolArray
     shared: Bits  # slot words in common (see `_disjoint`)
@@ -602,11 +605,11 @@ class _Scratch:
         def flags() -> BoolArray:
             return np.empty((rows, width), dtype=np.bool_)
 
-        return _Scratch(floats(), floats(), floats(), flags(), flags(), np.empty((rows, width), dtype=slot_kind))
+        return _Scratch(floats(), floats(), flags(), flags(), np.empty((rows, width), dtype=slot_kind))
 
     def view(self, rows: int) -> _Scratch:
         """The first `rows` rows of each array: a shorter last chunk."""
-        return _Scratch(self.points[:rows], self.spare[:rows], self.rank[:rows], self.apart[:rows],
+        return _Scratch(self.points[:rows], self.spare[:rows], self.apart[:rows],
                         self.flag[:rows], self.shared[:rows])
 
 
@@ -977,8 +980,8 @@ def _opportunity(block: _Block, sizes: IntArray, rng: np.random.Generator) -> Fl
     classes = len(block.rows)
     sample = np.sort(rng.choice(classes, size=min(classes, OPPORTUNITY_SAMPLE), replace=False))
     price = np.zeros(classes, dtype=np.float32)
-    for start in range(0, classes, CHUNK_ROWS):
-        stop = min(classes, start + CHUNK_ROWS)
+    for start in range(0, classes, PRICE_ROWS):
+        stop = min(classes, start + PRICE_ROWS)
         points = _class_points(block, slice(start, stop), sample)
         np.putmask(points, _disjoint(block.slots[start:stop], block.slots[sample]), np.float32(0.0))
         # a class of m members competes for its m best partners: price it at about its m-th best
@@ -1048,12 +1051,10 @@ def _dense_top(
     # nobody meets themselves: a class of one does not list itself
     apart = _Apart(block.slots[mine_c], block.slots, np.where(sizes[mine_c] == 1, mine_c, -1))
     over = None if capped else _Overstated(block, mine_c)
-    top = _best(np.add(points, jitter, out=scratch.rank), reach, apart, scratch, over)
+    rank = np.add(points, jitter, out=points)  # in place: a third array would cost a pass as long as the add
+    top, ranked = _best(rank, reach, apart, scratch, over)
+    found = np.rint(ranked - np.take_along_axis(jitter, top, axis=1)).astype(np.int64)  # points are integers
     rows = np.repeat(np.arange(len(mine_c)), reach)
-    exact = np.take_along_axis(points, top, axis=1)
-    if over is not None:
-        exact -= over.at(rows, top.ravel()).reshape(top.shape)
-    found = exact.astype(np.int64)
     found[apart.at(rows, top.ravel()).reshape(top.shape)] = -1
     return top, found
 
@@ -1130,8 +1131,9 @@ def _best(
     apart: _Apart | None = None,
     scratch: _Scratch | None = None,
     over: _Overstated | None = None,
-) -> IntArray:
-    """Columns of each row's `reach` largest values, largest first, pairs `apart` last. A wide
+) -> tuple[IntArray, FloatArray]:
+    """Columns of each row's `reach` largest values, largest first, pairs `apart` last, and
+    those values (lowered by `over` where given; less APART for pairs `apart`). A wide
     row is cut first at a threshold read from its first 1/SKIM columns (the classes are in
     seeded random order), so only the few values above it are sorted, and only they are tested for a
     common slot; a row the cut leaves short is partitioned whole. Narrower rankings are
@@ -1144,7 +1146,9 @@ def _best(
     if not _skims(width, reach):
         if over is not None:
             raise ValueError("only a wide ranking is lowered after its cut")
-        return _partition_rows(rank if apart is None else _last(rank, apart.rows(slice(None), scratch), scratch), reach)
+        ranked = rank if apart is None else _last(rank, apart.rows(slice(None), scratch), scratch)
+        top = _partition_rows(ranked, reach)
+        return top, np.take_along_axis(ranked, top, axis=1)
     sample = rank[:, : width // SKIM]  # a prefix, not every SKIM-th column: a strided read costs 5x more
     if apart is not None:
         sample = _last(sample.copy(), apart.first(sample.shape[1]))
@@ -1162,16 +1166,20 @@ def _best(
         still = values >= cut[rows]
         rows, cols, values = rows[still], cols[still], values[still]
     order = _by_row_then_value(rows, values)
-    rows, cols = rows[order], cols[order]
+    rows, cols, values = rows[order], cols[order], values[order]
     place = np.arange(len(rows)) - np.searchsorted(rows, np.arange(count))[rows]
     keep = place < reach
     found = np.full((count, reach), -1, dtype=np.int64)
     found[rows[keep], place[keep]] = cols[keep]
+    ranked = np.empty((count, reach), dtype=np.float32)
+    ranked[rows[keep], place[keep]] = values[keep]
     short = np.flatnonzero(found[:, -1] < 0)
     if len(short):
         whole = rank[short] if over is None else rank[short] - over.rows(short)
-        found[short] = _partition_rows(whole if apart is None else _last(whole, apart.rows(short)), reach)
-    return found
+        whole = whole if apart is None else _last(whole, apart.rows(short))
+        found[short] = _partition_rows(whole, reach)
+        ranked[short] = np.take_along_axis(whole, found[short], axis=1)
+    return found, ranked
 
 
 def _at_most_kth(values: FloatArray, k: int) -> FloatArray:

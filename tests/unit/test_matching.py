@@ -814,11 +814,12 @@ def test_the_threshold_cut_of_a_wide_ranking_finds_the_same_best_as_a_full_parti
     whole_rows: list[int] = []
     partition = matching._partition_rows
     monkeypatch.setattr(matching, "_partition_rows", lambda r, k: whole_rows.append(len(r)) or partition(r, k))
-    found = matching._best(rank, reach)
+    found, values = matching._best(rank, reach)
     assert found.shape == (64, reach) and (found >= 0).all()
     assert all(len(set(row)) == reach for row in found.tolist())
     expected = -np.sort(-rank, axis=1)[:, :reach]
     assert np.array_equal(np.take_along_axis(rank, found, axis=1), expected)
+    assert np.array_equal(values, expected)  # the values come back with their columns
     assert whole_rows == ([32] if shape == "sampled_high" else [])  # only the short rows fall back
 
 
@@ -881,10 +882,11 @@ def test_a_ranking_lowered_after_its_cut_finds_the_best_of_the_lowered_ranking(o
     over = np.where(rng.random((rows, width)) < overstated, np.float32(120.0), np.float32(0.0)).astype(np.float32)
     over[:4, : width // 4] = 300.0  # rows whose sampled values are all overstated: they come out short
     dense = _DenseOver(over)
-    found = matching._best(exact + over, reach, None, None, dense)  # type: ignore[arg-type]
+    found, values = matching._best(exact + over, reach, None, None, dense)  # type: ignore[arg-type]
     assert all(len(set(row)) == reach for row in found.tolist())
     expected = -np.sort(-exact, axis=1)[:, :reach]
     assert np.array_equal(np.take_along_axis(exact, found, axis=1), expected)
+    assert np.array_equal(values, expected)  # lowered, short rows too
     assert 4 <= sum(dense.asked) <= rows  # the short rows ...
     assert overstated > 0.1 or sum(dense.asked) < rows  # ... not all, unless much of the ranking is overstated
     with pytest.raises(ValueError):
@@ -939,10 +941,11 @@ def test_partners_with_no_common_slot_rank_last_whether_tested_whole_or_after_th
     rank = np.floor(rng.random((rows, width), dtype=np.float32) * 50)  # ties too
     whole = matching._last(rank.copy(), apart.rows(slice(None)))
     assert apart.rows(slice(None))[np.flatnonzero(apart.own >= 0), apart.own[apart.own >= 0]].all()
-    found = matching._best(rank.copy(), reach, apart)
+    found, values = matching._best(rank.copy(), reach, apart)
     assert all(len(set(row)) == reach for row in found.tolist())
     expected = -np.sort(-whole, axis=1)[:, :reach]
     assert np.array_equal(np.take_along_axis(whole, found, axis=1), expected)
+    assert np.array_equal(values, expected)  # the values come back with their columns, APART off those apart
     at = apart.at(np.repeat(np.arange(rows), reach), found.ravel()).reshape(found.shape)
     assert np.array_equal(at, np.take_along_axis(apart.rows(slice(None)), found, axis=1))
 
