@@ -535,6 +535,25 @@ def test_a_big_block_uses_the_auction_and_stays_within_half_a_percent_of_exact()
     assert all(not by_id[m].sat_out_last for m in plan.sat_out)
 
 
+def test_the_auction_bids_in_float32_exactly_as_in_float64():
+    """Weights below 2 ** 21 are bid on in float32, larger ones in float64: every value is a
+    multiple of half a point, so both give the same choices. A far-off pair with a weight past
+    the limit sends the same graph through float64."""
+    rng = np.random.default_rng(3)
+    size = 400
+    u = rng.integers(0, size, 6000)
+    v = rng.integers(0, size, 6000)
+    keys = np.unique(np.minimum(u, v)[u != v] * size + np.maximum(u, v)[u != v])
+    u, v = keys // size, keys % size
+    w = rng.integers(1, 4000, len(u))
+    narrow = matching._auction(matching._Arcs.of(size, u, v), matching._Arcs.of(size, u, v).values(w))
+    wide_u, wide_v = np.append(u, size), np.append(v, size + 1)
+    arcs = matching._Arcs.of(size + 2, wide_u, wide_v)
+    wide = matching._auction(arcs, arcs.values(np.append(w, 1 << 22)))
+    assert (narrow >= 0).sum() > size * 0.9
+    assert np.array_equal(narrow, wide[:size])
+
+
 @st.composite
 def auction_choices(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Edges as an auction leaves them: each member chose at most one partner and was chosen
