@@ -114,8 +114,7 @@ def exact_on(graphs: list[tuple[int, Any, Any, Any, Any, list[tuple[int, int]]]]
 
 
 def blocks_of(profiles: list[Profile]) -> tuple[list[Profile], dict[str, list[int]], Any]:
-    people = sorted(profiles, key=lambda p: p.member_id)
-    random.Random(SEED).shuffle(people)
+    people = matching.seeded_order(profiles, SEED)  # as plan_round orders them
     blocks: dict[str, list[int]] = {}
     for position, person in enumerate(people):
         key = matching.block_of(person)

@@ -20,7 +20,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
-import random
 import time
 from typing import Any
 
@@ -111,8 +110,7 @@ def main() -> None:
     parser.add_argument("--priced", action="store_true", help="the partner's price as a column of the index")
     args = parser.parse_args()
     profiles, _ = families.blank(args.members, 0.0, seed=2 if args.members == 8000 else 1)
-    people = sorted(profiles, key=lambda p: p.member_id)
-    random.Random(3).shuffle(people)
+    people = matching.seeded_order(profiles, 3)  # as plan_round orders them
     members = list(range(len(people)))
     block = matching._encode(people, members, matching._banned_positions(people, frozenset()), (3, 0, 0))
     if len(block.rows) != len(members):
