@@ -497,7 +497,7 @@ class _Interests:
     liked_t: FloatArray  # ... transposed
     rare: _Rare
     few: BoolArray  # per class: holds at most SHARED_INTERESTS_COUNTED interests, so the cap never binds
-    held: _Csr  # per class: all its interests, common and rare, POINTS_PER_SHARED_INTEREST each
+    bits: npt.NDArray[np.uint64]  # all interests, common and rare, as bits: words (64 interests each) x classes
     joined: FloatArray  # likes beside the block's rows
     joined_t: FloatArray  # liked beside the block's cols, transposed
     cols_t: FloatArray  # the block's cols alone, transposed
@@ -525,12 +525,30 @@ class _Interests:
             liked_t=np.ascontiguousarray(liked.T),
             rare=rare,
             few=few,
-            held=(np.searchsorted(where[0], np.arange(len(interests) + 1)), where[1], points),
+            bits=_bits(len(interests), interests.shape[1], where),
             joined=joined,
             joined_t=np.ascontiguousarray(np.hstack([liked, cols]).T),
             cols_t=np.ascontiguousarray(cols.T),
             pattern=np.lexsort(held_by[:, rarest_first].T),
         )
+
+
+    def shared(self, a: IntArray, b: IntArray) -> IntArray:
+        """How many interests classes a[i] and b[i] share, for each i: a popcount of their bits,
+        word by word (a seventh of the time of a sparse dot over what each holds, and a fifth of
+        that of the same popcount on rows of words: numpy gathers and sums short rows slowly)."""
+        found: IntArray = np.bitwise_count(self.bits[0][a] & self.bits[0][b]).astype(np.int64)
+        for word in self.bits[1:]:
+            found += np.bitwise_count(word[a] & word[b])
+        return found
+
+
+def _bits(count: int, width: int, where: tuple[IntArray, IntArray]) -> npt.NDArray[np.uint64]:
+    """`count` rows of `width` flags, set where (row, column) says, as bits: words (64 columns
+    each) x rows."""
+    bits = np.zeros((max(1, -(-width // 64)), count), dtype=np.uint64)
+    np.bitwise_or.at(bits, (where[1] // 64, where[0]), np.left_shift(np.uint64(1), (where[1] % 64).astype(np.uint64)))
+    return bits
 
 
 @dataclass(frozen=True)
@@ -911,7 +929,7 @@ def _pair_points(block: _Block, u: IntArray, v: IntArray) -> IntArray:
     """Exact points of the pairs (u, v), from each class row's non-zero features only (shared
     interests capped, as `_class_points`)."""
     a, b = block.cls[u], block.cls[v]
-    shared = _sparse_dot(block.interests.held, block.liked, a, b)
+    shared = block.interests.shared(a, b) * POINTS_PER_SHARED_INTEREST
     said = _sparse_dot(block.rare_said.said, block.heard, a, b)
     return np.minimum(shared, _INTEREST_CAP) + _sparse_dot(_nonzeros(block.rows), block.cols, a, b) + said
 
@@ -1071,12 +1089,8 @@ class _Overstated:
 
     def at(self, rows: IntArray, columns: IntArray) -> FloatArray:
         """Row rows[i] against class columns[i], for each i."""
-        over = np.zeros(len(rows), dtype=np.float32)
-        interests = self.block.interests
-        many = np.flatnonzero(~interests.few[self.mine[rows]] & ~interests.few[columns])  # both hold more
-        if len(many):
-            shared = _sparse_dot(interests.held, self.block.liked, self.mine[rows[many]], columns[many])
-            over[many] = np.maximum(shared - _INTEREST_CAP, 0)
+        shared = self.block.interests.shared(self.mine[rows], columns) * POINTS_PER_SHARED_INTEREST
+        over: FloatArray = np.maximum(shared - _INTEREST_CAP, 0).astype(np.float32)
         return over
 
     def rows(self, rows: IntArray) -> FloatArray:

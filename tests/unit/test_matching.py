@@ -475,6 +475,19 @@ def test_pair_points_from_the_non_zeros_are_the_points_of_the_pair():  # type: i
     assert (found >= matching.POINTS_PER_SHARED_INTEREST * matching.SHARED_INTERESTS_COUNTED).any()  # the cap is met
 
 
+def test_shared_interests_are_counted_from_their_bits_over_several_words():
+    rng = random.Random(8)
+    tags = [f"tag{n:03d}" for n in range(150)]  # three words of 64 bits
+    held = [frozenset(rng.sample(tags, rng.randint(0, 80))) for _ in range(60)] + [frozenset(tags)]
+    people = [Profile(member_id=f"m{n:03d}", name="P", city="porto", interests=tags_) for n, tags_ in enumerate(held)]
+    block = matching._encode(people, list(range(len(people))), np.zeros((2, 0), dtype=np.int64))
+    assert block.interests.bits.shape == (3, len(block.rows))
+    u, v = np.array(np.triu_indices(len(people)))  # each member against itself too
+    found = block.interests.shared(block.cls[u], block.cls[v])
+    assert found.tolist() == [len(held[x] & held[y]) for x, y in zip(u.tolist(), v.tolist(), strict=True)]
+    assert found.max() == len(tags)
+
+
 def test_a_product_over_the_features_rows_hold_is_the_whole_product():  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     columns_t = rng.random((12, 30), dtype=np.float32)
