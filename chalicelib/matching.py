@@ -91,6 +91,8 @@ RARE_INTEREST = 0.05  # interests held by fewer of a block's classes are added w
 RARE_SAID = 0.02  # ... and asks or offers heard from fewer of them, not added as whole rows
 SPARSE_FROM = 1024  # classes: smaller blocks multiply every interest (see `_Interests`)
 SCORE_CHUNK = 1 << 20  # pairs scored at once by the index path
+TIE_FEATURES = 8  # random features per class whose products break ties (see `_Priced`)
+TIE_WIDTH = 0.2  # ... and how far either way they move a reduced score: below a quarter point
 CHUNK_ROWS = 128  # rows scored at once: bounds memory to CHUNK_ROWS x block size (see `_Scratch`)
 PRICE_ROWS = 1024  # rows priced at once against OPPORTUNITY_SAMPLE classes
 SKIM = 8  # a wide ranking is cut at a threshold read from 1/SKIM of its columns (see _best)
@@ -860,6 +862,7 @@ def _class_points(
     theirs: IntArray | slice,
     scratch: _Scratch | None = None,
     capped: bool = True,
+    priced: _Priced | None = None,
 ) -> FloatArray:
     """Points of classes `mine` (rows) against classes `theirs` (columns): shared interests,
     counted up to SHARED_INTERESTS_COUNTED (against every class, the rare ones are added where
@@ -868,7 +871,7 @@ def _class_points(
     and not `capped`, every shared interest counts: `_Overstated` says by how much that is more."""
     numbers = np.arange(len(block.rows))[mine]
     if isinstance(theirs, slice) and theirs == slice(None):
-        points = _joined(block, numbers, scratch, capped)
+        points = _joined(block, numbers, scratch, capped, priced)
     else:
         points = block.likes[mine] @ block.liked[theirs].T
         np.minimum(points, np.float32(_INTEREST_CAP), out=points)
@@ -877,25 +880,79 @@ def _class_points(
     return points
 
 
-def _joined(block: _Block, numbers: IntArray, scratch: _Scratch | None, capped: bool = True) -> FloatArray:
+def _joined(
+    block: _Block, numbers: IntArray, scratch: _Scratch | None, capped: bool = True, priced: _Priced | None = None
+) -> FloatArray:
     """Points of classes `numbers` against every class before the rare asks and offers. The
     leading rows whose classes hold few interests (`_Interests.few`) need no cap, so their
     interests and the rest are one product, cheaper than two products, the cap and their
-    sum (bench/RESULTS.md); the other rows take those four steps, unless not `capped`."""
+    sum (bench/RESULTS.md); the other rows take those four steps, unless not `capped`.
+    `priced`: the partners' prices and a tie-breaker ride in the products (see `_Priced`)."""
     interests = block.interests
+    joined, joined_t, rows, cols_t = (
+        (interests.joined, interests.joined_t, block.rows, interests.cols_t) if priced is None
+        else (priced.joined, priced.joined_t, priced.rows, priced.cols_t)
+    )
     few = interests.few[numbers]
     lead = len(few) if few.all() or not capped else int(np.argmin(few))
     width = len(block.rows)
     points = scratch.points if scratch is not None else np.empty((len(numbers), width), dtype=np.float32)
-    _product(interests.joined[numbers[:lead]], interests.joined_t, points[:lead])
+    _product(joined[numbers[:lead]], joined_t, points[:lead])
     many, rest = points[lead:], numbers[lead:]
     _product(interests.likes[rest], interests.liked_t, many)
     interests.rare.add(points, numbers)
     if len(rest):
         np.minimum(many, np.float32(_INTEREST_CAP), out=many)
         spare = scratch.spare[lead:] if scratch is not None else np.empty_like(many)
-        many += _product(block.rows[rest], interests.cols_t, spare)
+        many += _product(rows[rest], cols_t, spare)
     return points
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """A block's products with reduced points riding in them: each class holds TIE_FEATURES
+    random features and a one, each partner the same number of its own and minus its price, so
+    a product gives points minus the partner's price plus a tie-breaker (a dot product of
+    unit vectors, at most TIE_WIDTH either way: below the half point that separates reduced
+    points). Each class's best tied partners are those whose direction lies nearest its own:
+    as even a spread as a draw per pair, with no pass over the ranking to add one."""
+
+    joined: FloatArray
+    joined_t: FloatArray
+    rows: FloatArray
+    cols_t: FloatArray
+    mine: FloatArray  # per class: its tie features
+    theirs_t: FloatArray  # per partner: its tie features, transposed
+    price: FloatArray
+
+    @staticmethod
+    def of(block: _Block, price: FloatArray, rng: np.random.Generator) -> _Priced:
+        def directions() -> FloatArray:
+            drawn = rng.standard_normal((len(block.rows), TIE_FEATURES)).astype(np.float32)
+            drawn /= np.linalg.norm(drawn, axis=1, keepdims=True)
+            return drawn
+
+        mine = directions() * np.float32(TIE_WIDTH)
+        theirs_t = np.ascontiguousarray(directions().T)
+        ones = np.ones((len(block.rows), 1), dtype=np.float32)
+        below = np.vstack([theirs_t, -price[None, :]])
+        interests = block.interests
+        return _Priced(
+            joined=np.hstack([interests.joined, mine, ones]),
+            joined_t=np.vstack([interests.joined_t, below]),
+            rows=np.hstack([block.rows, mine, ones]),
+            cols_t=np.vstack([interests.cols_t, below]),
+            mine=mine,
+            theirs_t=theirs_t,
+            price=price,
+        )
+
+    def jitter(self, mine: IntArray, top: IntArray) -> FloatArray:
+        """What the ranking adds to the points of classes `mine` (rows) against classes `top`
+        (each row's own columns): the tie-breaker less the price."""
+        ties = np.einsum("rf,frk->rk", self.mine[mine], self.theirs_t[:, top])
+        found: FloatArray = ties - self.price[top]
+        return found
 
 
 def _product(rows: FloatArray, columns_t: FloatArray, out: FloatArray) -> FloatArray:
@@ -1039,40 +1096,35 @@ def _class_candidates(
     # by need: a big class's long ranking is not forced on its whole chunk; then by pattern (see `_product`)
     pattern = block.interests.pattern
     by_need = pattern[np.argsort(need[pattern], kind="stable")]
-    # ties are broken by a jitter below half a point, drawn once for the block: a chunk's rows are
-    # other classes than the last chunk's, and drawing it anew for each would cost as much as the points
-    jitter = rng.random((min(classes, CHUNK_ROWS), classes), dtype=np.float32)
-    jitter *= np.float32(0.5)
-    jitter -= price[None, :]
-    scratch = _Scratch.of(len(jitter), classes, block.slots.dtype)
+    priced = _Priced.of(block, price, rng)
+    scratch = _Scratch.of(min(classes, CHUNK_ROWS), classes, block.slots.dtype)
     few = block.interests.few
     for start in range(0, classes, CHUNK_ROWS):
         mine_c = by_need[start : start + CHUNK_ROWS]
         mine_c = mine_c[np.argsort(~few[mine_c], kind="stable")]  # few interests first: see `_joined`
         reach = min(classes, int(need[mine_c].max()) + 1)  # a class holds >= 1 member: enough classes
-        top, scores = _dense_top(block, mine_c, sizes, jitter[: len(mine_c)], reach, scratch)
+        top, scores = _dense_top(block, mine_c, sizes, priced, reach, scratch)
         found.append(_share_out(mine_c, top, scores, sizes, need, wanted, offsets, size, rng))
     member, partner, points_of = (np.concatenate(part) for part in zip(*found, strict=True))
     return order[member], order[partner], points_of
 
 
 def _dense_top(
-    block: _Block, mine_c: IntArray, sizes: IntArray, jitter: FloatArray, reach: int, scratch: _Scratch
+    block: _Block, mine_c: IntArray, sizes: IntArray, priced: _Priced, reach: int, scratch: _Scratch
 ) -> tuple[IntArray, IntArray]:
-    """The best `reach` partner classes of classes `mine_c` by reduced points (points plus
-    `jitter`, which holds minus each partner's price and a tie-breaker), against every class:
+    """The best `reach` partner classes of classes `mine_c` by reduced points (points minus
+    each partner's price, with a tie-breaker: see `_Priced`), against every class:
     feasible partners first, then the rest (points -1). A wide ranking is scored with every
     shared interest counted, one product for all its rows, and only what passes its cut is
     brought down to the cap (see `_best`, `_Overstated`)."""
     scratch = scratch.view(len(mine_c))
     capped = not _skims(len(block.rows), reach)
-    points = _class_points(block, mine_c, slice(None), scratch, capped)
+    rank = _class_points(block, mine_c, slice(None), scratch, capped, priced)
     # nobody meets themselves: a class of one does not list itself
     apart = _Apart(block.slots[mine_c], block.slots, np.where(sizes[mine_c] == 1, mine_c, -1))
     over = None if capped else _Overstated(block, mine_c)
-    rank = np.add(points, jitter, out=points)  # in place: a third array would cost a pass as long as the add
     top, ranked = _best(rank, reach, apart, scratch, over)
-    found = np.rint(ranked - np.take_along_axis(jitter, top, axis=1)).astype(np.int64)  # points are integers
+    found = np.rint(ranked - priced.jitter(mine_c, top)).astype(np.int64)  # points are integers
     rows = np.repeat(np.arange(len(mine_c)), reach)
     found[apart.at(rows, top.ravel()).reshape(top.shape)] = -1
     return top, found

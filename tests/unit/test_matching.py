@@ -697,9 +697,17 @@ def test_a_big_block_with_blank_profiles_pairs_everyone_it_can(blank_share):  # 
     assert sorted([m for pair in plan.pairs for m in pair.member_ids] + list(plan.sat_out)) == sorted(by_id)
 
 
-def test_equal_scores_spread_over_the_block_instead_of_the_same_few_candidates():
-    people = sorted(_clones(1001, interests=frozenset({"ai"})), key=lambda p: p.member_id)
+@pytest.mark.parametrize("alike", ["clones", "distinct but tied"])
+def test_equal_scores_spread_over_the_block_instead_of_the_same_few_candidates(alike):  # type: ignore[no-untyped-def]
+    """Clones share one class and draw from its ranking; distinct profiles that all score the
+    same (an interest each of their own) are separated by the tie-breaker alone, a wide block."""
+    if alike == "clones":
+        people = sorted(_clones(1001, interests=frozenset({"ai"})), key=lambda p: p.member_id)
+    else:
+        people = [Profile(member_id=f"m{n:05d}", name=f"P{n}", city="porto", interests=frozenset({f"own {n}"}))
+                  for n in range(matching.SKIM_FROM + 500)]
     block = matching._encode(people, list(range(len(people))), matching._banned_positions(people, frozenset()), 0)
+    assert len(block.rows) == (1 if alike == "clones" else len(people))
     u, v, _ = matching._candidate_edges(block, np.zeros(len(people), dtype=bool))
     named = np.bincount(np.concatenate([u, v]), minlength=len(people))
     assert named.min() >= matching.TOP_K // 2  # everyone is someone's candidate
@@ -943,9 +951,13 @@ def test_a_wide_block_ranks_partners_by_capped_points_though_it_scores_every_sha
     assert matching._skims(classes, reach)
     sizes = np.bincount(block.cls, minlength=classes)
     mine = np.arange(0, classes, 7)[:200]
-    jitter = np.random.default_rng(2).random((len(mine), classes), dtype=np.float32) * np.float32(0.5)
+    price = np.floor(np.random.default_rng(2).random(classes, dtype=np.float32) * 60) / 2  # half points, as prices
+    priced = matching._Priced.of(block, price, np.random.default_rng(2))
+    ties = priced.mine[mine] @ priced.theirs_t
+    assert 0 < np.abs(ties).max() <= matching.TIE_WIDTH + 1e-6  # below a quarter point either way
+    jitter = ties - price[None, :]
     scratch = matching._Scratch.of(len(mine), classes, block.slots.dtype)
-    top, found = matching._dense_top(block, mine, sizes, jitter, reach, scratch)
+    top, found = matching._dense_top(block, mine, sizes, priced, reach, scratch)
     capped = matching._class_points(block, mine, np.arange(classes))
     uncapped = matching._class_points(block, mine, slice(None), None, capped=False)
     assert (uncapped > capped).sum() > 1000  # the cap binds often here
