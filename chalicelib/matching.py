@@ -38,7 +38,7 @@ import operator
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -144,11 +144,11 @@ class History:
     blocked: frozenset[frozenset[str]] = frozenset()
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
     """Why two members should meet, as data: `kind` names the sentence (see
     chalicelib/reasons.py, which says it to each reader), `who` the members in the order the
-    sentence names them, `words` what it quotes."""
+    sentence names them, `words` what it quotes. A named tuple: a round makes one to three per
+    pair, and a frozen dataclass takes four times as long to make."""
 
     kind: str
     who: tuple[str, ...]
@@ -810,27 +810,36 @@ def _values(block: _Block, u: IntArray, v: IntArray, points: IntArray) -> IntArr
     return values
 
 
-def _repeated_positions(people: list[Profile], history: History) -> IntArray:
-    """Pairs that met before as positions in the seeded order with their rounds ago: 3 x m."""
+def _repeated_positions(
+    people: list[Profile], history: History, position: Mapping[str, int] | None = None
+) -> IntArray:
+    """Pairs that met before as positions in the seeded order with their rounds ago: 3 x m.
+    `position`: each member's position, when the caller has it (see `_position_of`)."""
     pairs = [pair for pair in history.recent_pairs if len(pair) == 2]
-    ends = _positions(people, pairs)
+    ends = _positions(_position_of(people) if position is None else position, pairs)
     rounds_ago = np.fromiter(map(history.recent_pairs.__getitem__, pairs), dtype=np.int64, count=len(pairs))
     inside = (ends >= 0).all(axis=0)
     return np.vstack([ends[:, inside], rounds_ago[inside]])
 
 
-def _banned_positions(people: list[Profile], forbidden: Iterable[frozenset[str]]) -> IntArray:
+def _banned_positions(
+    people: list[Profile], forbidden: Iterable[frozenset[str]], position: Mapping[str, int] | None = None
+) -> IntArray:
     """Forbidden pairs as positions in the seeded order: a 2 x m array, both directions."""
-    ends = _positions(people, [pair for pair in forbidden if len(pair) == 2])
+    pairs = [pair for pair in forbidden if len(pair) == 2]
+    ends = _positions(_position_of(people) if position is None else position, pairs)
     ends = ends[:, (ends >= 0).all(axis=0)]
     return np.hstack([ends, ends[::-1]])
 
 
-def _positions(people: list[Profile], pairs: list[frozenset[str]]) -> IntArray:
-    """Both members of each pair as positions in the seeded order (-1 for one not in the round):
-    2 x m. A round reads a history of hundreds of thousands of pairs, so nothing here loops per pair
-    in more than one comprehension."""
-    position = {p.member_id: i for i, p in enumerate(people)}
+def _position_of(people: Sequence[Profile]) -> dict[str, int]:
+    """Each member's position in `people`, by id."""
+    return dict(zip(map(operator.attrgetter("member_id"), people), itertools.count()))
+
+
+def _positions(position: Mapping[str, int], pairs: list[frozenset[str]]) -> IntArray:
+    """Both members of each pair as positions (-1 for one not in the round): 2 x m. A round reads
+    a history of hundreds of thousands of pairs, so nothing here loops per pair in Python."""
     ids = itertools.chain.from_iterable(pairs)
     found = np.fromiter(map(position.get, ids, itertools.repeat(-1)), dtype=np.int64, count=2 * len(pairs))
     return found.reshape(-1, 2).T
@@ -1390,7 +1399,8 @@ def match_block(
         reach = max(REPAIR_MIN_REACH, REPAIR_WINDOW // len(leftovers))
         window = np.unique(np.concatenate([_grow(int(x), adjacency, mate, reach) for x in leftovers]))
         _solve_window(window, u, v, w, mate, size)
-    return sorted((int(x), int(mate[x])) for x in range(size) if mate[x] > x)
+    lows = np.flatnonzero(mate > np.arange(size))
+    return list(zip(lows.tolist(), mate[lows].tolist(), strict=True))
 
 
 def _greedy(size: int, u: IntArray, v: IntArray, w: IntArray, mate: IntArray) -> None:
@@ -1714,11 +1724,12 @@ def plan_round(
     if odd_rule not in ("trio", "sit_out"):
         raise ValueError(f"unknown odd_rule {odd_rule!r}")
     people = seeded_order([p for p in profiles if not p.paused], seed)
-    if len({p.member_id for p in people}) != len(people):
+    seats = _position_of(people)
+    if len(seats) != len(people):
         raise ValueError("member ids must be unique")
     forbidden = forbidden_pairs(history, repeat_window)
-    banned = _banned_positions(people, forbidden)
-    repeated = _repeated_positions(people, history) if repeat_window is None else None
+    banned = _banned_positions(people, forbidden, seats)
+    repeated = _repeated_positions(people, history, seats) if repeat_window is None else None
     blocks: dict[str, list[int]] = {}
     unpaired: list[int] = []
     for position, person in enumerate(people):
