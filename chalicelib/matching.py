@@ -1033,10 +1033,15 @@ def _candidate_edges(
         return low[keep].astype(np.int64), high[keep].astype(np.int64), every[low[keep], high[keep]].astype(np.int64)
     rows, cols, points = _class_candidates(block, priority, price)
     ok = rows != cols
-    if len(block.ban_keys):
-        ok &= ~np.isin(np.minimum(rows, cols) * size + np.maximum(rows, cols), block.ban_keys)
     rows, cols, points = rows[ok], cols[ok], points[ok]
-    return _each_pair_once(np.minimum(rows, cols) * size + np.maximum(rows, cols), points, size)
+    u, v, points = _each_pair_once(np.minimum(rows, cols) * size + np.maximum(rows, cols), points, size)
+    keys = u * size + v  # sorted: the forbidden pairs are looked up in them (np.isin sorted both, 5x slower)
+    at = np.searchsorted(keys, block.ban_keys)
+    listed = at < len(keys)
+    forbidden = at[listed][keys[at[listed]] == block.ban_keys[listed]]
+    keep = np.ones(len(keys), dtype=np.bool_)
+    keep[forbidden] = False
+    return u[keep], v[keep], points[keep]
 
 
 def _each_pair_once(keys: IntArray, points: IntArray, size: int) -> tuple[IntArray, IntArray, IntArray]:
