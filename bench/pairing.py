@@ -929,7 +929,8 @@ METHOD = [
     f" or fewer keep every feasible pair. Bigger ones keep each member's best {matching.TOP_K} candidates"
     f" ({matching.SAT_OUT_TOP_K} for whoever sat out last time), ranked by full integer points minus an estimated"
     " dual price of the partner (what it could score elsewhere, from a sample), ties by a"
-    " seeded jitter; the members of a class share its ranking out, each partner listed about"
+    " seeded tie-breaker (each class a random unit direction, their dot product at most"
+    f" {matching.TIE_WIDTH} of a point either way); the members of a class share its ranking out, each partner listed about"
     f" {matching.SHARE} times.",
     "- Weights are integers: a bonus per sat-out member paired, larger than a bonus per member paired, larger"
     " than all the points, so one maximum weight matching maximises those three in that order.",
@@ -959,10 +960,15 @@ METHOD = [
     "- Scores: shared interests count up to five (50 points), so an ask met by an offer as a phrase (55 and up)"
     " outscores any number of them.",
     "- Against every class, a feature few classes hold is added where it is held (one np.add.at on a flat view"
-    " per 512 rows), the common ones are dense products: interests held by fewer than"
+    " per chunk), the common ones are dense products: interests held by fewer than"
     f" {matching.RARE_INTEREST:.0%} of a block's classes (181 of 200 at 23,503 classes: 19 ms per 512 rows instead"
     f" of 63 ms for the whole product), asks and offers heard from fewer than {matching.RARE_SAID:.0%} (the others"
-    " are columns of the goals' product). The tie-breaking jitter is drawn once per block; partners with no"
+    " are columns of the goals' product). The partner's price and the tie-breaker ride in the same products"
+    f" (a one and {matching.TIE_FEATURES} random features per class, minus the price and {matching.TIE_FEATURES}"
+    " features per partner), so no pass over a chunk adds them (2026-12-02: the largest block's candidates"
+    " 1.82 to 1.86 s against 1.92 to 2.01 s with a jitter matrix added in place, interleaved; and 4,000 classes"
+    " that all tie are each listed 40 to 106 times, against 40 to 258 with the jitter matrix, whose rows were"
+    " reused chunk after chunk); partners with no"
     " common slot are moved last by a product, not a masked add. Partners who score are not a tier of their own"
     " in the ranking (they were until 12b8901): the tier took a fifth of the ranking's time and moved no plan of"
     " the quick cases by more than 0.03% either way.",
@@ -974,13 +980,27 @@ METHOD = [
     " than the arithmetic on it. The cut of a wide ranking is read with a flat nonzero (a 2-d"
     " np.nonzero took 38 ms per chunk, a flat one 4 ms); slot bits use the narrowest integer the block's keys"
     " allow; encoding builds asks and offers from where their ones are, not as dense matrices.",
-    "- Why the 100,000 budget is not met: the class scoring still touches every pair of distinct profiles once"
-    " and ranks it, and the 100,000 generator's blocks hold 1.1 billion pairs. Per 512 rows of its largest"
-    " block (23,503 classes, 12 million pairs) scoring and ranking took 55 to 68 ms in three runs on"
-    " 2026-12-02 at e0485a1 (62 ms at 4300bf1 on a busier machine, 110 ms at f36552e, 191 ms at 3485046):"
-    " points 24 to 30 ms, the cut with its slot test, cap and sort 18 to 20 ms, adding prices and jitter and the"
-    " rest 12 to 18 ms, so about 5 ns a pair. The products run near the core's peak and the rest are single passes:"
-    " 1.1 billion pairs cost about 6 s before anything else. Candidates must skip pairs. Skipping partners by"
+    "- How 100,000 members fit in 10 s: every pair of distinct profiles is still scored and ranked (the"
+    " generator's blocks hold 1.1 billion pairs), now at about 2.9 ns a pair in the largest block (8.6 ms per"
+    f" {matching.CHUNK_ROWS} rows of its 23,503 classes, 3 million pairs; it was 55 to 68 ms per 512 rows, about"
+    " 5 ns a pair, in the morning of 2026-12-02 on an AMD EPYC). The afternoon session ran on an Intel Xeon (2 MiB"
+    " of L2 per core) and measured each step interleaved against the code before it; the whole 100,000 round"
+    " took 8.90 to 8.97 s at 2dc5f4b against 12.07 to 12.13 s at 79ff292 (its start), the same hour, two runs of"
+    " 2 each. What moved it: chunks of 128 rows instead of 512 (a chunk's arrays stay in cache: the largest"
+    " block's candidates 1.72 to 1.79 s against 2.03 to 2.34 s; 96 and 192 rows as fast as 128, 32 and 64 slower,"
+    " and chunks sized by a fixed number of pairs slower for narrow and wide blocks alike); the price and the"
+    " tie-breaker inside the products (above); each ranking's picks returned with their values, so what a wide"
+    " ranking overstates is computed once, not twice; shared interests counted by a popcount of their bits,"
+    " word by word (a seventh of a sparse dot's time); the auction in float32 where its half-point steps are"
+    " exact (the largest block's auction 0.32 to 0.35 s against 0.39 to 0.40 s, the same choices); forbidden"
+    " pairs looked up in the sorted candidates instead of np.isin; and the seeded order, reasons and positions"
+    " made with less Python. Per 128 rows of the largest block what is left is the product (about 2.6 ms), the"
+    " rare features added where held (1.2 ms), the cut's compare and flat nonzero (1.4 ms), and the sample, its"
+    " fold and the sort of what passes (about 1.5 ms); across the round, candidates about 4.5 s, the matching"
+    " 2.1 s (the auction 1.5 s), encoding 1.0 s and reasons 0.5 s. The machine's speed moves by a fifth within"
+    " the hour, so the budget's margin is thin in a slow hour: the same code took 8.9 to 9.8 s in the runs of that"
+    " afternoon. Candidates that skip pairs were measured before and none kept 99.5% at less cost: skipping"
+    " partners by"
     " price alone does not: even with each row's best points known exactly, a partner can be skipped only when"
     " its price puts it below the row's 41st, and that left 92% to 96% of the columns at 20,000 members."
     " Candidates that skip pairs were measured on the"
@@ -1004,17 +1024,15 @@ METHOD = [
     " at 8,000 members against 1.0 to 1.4 s for the whole all-pairs plan, and 9.0 to 16.3 s at 20,000 against"
     " 4.4 s (k-means and small per-cluster chunks). A random sample of the columns is no index either"
     " (2026-12-02, 20,000 members, each chunk of 512 rows ranked against a fresh random sample of its block):"
-    " 1,000 columns kept 96.5% of the plan's points, 2,000 columns 98.95%. And with candidates for free, the"
-    " rest of a 100,000-member plan still took about 9.3 s in one run (matching 4.1 s, encoding 1.9 s, reasons"
-    " 1.6 s, forbidden pairs 0.6 s; 9.5 s at f36552e, about 12 s at 3485046): 10 s needs an index, and a faster"
-    " matching and cheaper reasons beside it.",
+    " 1,000 columns kept 96.5% of the plan's points, 2,000 columns 98.95%.",
     "- Also tried on 2026-12-02 and dropped (the machine's speed moved by up to 20% within minutes, so only"
     " output changes are firm):",
     "  - A shortlist of 30 instead of 40: plans lost 0.01% to 0.11% (20,000 −250 points, 2,000 −5, one city −250,"
     " 30% blank of 5,000 −130, many-towns −35), and 100,000 members lost 0.08% with no time gained that the"
     " noise did not hide (17.4 and 20.0 s at 40, 21.1 and 19.5 s at 30, interleaved).",
-    "  - Chunks of 32 or 64 rows instead of 512: slower at 20,000 members (3.50 to 3.66 s and 3.24 to 3.28 s"
-    " against 2.54 to 3.12 s, interleaved).",
+    "  - Chunks of 32 or 64 rows instead of 512, on the AMD machine: slower at 20,000 members (3.50 to 3.66 s"
+    " and 3.24 to 3.28 s against 2.54 to 3.12 s, interleaved). On the Intel machine of the afternoon 128 rows won"
+    " (above).",
     "  - Other auction epsilons on the 21 big blocks of the 100,000 round ((0.5), (2, 0.5), (16, 0.5) against"
     " (4, 0.5)): 4.06 to 4.41 s against 4.23 to 4.43 s, and lower weights.",
     "  - A compiled kernel through numba: its wheels for Python 3.11 fit Lambda's glibc (manylinux2014), but"
@@ -1031,7 +1049,20 @@ METHOD = [
     " 0.59 s in the largest block.",
     "  - The partner's price as a column of the product and the jitter added only to what passes the cut (one"
     " pass over each chunk fewer): the same candidates, and 2.26 to 2.35 s for the largest block against 2.21"
-    " to 2.32 s (interleaved): the wider product and the gathers cost what the pass did.",
+    " to 2.32 s (interleaved): the wider product and the gathers cost what the pass did. Rerun on the Intel"
+    " machine with chunks of 128 rows: 1.77 to 1.80 s against 1.73 to 1.78 s.",
+    "- Tried in the afternoon of 2026-12-02 (Intel Xeon) and dropped:",
+    "  - The auction's second phase starting from the first phase's assignments where they still hold at the"
+    " smaller epsilon: 14,803 of the largest block's 23,503 bidders had to bid again, and no time was gained.",
+    "  - Each bidder reading its 8, 16 or 32 best arcs by weight first: 84%, 78% and 68% of bids still needed"
+    " all arcs (prices rise fastest on the best arcs), and the largest block's matching was slower (0.57 to"
+    " 0.67 s against 0.52 to 0.54 s).",
+    "  - The auction on each member's 12, 20 or 30 best arcs only: the largest block's plan lost 2.8%, 0.7% and"
+    " 0.1% of its points (888,490, 907,215 and 912,890 against 913,815); only its first phase on them: 1.4 to"
+    " 4.5 times slower (the second phase's price war).",
+    "  - The auction starting from prices of 0.3, 0.5 or 0.7 of half each member's best arc: 0.64 to 0.73 s"
+    " against 0.56 s for the largest block's matching.",
+    "  - Slot bits set by np.bitwise_or.at instead of a comprehension: 0.084 s against 0.068 s at 100,000.",
 ]
 NOTES_QUICK = ["Quick mode: 2,000 members only; run without `--quick` for 20,000 and 100,000.", *METHOD]
 
