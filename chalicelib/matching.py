@@ -10,7 +10,7 @@ How a round is planned:
    asks and offers many classes share; the rare ones added only where they are held) and
    each member keeps its best TOP_K candidates,
    ranked by full integer points minus the partner's estimated price (what it could score
-   elsewhere), ties by a seeded jitter; a class's members share its ranking out, so equal
+   elsewhere), ties by a seeded tie-breaker; a class's members share its ranking out, so equal
    scores spread over the block instead of naming the same few.
 3. The matching maximises, in this order: the sit-outs of paired members (so whoever sat out
    least lately sits out now), members paired, total score. This is one maximum weight
@@ -534,7 +534,6 @@ class _Interests:
             pattern=np.lexsort(held_by[:, rarest_first].T),
         )
 
-
     def shared(self, a: IntArray, b: IntArray) -> IntArray:
         """How many interests classes a[i] and b[i] share, for each i: a popcount of their bits,
         word by word (a seventh of the time of a sparse dot over what each holds, and a fifth of
@@ -956,7 +955,7 @@ class _Priced:
             price=price,
         )
 
-    def jitter(self, mine: IntArray, top: IntArray) -> FloatArray:
+    def added(self, mine: IntArray, top: IntArray) -> FloatArray:
         """What the ranking adds to the points of classes `mine` (rows) against classes `top`
         (each row's own columns): the tie-breaker less the price."""
         ties = np.einsum("rf,frk->rk", self.mine[mine], self.theirs_t[:, top])
@@ -1021,7 +1020,7 @@ def _candidate_edges(
     Blocks up to ALL_PAIRS_LIMIT keep every feasible pair. Bigger ones score every pair of
     profile classes (BLAS, in row chunks) and each member keeps its best TOP_K members
     (SAT_OUT_TOP_K for whoever sat out last time): classes in order of full integer points,
-    ties between classes broken by a seeded jitter below one point, and members drawn at
+    ties between classes broken by a seeded tie-breaker below half a point, and members drawn at
     random inside the last class it reaches, so equal scores spread over the block instead
     of every member naming the same few.
     """
@@ -1089,9 +1088,9 @@ def _class_candidates(
     """Directed candidates (member, member, points): each member's best TOP_K, by class.
 
     Partner classes are ranked by reduced points: points minus the partner's price (see
-    `_opportunity`), ties by a seeded jitter. (Ranking partners who score before those who do
-    not, as a tier of its own, changed no bench plan by more than 0.03% either way and took
-    a fifth of the ranking's time, bench/RESULTS.md.)
+    `_opportunity`), ties by a seeded tie-breaker (see `_Priced`). (Ranking partners who score
+    before those who do not, as a tier of its own, changed no bench plan by more than 0.03%
+    either way and took a fifth of the ranking's time, bench/RESULTS.md.)
     The members of one class want the same partners, so they share them out: the class takes
     a prefix of its ranking holding enough members for each of its members to list TOP_K with
     every partner listed about SHARE times, and each member draws its TOP_K at random from it.
@@ -1138,7 +1137,7 @@ def _dense_top(
     apart = _Apart(block.slots[mine_c], block.slots, np.where(sizes[mine_c] == 1, mine_c, -1))
     over = None if capped else _Overstated(block, mine_c)
     top, ranked = _best(rank, reach, apart, scratch, over)
-    found = np.rint(ranked - priced.jitter(mine_c, top)).astype(np.int64)  # points are integers
+    found = np.rint(ranked - priced.added(mine_c, top)).astype(np.int64)  # points are integers
     rows = np.repeat(np.arange(len(mine_c)), reach)
     found[apart.at(rows, top.ravel()).reshape(top.shape)] = -1
     return top, found
@@ -1195,7 +1194,7 @@ class _Apart:
 
 
 def _last(rank: FloatArray, apart: BoolArray, scratch: _Scratch | None = None) -> FloatArray:
-    """`rank` (reduced points: points plus `jitter`, see `_dense_top`) with the pairs `apart`
+    """`rank` (reduced points with their tie-breaker, see `_dense_top`) with the pairs `apart`
     (no common slot) moved after all others, in place."""
     rank -= np.multiply(apart, np.float32(APART), out=None if scratch is None else scratch.spare[: len(rank)])
     return rank  # a product: a masked add costs ten times more
