@@ -1470,33 +1470,28 @@ def _auction(arcs: _Arcs, weights: IntArray) -> IntArray:
     indptr, dst = arcs.indptr, arcs.dst
     gain: npt.NDArray[np.floating[Any]] = weights.astype(exact_in)
     size = len(indptr) - 1
-    degree = np.diff(indptr)
     price: npt.NDArray[np.floating[Any]] = np.zeros(size, dtype=exact_in)
     owner = np.full(size, -1, dtype=np.int64)
     choice = np.full(size, -1, dtype=np.int64)
+    bidders = _Bidders.of(indptr, dst)
     for epsilon in AUCTION_EPSILONS:
         owner[:] = -1
         choice[:] = -1
-        active = np.flatnonzero(degree > 0)
+        active = bidders.nodes
         for _ in range(AUCTION_ROUNDS):
             if len(active) <= AUCTION_ONE_BY_ONE:
                 # the long tail of a few bidders: one at a time is cheaper than vector rounds
                 _bid_one_by_one(active.tolist(), indptr, dst, gain, price, owner, choice, epsilon)
                 break
-            at, lengths = _expand(indptr, active)
-            starts = np.cumsum(lengths) - lengths
-            values = gain[at] - price[dst[at]]
-            best = np.maximum.reduceat(values, starts)
-            positions = np.arange(len(values))
-            where_best = np.where(values == np.repeat(best, lengths), positions, len(values))
-            first = np.minimum.reduceat(where_best, starts)
-            values[first] = -np.inf
-            second = np.maximum(np.maximum.reduceat(values, starts), 0.0)  # 0: stay unpaired
+            if 2 * len(active) >= len(bidders.nodes):
+                best, second, arc = bidders.every_arc(gain, price, active)
+            else:
+                best, second, arc = _best_two(*_expand(indptr, active), gain, price, dst)
             bids = best > 0
             bidder = active[bids]
             if not len(bidder):
                 break  # nobody left who prefers a partner to staying unpaired
-            target = dst[at[first[bids]]]
+            target = dst[arc[bids]]
             offer = price[target] + best[bids] - second[bids] + epsilon
             ranked = np.lexsort((-offer, target))
             ranked_target = target[ranked]
@@ -1512,6 +1507,51 @@ def _auction(arcs: _Arcs, weights: IntArray) -> IntArray:
             lost[wins] = False
             active = np.concatenate([bidder[lost], evicted])
     return choice
+
+
+def _best_two(
+    at: IntArray | None, lengths: IntArray, gain: npt.NDArray[np.floating[Any]], price: npt.NDArray[np.floating[Any]],
+    dst: IntArray,
+) -> tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.floating[Any]], IntArray]:
+    """For bidders whose arcs are at[...] (None: every arc) in runs of `lengths`: each one's
+    best value (gain less price), its second best but at least 0 (staying unpaired), and the
+    arc of the best (the first of equals)."""
+    starts = np.cumsum(lengths) - lengths
+    values = gain - price[dst] if at is None else gain[at] - price[dst[at]]
+    best = np.maximum.reduceat(values, starts)
+    where_best = np.where(values == np.repeat(best, lengths), np.arange(len(values)), len(values))
+    first = np.minimum.reduceat(where_best, starts)
+    values[first] = -np.inf
+    second = np.maximum(np.maximum.reduceat(values, starts), 0.0)
+    return best, second, first if at is None else at[first]
+
+
+@dataclass(frozen=True)
+class _Bidders:
+    """The auction's bidders (members with an arc) and their arcs, for rounds where most of
+    them bid: every arc is read in place, without the gathers that pick out some bidders' arcs
+    (half the work of the first rounds, which hold most of an auction's bids)."""
+
+    nodes: IntArray  # members with at least one arc
+    lengths: IntArray  # ... how many each has
+    dst: IntArray
+    slot: IntArray  # per member: its place among `nodes`
+
+    @staticmethod
+    def of(indptr: IntArray, dst: IntArray) -> _Bidders:
+        degree = np.diff(indptr)
+        nodes = np.flatnonzero(degree > 0)
+        slot = np.full(len(degree), -1, dtype=np.int64)
+        slot[nodes] = np.arange(len(nodes))
+        return _Bidders(nodes, degree[nodes], dst, slot)
+
+    def every_arc(
+        self, gain: npt.NDArray[np.floating[Any]], price: npt.NDArray[np.floating[Any]], active: IntArray
+    ) -> tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.floating[Any]], IntArray]:
+        """`_best_two` of the `active` bidders, from every bidder's arcs."""
+        best, second, arc = _best_two(None, self.lengths, gain, price, self.dst)
+        mine = self.slot[active]
+        return best[mine], second[mine], arc[mine]
 
 
 def _bid_one_by_one(

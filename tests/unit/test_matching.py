@@ -567,6 +567,29 @@ def test_the_auction_bids_in_float32_exactly_as_in_float64():
     assert np.array_equal(narrow, wide[:size])
 
 
+def test_the_auction_reads_every_arc_or_only_the_bidders_arcs_alike(monkeypatch):  # type: ignore[no-untyped-def]
+    """Rounds where most members bid read every arc in place; the others pick out the bidders'
+    arcs. Both give each bidder the same best, second best and partner, so the same choices."""
+    rng = np.random.default_rng(4)
+    size = 500
+    u, v = rng.integers(0, size, 8000), rng.integers(0, size, 8000)
+    keys = np.unique(np.minimum(u, v)[u != v] * size + np.maximum(u, v)[u != v])
+    u, v = keys // size, keys % size
+    arcs = matching._Arcs.of(size, u, v)
+    values = arcs.values(rng.integers(1, 300, len(u)))  # many ties
+    calls: list[int] = []
+    every_arc = matching._Bidders.every_arc
+    monkeypatch.setattr(matching._Bidders, "every_arc", lambda *args: calls.append(1) or every_arc(*args))
+    read_in_place = matching._auction(arcs, values)
+    assert calls  # the first rounds read every arc
+
+    def picked(self, gain, price, active):  # type: ignore[no-untyped-def]
+        return matching._best_two(*matching._expand(arcs.indptr, active), gain, price, arcs.dst)
+
+    monkeypatch.setattr(matching._Bidders, "every_arc", picked)
+    assert np.array_equal(matching._auction(arcs, values), read_in_place)
+
+
 @st.composite
 def auction_choices(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Edges as an auction leaves them: each member chose at most one partner and was chosen
