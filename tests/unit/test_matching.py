@@ -548,18 +548,23 @@ def test_a_big_block_uses_the_auction_and_stays_within_half_a_percent_of_exact()
     assert all(not by_id[m].sat_out_last for m in plan.sat_out)
 
 
+def _random_graph(rng: np.random.Generator, size: int, draws: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    """Edges u < v of `size` members, each drawn pair once (no loops)."""
+    u, v = rng.integers(0, size, draws), rng.integers(0, size, draws)
+    keys = np.unique(np.minimum(u, v)[u != v] * size + np.maximum(u, v)[u != v])
+    return keys // size, keys % size
+
+
 def test_the_auction_bids_in_float32_exactly_as_in_float64():
     """Weights below 2 ** 21 are bid on in float32, larger ones in float64: every value is a
     multiple of half a point, so both give the same choices. A far-off pair with a weight past
     the limit sends the same graph through float64."""
     rng = np.random.default_rng(3)
     size = 400
-    u = rng.integers(0, size, 6000)
-    v = rng.integers(0, size, 6000)
-    keys = np.unique(np.minimum(u, v)[u != v] * size + np.maximum(u, v)[u != v])
-    u, v = keys // size, keys % size
+    u, v = _random_graph(rng, size, 6000)
     w = rng.integers(1, 4000, len(u))
-    narrow = matching._auction(matching._Arcs.of(size, u, v), matching._Arcs.of(size, u, v).values(w))
+    arcs = matching._Arcs.of(size, u, v)
+    narrow = matching._auction(arcs, arcs.values(w))
     wide_u, wide_v = np.append(u, size), np.append(v, size + 1)
     arcs = matching._Arcs.of(size + 2, wide_u, wide_v)
     wide = matching._auction(arcs, arcs.values(np.append(w, 1 << 22)))
@@ -572,9 +577,7 @@ def test_the_auction_reads_every_arc_or_only_the_bidders_arcs_alike(monkeypatch)
     arcs. Both give each bidder the same best, second best and partner, so the same choices."""
     rng = np.random.default_rng(4)
     size = 500
-    u, v = rng.integers(0, size, 8000), rng.integers(0, size, 8000)
-    keys = np.unique(np.minimum(u, v)[u != v] * size + np.maximum(u, v)[u != v])
-    u, v = keys // size, keys % size
+    u, v = _random_graph(rng, size, 8000)
     arcs = matching._Arcs.of(size, u, v)
     values = arcs.values(rng.integers(1, 300, len(u)))  # many ties
     calls: list[int] = []
